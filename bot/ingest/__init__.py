@@ -1,0 +1,1 @@
+"""Articles in: fetch, feeds, extract, clean, dedupe, chunk, store."""

@@ -1,0 +1,1 @@
+"""Model access: tokens (tiktoken), prompts, the OpenAI-compatible client, the extractive answerer."""

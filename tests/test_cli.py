@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import PROJECT_ROOT, SAMPLES
+
+
+def briefbot(*args: str, db: Path, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if k not in {"BRIEFBOT_CONFIG", "OPENAI_API_KEY", "OPENAI_BASE_URL", "DISCORD_TOKEN"}}
+    full_env["BRIEFBOT_DB"] = str(db)
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], capture_output=True, text=True, cwd=cwd or PROJECT_ROOT, env=full_env, timeout=120
+    )
+
+
+def test_ingest_search_articles_show_from_the_command_line(tmp_path: Path) -> None:
+    db = tmp_path / "cli.db"
+    first = briefbot("ingest", str(SAMPLES), db=db)
+    assert first.returncode == 0, first.stderr
+    assert "10 added" in first.stdout
+    second = briefbot("ingest", str(SAMPLES), db=db)
+    assert second.returncode == 0 and "0 added, 10 duplicates" in second.stdout and "duplicate of" in second.stdout
+
+    search = briefbot("search", "what did Japan approve for Samsung?", "--json", db=db)
+    hits = json.loads(search.stdout)
+    assert "photoresist" in hits[0]["text"].lower()
+    assert {"article_id", "title", "url", "source", "published", "text", "score"} <= hits[0].keys()
+
+    listing = json.loads(briefbot("articles", "--json", db=db).stdout)
+    assert len(listing) == 10
+    shown = briefbot("show", str(hits[0]["article_id"]), db=db)
+    assert shown.returncode == 0 and "photoresist" in shown.stdout and "published" in shown.stdout
+
+
+def test_failures_give_a_nonzero_exit_and_name_the_source(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"")
+    run = briefbot("ingest", str(bad), str(SAMPLES / "01-japan-approves-photoresist-samsung.md"), db=tmp_path / "x.db")
+    assert run.returncode == 1
+    assert f"failed  {bad}: the file is empty" in run.stdout and "1 added" in run.stdout
+
+
+def test_db_and_config_flags_work_on_every_command(tmp_path: Path) -> None:
+    config = tmp_path / "briefbot.toml"
+    config.write_text('[store]\ndb_path = "%s"\n' % (tmp_path / "from-config.db"), encoding="utf-8")
+    run = briefbot("--config", str(config), "ingest", str(SAMPLES), db=tmp_path / "unused.db", env={"BRIEFBOT_DB": ""})
+    assert run.returncode == 0, run.stderr
+    assert (tmp_path / "from-config.db").exists()
+    listing = briefbot("articles", "--db", str(tmp_path / "other.db"), "--json", db=tmp_path / "unused.db")
+    assert json.loads(listing.stdout) == []
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[nonsense]\nx = 1\n", encoding="utf-8")
+    run = briefbot("--config", str(bad), "articles", db=tmp_path / "unused.db")
+    assert run.returncode == 2 and "Unknown section [nonsense]" in run.stderr
+
+
+def test_empty_search_is_refused_with_a_message(tmp_path: Path) -> None:
+    run = briefbot("search", "  ", db=tmp_path / "e.db")
+    assert run.returncode == 2 and "Give a question" in run.stderr
