@@ -48,21 +48,37 @@ class Database:
         await self.close()
 
     async def schema_version(self) -> int:
-        async with self.conn.execute("PRAGMA user_version") as cur:
-            row = await cur.fetchone()
-        return int(row[0]) if row else 0
+        """The highest migration applied (0 for a new store)."""
+        applied = await self.applied_migrations()
+        return max(applied) if applied else 0
+
+    async def applied_migrations(self) -> set[int]:
+        await self.conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+            " applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')))"
+        )
+        async with self.conn.execute("SELECT version FROM schema_migrations") as cur:
+            return {int(r[0]) for r in await cur.fetchall()}
 
     async def migrate(self) -> list[str]:
-        """Apply every migration newer than the store's version, each in one transaction."""
-        applied: list[str] = []
-        current = await self.schema_version()
+        """Apply every migration not yet recorded in schema_migrations, each in one transaction.
+
+        Migrations are tracked one by one (not by a single version number), so a
+        migration that lands on main after a higher-numbered one is still applied.
+        """
+        applied_now: list[str] = []
+        done = await self.applied_migrations()
+        await self.conn.commit()
         for version, name, sql in migration_files():
-            if version <= current:
+            if version in done:
                 continue
             # executescript commits first; wrap the script so it applies whole or not at all.
-            await self.conn.executescript(f"BEGIN;\n{sql}\nPRAGMA user_version = {version};\nCOMMIT;")
-            applied.append(name)
-        return applied
+            await self.conn.executescript(
+                f"BEGIN;\n{sql}\nINSERT INTO schema_migrations(version, name) VALUES ({version}, '{name}');\nCOMMIT;"
+            )
+            applied_now.append(name)
+        return applied_now
 
     async def collection_id(self, name: str, create: bool = True) -> int:
         """The id of a named collection (a Discord server, or `default`), created on first use."""
