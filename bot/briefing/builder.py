@@ -136,7 +136,7 @@ class BriefingBuilder:
         window = await self._window_articles(collection_id, iso(start), iso(end))
         context = await self._context_articles(collection_id, start, window) if window else []
         articles = window + context
-        feats = [article_features(a.title, a.body) for a in articles]
+        feats = [article_features(a.title, a.body, source=a.source) for a in articles]
         groups, _sim = group_articles(
             articles, window_hours=cfg.story_window_hours, threshold=cfg.story_threshold, features=feats
         )

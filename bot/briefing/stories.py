@@ -21,8 +21,8 @@ import numpy as np
 from bot.briefing.features import ArticleFeatures, article_features
 from bot.briefing.models import WindowArticle
 
-DEFAULT_THRESHOLD = 0.32
-AVERAGE_FACTOR = 0.75
+DEFAULT_THRESHOLD = 0.45
+AVERAGE_FACTOR = 0.85
 COMMON_TERM_SHARE = 0.4  # in a large batch, a term in more than this share of articles is noise
 
 
@@ -102,7 +102,7 @@ def group_articles(
     n = len(articles)
     if n == 0:
         return [], np.zeros((0, 0), dtype=np.float32)
-    feats = list(features) if features is not None else [article_features(a.title, a.body) for a in articles]
+    feats = list(features) if features is not None else [article_features(a.title, a.body, source=a.source) for a in articles]
     sim = similarity_matrix(feats)
     uf = _UnionFind(n)
 
