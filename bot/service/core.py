@@ -418,7 +418,7 @@ class BriefService:
         allowed = await self.model_allowed(collection_id)
         budget_hit = await self.over_budget(collection_id)
         briefing = await self.builder.build(
-            collection_id, kind="adhoc", since=start, until=now, topics=tuple(topics), tz=tz, allow_llm=allowed,
+            collection_id, kind="adhoc", since=start, until=now, topics=tuple(topics), tz=tz, allow_llm=allowed, now=now,
         )
         await self.record_usage(collection_id, getattr(briefing, "usage", None))
         return briefing, ([BUDGET_NOTE] if budget_hit else [])

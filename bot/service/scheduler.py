@@ -65,10 +65,11 @@ def last_due(sub: Subscription, now: datetime) -> tuple[str, datetime]:
     return day.isoformat(), due.astimezone(UTC)
 
 
-def channel_for_follower(collection_name: str, channel_id: int | None) -> str | None:
+def channel_for_follower(is_console_collection: bool, channel_id: int | None) -> str | None:
+    """Where a feed's failure notices go: the Discord channel it was added in, or the console."""
     if channel_id:
         return discord_channel_key(channel_id)
-    return CONSOLE_CHANNEL if collection_name == CONSOLE_COLLECTION else None
+    return CONSOLE_CHANNEL if is_console_collection else None
 
 
 class Scheduler:
@@ -92,7 +93,7 @@ class Scheduler:
             if poll:
                 await self._poll(now, report)
             await self._dailies(now, report)
-            await self.drain(report)
+            await self._drain(report)
             return report
 
     async def run(self, interval: float, stop: asyncio.Event | None = None) -> None:
@@ -138,7 +139,7 @@ class Scheduler:
         allowed = await self.service.model_allowed(sub.collection_id)
         briefing = await self.service.builder.build(
             sub.collection_id, kind="alert", since=since, until=now, topics=tuple(sub.topics), tz=sub.tz,
-            channel_key=sub.channel_key, language=sub.language, allow_llm=allowed,
+            channel_key=sub.channel_key, language=sub.language, allow_llm=allowed, now=now,
         )
         await self.service.record_usage(sub.collection_id, getattr(briefing, "usage", None))
         await self.service.subscriptions.set_last_alert(sub.id, iso(now))
@@ -159,14 +160,9 @@ class Scheduler:
             )
         else:
             text = f"The feed {name} <{result.url}> works again."
-        async with self.service.db.conn.execute(
-            "SELECT c.name, f.channel_id FROM feed_follows f JOIN collections c ON c.id = f.collection_id"
-            " WHERE f.feed_id = ?",
-            (result.feed_id,),
-        ) as cur:
-            followers = [(r[0], r[1]) for r in await cur.fetchall()]
-        for collection_name, channel_id in followers:
-            key = channel_for_follower(collection_name, channel_id)
+        console_id = await self.service.db.collection_id(CONSOLE_COLLECTION)
+        for collection_id, channel_id in await self.service.feeds.followers(result.feed_id):
+            key = channel_for_follower(collection_id == console_id, channel_id)
             if key:
                 item = await self.service.outbox.add(key, "notice", {"text": text}, now=iso(now))
                 report.queued.append(item.id)
@@ -193,7 +189,7 @@ class Scheduler:
         allowed = await self.service.model_allowed(sub.collection_id)
         briefing = await self.service.builder.build(
             sub.collection_id, kind="daily", since=due - timedelta(days=1), until=now, topics=tuple(sub.topics),
-            tz=sub.tz, channel_key=sub.channel_key, language=sub.language, allow_llm=allowed,
+            tz=sub.tz, channel_key=sub.channel_key, language=sub.language, allow_llm=allowed, now=now,
         )
         await self.service.record_usage(sub.collection_id, getattr(briefing, "usage", None))
         if getattr(briefing, "empty", False) and not self.service.settings.briefing.post_empty_days:
@@ -219,9 +215,12 @@ class Scheduler:
 
     # ------------------------------------------------------------ outbox
 
-    async def drain(self, report: TickReport | None = None) -> TickReport:
-        """Send every due, unsent post of this transport, oldest first."""
-        report = report or TickReport()
+    async def drain(self) -> TickReport:
+        """Send every due, unsent post of this transport, oldest first (e.g. what a previous run left)."""
+        async with self._lock:
+            return await self._drain(TickReport())
+
+    async def _drain(self, report: TickReport) -> TickReport:
         now = self.service.now()
         for item in await self.service.outbox.pending(iso(now), self.sink.prefix):
             due = parse_iso(item.due_at)

@@ -1,0 +1,64 @@
+"""`briefbot console` in a subprocess: questions, commands, an unknown command, end of input."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("bot.answer", reason="lands with another branch")
+
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import PROJECT_ROOT, SAMPLES
+
+
+def console(db: Path, lines: list[str] | None, *extra: str) -> subprocess.CompletedProcess[str]:
+    stdin = None if lines is None else "".join(line + "\n" for line in lines)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "--db", str(db), "console", *extra],
+        input=stdin, stdin=subprocess.DEVNULL if lines is None else None,
+        capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=60,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(PROJECT_ROOT)},
+    )
+
+
+def test_console_with_closed_stdin_greets_hints_and_exits_cleanly(tmp_path: Path) -> None:
+    result = console(tmp_path / "c.db", None)
+    assert result.returncode == 0, result.stderr
+    assert "Briefbot console" in result.stdout and "/help" in result.stdout and "Bye." in result.stdout
+    assert result.stderr == ""
+
+
+def test_console_answers_questions_and_commands_on_the_sample_articles(tmp_path: Path) -> None:
+    db = tmp_path / "c.db"
+    ingest = subprocess.run(
+        [sys.executable, "-m", "bot", "--db", str(db), "ingest", str(SAMPLES)],
+        capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=60,
+    )
+    assert ingest.returncode == 0, ingest.stderr
+    result = console(db, [
+        "what did Japan approve for Samsung?",
+        "/status",
+        "/article show 1",
+        "/frobnicate now",
+        "/briefing subscribe time=25:00",
+        "/briefing subscribe time=07:30 tz=Europe/Paris alerts=off topics=chips,japan",
+        "/briefing settings",
+        "/feed list",
+        "/help",
+    ], "--no-background")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    count = len(list(SAMPLES.glob("*.md")))
+    assert f"console: {count} articles" in out  # the greeting counts the store
+    assert "photoresist" in out.lower() and "**Sources**" in out
+    assert "<https://example.org/briefbot-samples/japan-approves-photoresist-samsung>" in out
+    assert f"Articles: {count}" in out and "Version: briefbot" in out
+    assert "Japan approves first photoresist shipment" in out
+    assert "Unknown command /frobnicate. Type /help for the list." in out
+    assert "is not a time of day" in out
+    assert "daily at 07:30 (Europe/Paris), new-item alerts off, topics: chips, japan." in out
+    assert "No feeds yet" in out
+    assert "/briefing now [SINCE]" in out
+    assert out.rstrip().endswith("Bye.")
