@@ -62,3 +62,13 @@ def test_console_answers_questions_and_commands_on_the_sample_articles(tmp_path:
     assert "No feeds yet" in out
     assert "/briefing now [SINCE]" in out
     assert out.rstrip().endswith("Bye.")
+
+
+def test_run_without_a_token_points_to_discord_token_and_the_console(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "--db", str(tmp_path / "r.db"), "run"],
+        capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=60,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(PROJECT_ROOT)},
+    )
+    assert result.returncode == 2
+    assert "DISCORD_TOKEN" in result.stderr and "briefbot console" in result.stderr

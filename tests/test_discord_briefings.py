@@ -219,3 +219,24 @@ async def test_a_daily_briefing_missed_while_down_is_sent_late_and_says_so(setti
             await bot.scheduler.tick(poll=False)
             post = await fake.wait_for_message(chan, lambda m: "copper" in _all_text(m).lower())
         assert f"Late: this briefing was due at {daily} UTC" in post["content"]
+
+
+async def test_guild_sync_intent_hint_autocomplete_and_briefing_now(settings, caplog) -> None:
+    caplog.set_level("INFO", logger="bot.transport.discord_bot")
+    async with FakeDiscord() as fake:
+        guild, chan, reader, admin = await guild_with_channel(fake, settings, samples=True)
+        settings.discord.guild_ids = [guild.id]
+        async with running_bot(fake, settings) as bot:
+            names = {c["name"] for c in fake.synced_commands(guild)}
+            assert {"ask", "feed", "article", "briefing", "status"} <= names
+            assert bot.synced == [f"guild:{guild.id}"]
+            choices = await fake.autocomplete(guild, chan, reader, "article show", {"id": "photo"}, "id")
+            assert choices and "photoresist" in choices[0]["name"].lower()
+            inter = await fake.invoke_slash(guild, chan, reader, "briefing now", {"since": "100000d"})
+            body = await inter.wait_response()
+            refused = fake.interaction_responses(inter)
+            inter = await fake.invoke_slash(guild, chan, admin, "briefing now", {"since": "52w"})
+            await inter.wait_response()
+            await fake.wait_for_message(chan, lambda m: bool(m.get("embeds")) or "briefing" in (m["content"] or "").lower())
+        assert "too far back" in refused[0]["data"]["content"] and body["data"]["flags"] & EPHEMERAL
+        assert any("message content intent is off" in r.getMessage() for r in caplog.records)

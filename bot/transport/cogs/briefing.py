@@ -6,6 +6,7 @@ from discord.ext import commands
 
 from bot.errors import UserError
 from bot.service import deps
+from bot.service.core import parse_since
 from bot.transport import render
 from bot.transport.cogs import channel_key, collection_of
 from bot.transport.console import subscription_summary
@@ -63,6 +64,7 @@ class BriefingCog(commands.Cog):
     @app_commands.describe(since="How far back: e.g. 6h, 2d, 1w or a date (default 24h)")
     async def now(self, interaction: discord.Interaction, since: str | None = None) -> None:
         core = self.bot.core
+        parse_since(since, core.now())  # a bad value is refused privately, before the public "thinking"
         core.check_cooldown(f"user:{interaction.user.id}")
         await interaction.response.defer(thinking=True)
         collection_id = await collection_of(self.bot, interaction)
