@@ -39,6 +39,7 @@ def test_console_answers_questions_and_commands_on_the_sample_articles(tmp_path:
     assert ingest.returncode == 0, ingest.stderr
     result = console(db, [
         "what did Japan approve for Samsung?",
+        "and hydrogen fluoride?",
         "/status",
         "/article show 1",
         "/frobnicate now",
@@ -52,8 +53,10 @@ def test_console_answers_questions_and_commands_on_the_sample_articles(tmp_path:
     out = result.stdout
     count = len(list(SAMPLES.glob("*.md")))
     assert f"console: {count} articles" in out  # the greeting counts the store
-    assert "photoresist" in out.lower() and "**Sources**" in out
+    assert "photoresist" in out.lower() and "\nSources:\n[1] Japan approves" in out
     assert "<https://example.org/briefbot-samples/japan-approves-photoresist-samsung>" in out
+    assert "Please wait" not in out  # no cooldown for the one person at a terminal
+    assert "hydrogen fluoride" in out.lower()
     assert f"Articles: {count}" in out and "Version: briefbot" in out
     assert "Japan approves first photoresist shipment" in out
     assert "Unknown command /frobnicate. Type /help for the list." in out
@@ -72,3 +75,33 @@ def test_run_without_a_token_points_to_discord_token_and_the_console(tmp_path: P
     )
     assert result.returncode == 2
     assert "DISCORD_TOKEN" in result.stderr and "briefbot console" in result.stderr
+
+
+async def test_the_console_channel_prints_its_daily_briefing_when_it_is_posted(settings, db) -> None:
+    import io
+    from datetime import UTC, datetime, timedelta
+
+    from bot.ingest.models import RawArticle
+    from bot.ingest.pipeline import Ingestor
+    from bot.service.clock import ManualClock
+    from bot.service.core import CONSOLE_CHANNEL, BriefService
+    from bot.transport.console import Console
+
+    start = datetime.now(UTC).replace(second=0, microsecond=0)
+    clock = ManualClock(start)
+    cid = await db.collection_id("default")
+    await Ingestor(db, settings).ingest_one(RawArticle(
+        title="Night trains return between Vienna and Amsterdam",
+        body="A night train between Vienna and Amsterdam ran again on Sunday after a pause of four years, the operator said.",
+        published=start,
+    ), cid)
+    service = BriefService(db, settings, clock=clock)
+    out = io.StringIO()
+    console_ = Console(service, stdin=io.StringIO(""), stdout=out, background=False)
+    due = (start + timedelta(minutes=1)).strftime("%H:%M")
+    await service.subscribe(CONSOLE_CHANNEL, cid, guild_id=None, daily_time=due, tz="UTC", alerts=False,
+                            topics=None, role_id=None, user_id=None)
+    assert (await console_.scheduler.tick(poll=False)).sent == []
+    clock.advance(minutes=1)
+    assert len((await console_.scheduler.tick(poll=False)).sent) == 1
+    assert "── Daily briefing ──" in out.getvalue() and "Night trains return" in out.getvalue()

@@ -140,9 +140,10 @@ class Console:
             self.write(new)
 
         outcome = await self.service.ask(
-            question, collection_id, user_key=USER_KEY, history=self.history[-HISTORY_TURNS:], on_delta=on_delta
+            question, collection_id, user_key=USER_KEY, history=self.history[-HISTORY_TURNS:], on_delta=on_delta,
+            check_cooldown=False,  # one person at a terminal
         )
-        text = render.answer_text(outcome.answer, outcome.notes)
+        text = render.answer_text(outcome.answer, outcome.notes, markdown=False)
         if streamed["n"]:
             # The streamed text is already on screen: finish with what follows it (notes, sources).
             body = render.safe((outcome.answer.text or "").strip())

@@ -79,15 +79,15 @@ def source_lines(citations: Sequence[Any]) -> list[str]:
     return lines
 
 
-def answer_text(answer: Any, notes: Sequence[str] = ()) -> str:
-    """The final form of an answer: text, notes, then the numbered sources with links."""
+def answer_text(answer: Any, notes: Sequence[str] = (), *, markdown: bool = True) -> str:
+    """The final form of an answer: text, notes, then the numbered sources with links (Discord markdown or plain)."""
     blocks = [(answer.text or "").strip() or "I found nothing on that in this server's articles."]
     extra = [n for n in [getattr(answer, "note", None), *notes] if n]
     if extra:
-        blocks.append("\n".join(f"-# {n}" for n in extra))
+        blocks.append("\n".join(f"-# {n}" if markdown else f"({n})" for n in extra))
     citations = list(getattr(answer, "citations", None) or [])
     if citations:
-        blocks.append("**Sources**\n" + "\n".join(source_lines(citations)))
+        blocks.append(("**Sources**" if markdown else "Sources:") + "\n" + "\n".join(source_lines(citations)))
     return safe("\n\n".join(blocks))
 
 
