@@ -166,7 +166,8 @@ class BriefService:
         db = await open_database(settings.db_path)
         try:
             client = llm if llm is not None else deps.make_llm(settings)
-        except UserError:
+        except UserError as exc:
+            log.warning("no language model, answers will be extractive: %s", exc)
             client = None
         return cls(db, settings, llm=client, clock=clock)
 

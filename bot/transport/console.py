@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+import threading
 from collections.abc import Awaitable, Callable
 from typing import Any, TextIO
 
@@ -73,6 +74,7 @@ class Console:
         self.history: list[tuple[str, str]] = []
         self.scheduler = Scheduler(service, ConsoleSink(self.write))
         self.interactive = self.stdin.isatty() and self.stdout.isatty()
+        self._lines: asyncio.Queue[str] | None = None
 
     def write(self, text: str) -> None:
         self.stdout.write(text)
@@ -82,10 +84,29 @@ class Console:
         self.write(text + "\n")
 
     async def readline(self) -> str | None:
-        """One line from stdin without blocking the event loop; None at end of input."""
+        """One line from stdin without blocking the event loop; None at end of input.
+
+        A daemon thread reads stdin (so Ctrl-C or the end of the program never waits for a pending read).
+        """
+        if self._lines is None:
+            self._lines = asyncio.Queue()
+            loop = asyncio.get_running_loop()
+            queue = self._lines
+
+            def pump() -> None:
+                while True:
+                    try:
+                        line = self.stdin.readline()
+                    except (OSError, ValueError):
+                        line = ""
+                    loop.call_soon_threadsafe(queue.put_nowait, line)
+                    if line == "":
+                        return
+
+            threading.Thread(target=pump, name="console-stdin", daemon=True).start()
         if self.interactive:
             self.write("> ")
-        line = await asyncio.get_running_loop().run_in_executor(None, self.stdin.readline)
+        line = await self._lines.get()
         return None if line == "" else line.rstrip("\n")
 
     async def run(self) -> int:
