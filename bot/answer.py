@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Literal
 
@@ -21,7 +21,7 @@ from bot.errors import UserError
 from bot.llm.citations import check_citations
 from bot.llm.client import LLMClient, LLMError
 from bot.llm.context import ContextSource, SourceRef, pack_context
-from bot.llm.extractive import Candidate, choose_sentences, compose, score_candidates
+from bot.llm.extractive import Candidate, choose_sentences, compose, keep_naming, score_candidates
 from bot.llm.prompts import fence_sources, load_prompt, render
 from bot.llm.terms import WeightedTerm, content_terms, weigh
 from bot.llm.tokens import count_tokens, truncate_to_tokens
@@ -36,7 +36,7 @@ MAX_QUESTION_CHARS = 2000
 # Weighted share of the question's terms that the best passage (with its title) must hold,
 # and that its best sentence must reach; calibrated on bench/questions_samples.jsonl and
 # bench/questions_reuters.jsonl (see bench/README.md).
-RELEVANCE_THRESHOLD = 0.62
+RELEVANCE_THRESHOLD = 0.55
 SENTENCE_THRESHOLD = 0.34
 FOLLOW_UP_WEIGHT = 0.4
 OLD_AFTER = timedelta(days=30)
@@ -86,6 +86,14 @@ def _is_follow_up(question: str) -> bool:
     return len(content_terms(question)) <= 3 or q.startswith(_FOLLOW_UP_STARTS) or bool(_ANAPHORA & set(words))
 
 
+def _without_headline(c: Candidate) -> Candidate:
+    """The store leads an article's first passage with its headline; the fence already carries the title."""
+    head = f"{c.title}. "
+    if c.position == 0 and c.text.startswith(head):
+        return replace(c, text=c.text[len(head):])
+    return c
+
+
 class Answerer:
     def __init__(self, db: Database, settings: Settings, llm: LLMClient | None) -> None:
         self.db = db
@@ -93,6 +101,7 @@ class Answerer:
         self.llm = llm
         self._df: dict[str, int] = {}
         self._n: tuple[float, int] = (0.0, 0)
+        self.last_scores: tuple[float, float] = (0.0, 0.0)  # (passage, sentence) relevance of the last question
 
     # ------------------------------------------------------------ term statistics
 
@@ -149,12 +158,13 @@ class Answerer:
         window = self._window(question, since, tz, now)
 
         terms, search_text = await self._question_terms(question, window, history)
-        candidates = await self._retrieve(search_text, collection_id, window, source)
+        candidates = keep_naming(question, await self._retrieve(search_text, collection_id, window, source))
         scored = score_candidates(question, terms, candidates)
         if window and window.recent and candidates:
             self._weight_recent(candidates, scored)
         best = max((c.relevance for c in candidates), default=0.0)
         best_sentence = scored[0].coverage if scored else 0.0
+        self.last_scores = (best, best_sentence)
         if not candidates or best < RELEVANCE_THRESHOLD or best_sentence < SENTENCE_THRESHOLD:
             text = await self._not_found_text(question, collection_id, window, source, terms)
             return self._finish(Answer(text, [], "extractive", False), started, 0.0, notes)
@@ -281,7 +291,7 @@ class Answerer:
         fixed += sum(count_tokens(m["content"]) + 4 for m in earlier) + 12
         budget = max(0, llm.context_window - llm.answer_reserve - fixed)
         floor = 0.5 * ranked[0].relevance
-        sources = pack_context([c for c in ranked if c.relevance >= floor], budget)
+        sources = pack_context([_without_headline(c) for c in ranked if c.relevance >= floor], budget)
         if not sources:
             raise LLMError("the context window is too small for any source")
         user = render(template, sources=fence_sources(sources), question=question, today=today, tz=tz, note=note)

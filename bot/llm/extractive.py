@@ -69,6 +69,8 @@ def score_candidates(question: str, terms: list[WeightedTerm], candidates: list[
             # The lead sentence elaborates the headline: it answers with the headline's words too.
             cov = coverage(terms, words | title_stems if i == lead and cand.position == 0 else words)
             score = 0.6 * cov + 0.3 * cand.relevance
+            # Dense sentences (the terms in few words) answer more directly than long ones.
+            score += 0.08 * cov * min(1.0, 15 / max(len(text.split()), 1))
             if wants_number and _NUMBER.search(text):
                 score += 0.08
             if wants_name and any(stem_ not in question_stems for stem_ in stems(" ".join(_NAME.findall(text)))):
@@ -83,6 +85,37 @@ def score_candidates(question: str, terms: list[WeightedTerm], candidates: list[
             scored.append(item)
     scored.sort(key=lambda s: -s.score)
     return scored
+
+
+_ENTITY = re.compile(r"(?<=[\w,;:'’\"] )([A-Z][\w'’.-]*[A-Za-z])")
+
+
+def question_entities(question: str) -> list[str]:
+    """Stems of the capitalised words inside a question (names, places, companies)."""
+    from bot.llm.terms import GENERIC, stem_term
+    from bot.search.query import STOP_WORDS
+
+    out: list[str] = []
+    for word in _ENTITY.findall(question):
+        word = word.replace("’", "'").split("'")[0].replace(".", "")
+        if len(word) >= 3 and word.lower() not in STOP_WORDS and word.lower() not in GENERIC:
+            out.append(stem_term(word))
+    return out
+
+
+def _has(entity: str, words: set[str]) -> bool:
+    if entity in words:
+        return True
+    prefix = entity[:5]
+    return len(prefix) == 5 and any(w.startswith(prefix) for w in words)
+
+
+def keep_naming(question: str, candidates: list[Candidate]) -> list[Candidate]:
+    """Only the passages whose article (title and passage) names every entity of the question."""
+    entities = question_entities(question)
+    if not entities:
+        return candidates
+    return [c for c in candidates if all(_has(e, stems(f"{c.title} {c.text}")) for e in entities)]
 
 
 def _same(sentence: str, title: str) -> bool:

@@ -49,8 +49,25 @@ def stem(word: str) -> str:
     return w
 
 
+# News wording for movement: a question's "rise" is answered by "up", "rose" or "gained".
+_SYNONYMS = {
+    "rise": "rise", "rose": "rise", "risen": "rise", "up": "rise", "increas": "rise", "gain": "rise",
+    "higher": "rise", "climb": "rise", "grow": "rise", "grew": "rise", "growth": "rise", "jump": "rise",
+    "fall": "fall", "fell": "fall", "fallen": "fall", "down": "fall", "drop": "fall", "declin": "fall",
+    "lower": "fall", "slid": "fall", "slide": "fall", "decreas": "fall", "shrink": "fall", "shrank": "fall",
+    "buy": "buy", "bought": "buy", "purchas": "buy", "acquir": "buy", "acquisition": "buy",
+    "sell": "sell", "sold": "sell", "sale": "sell",
+}
+
+
+def stem_term(word: str) -> str:
+    """The stem, with movement and trade verbs folded into one word each."""
+    s = stem(word)
+    return _SYNONYMS.get(s, s)
+
+
 def stems(text: str) -> set[str]:
-    return {stem(w) for w in _WORD.findall(text)}
+    return {stem_term(w) for w in _WORD.findall(text)}
 
 
 def content_terms(question: str) -> list[str]:
@@ -74,7 +91,7 @@ def weigh(words: Iterable[tuple[str, float]], df: dict[str, int], n: int) -> lis
     """(word, factor) pairs to weighted terms: IDF over passages times the factor; one entry per stem."""
     out: dict[str, WeightedTerm] = {}
     for word, factor in words:
-        s = stem(word)
+        s = stem_term(word)
         w = idf(df.get(word, 0), max(n, 1)) * factor
         if s not in out or out[s].weight < w:
             out[s] = WeightedTerm(word, s, w)
