@@ -19,9 +19,11 @@ TIMEOUT = 10
 class MiniBot(commands.Bot):
     """A tiny bot: /ping, /feed add|list, /report (modal), /topic (autocomplete), /settings, mention replies."""
 
-    def __init__(self, *, sync_guild: discord.Object | None = None, members: bool = False) -> None:
+    def __init__(
+        self, *, sync_guild: discord.Object | None = None, members: bool = False, message_content: bool = True
+    ) -> None:
         intents = discord.Intents.default()
-        intents.message_content = True
+        intents.message_content = message_content
         intents.members = members
         super().__init__(command_prefix="!", intents=intents, guild_ready_timeout=0.05)
         self.sync_guild = sync_guild
@@ -29,6 +31,7 @@ class MiniBot(commands.Bot):
         self.modal_values: list[str] = []
         self.checked: list[bool] = []
         self.events: list[str] = []
+        self.errors: list[int] = []
 
     async def setup_hook(self) -> None:
         tree = self.tree
@@ -83,6 +86,26 @@ class MiniBot(commands.Bot):
                 return
             await inter.response.send_message("settings saved")
 
+        @tree.command(description="Answer after a delay")
+        async def slow(inter: discord.Interaction, delay: float) -> None:
+            await asyncio.sleep(delay)
+            try:
+                await inter.response.send_message("late")
+            except discord.NotFound as exc:
+                self.errors.append(exc.code)
+
+        @tree.command(description="Read an uploaded file")
+        async def ingest(inter: discord.Interaction, file: discord.Attachment) -> None:
+            data = await file.read()
+            await inter.response.send_message(f"got {file.filename}: {data.decode()}")
+
+        @tree.command(description="Start a thread")
+        async def discuss(inter: discord.Interaction) -> None:
+            await inter.response.send_message("starting")
+            root = await inter.channel.send("thread root")
+            thread = await root.create_thread(name="Discussion")
+            await thread.send("inside the thread")
+
         if self.sync_guild is not None:
             tree.copy_global_to(guild=self.sync_guild)
             await tree.sync(guild=self.sync_guild)
@@ -92,10 +115,15 @@ class MiniBot(commands.Bot):
         self.seen.append(message)
         if message.author.bot or self.user is None:
             return
-        if self.user.mentioned_in(message):
+        if isinstance(message.channel, discord.DMChannel):
+            await message.channel.send(f"dm: {message.content}")
+        elif self.user.mentioned_in(message):
             await message.reply(
                 f"hello {message.author.mention} @everyone", allowed_mentions=discord.AllowedMentions.none()
             )
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """discord.py sleeps 5 s before a re-IDENTIFY (Discord's identify limit); tests need not wait."""
 
     async def on_resumed(self) -> None:
         self.events.append("resumed")
@@ -198,6 +226,7 @@ async def test_group_subcommand_with_channel_option(fake: FakeDiscord, world) ->
         assert msg["flags"] & 64  # ephemeral
         assert fake.interaction_responses(inter)[0]["type"] == 4
         assert inter.data["options"][0]["name"] == "add" and inter.data["options"][0]["type"] == 1
+        fake.command_sync_timeout = 0.1
         with pytest.raises(LookupError):
             await fake.invoke_slash(guild, chan, reader, "nosuch", {})
         with pytest.raises(ValueError):
@@ -367,3 +396,76 @@ async def test_gateway_drop_resumes_and_replays(fake: FakeDiscord, world) -> Non
         inter = await fake.invoke_slash(guild, chan, reader, "feed list")
         await fake.wait_for_message(chan, lambda m: m["content"] == "no feeds", TIMEOUT)
         assert fake.interaction_responses(inter)[0]["type"] == 4
+
+
+async def test_refused_privileged_intent_closes_with_4014() -> None:
+    async with FakeDiscord(allowed_privileged_intents=0) as fake:
+        fake.add_guild()
+        bot = MiniBot()
+        try:
+            with pytest.raises(discord.PrivilegedIntentsRequired):
+                await asyncio.wait_for(bot.start(fake.token), TIMEOUT)
+        finally:
+            await bot.close()
+
+
+async def test_without_message_content_intent(fake: FakeDiscord, world) -> None:
+    guild, chan, admin, reader = world
+    async with Running(fake, MiniBot(message_content=False)) as bot:
+        plain = await fake.send_message(chan, reader, "just chatting")
+        asked = await fake.send_message(chan, reader, f"{fake.bot_user.mention} a question")
+        await fake.sync()
+        by_id = {m.id: m for m in bot.seen}
+        assert by_id[int(plain["id"])].content == ""  # hidden, as Discord does
+        assert by_id[int(asked["id"])].content.endswith("a question")  # mentions of the bot keep content
+        await fake.invoke_slash(guild, chan, reader, "feed list")
+        await fake.wait_for_message(chan, lambda m: m["content"] == "no feeds", TIMEOUT)
+
+
+async def test_late_acknowledgement_is_unknown_interaction() -> None:
+    async with FakeDiscord(ack_timeout=0.2) as fake:
+        guild = fake.add_guild()
+        chan = fake.add_channel(guild, "news")
+        user = fake.add_member(guild, "reader")
+        async with Running(fake, MiniBot()) as bot:
+            inter = await fake.invoke_slash(guild, chan, user, "slow", {"delay": 0.4})
+            for _ in range(100):
+                if bot.errors:
+                    break
+                await asyncio.sleep(0.02)
+            assert bot.errors == [10062]
+            assert fake.interaction_responses(inter) == []
+            ok = await fake.invoke_slash(guild, chan, user, "slow", {"delay": 0})
+            await fake.wait_for_message(chan, lambda m: m["content"] == "late", TIMEOUT)
+            assert fake.interaction_responses(ok)[0]["type"] == 4
+
+
+async def test_refused_resume_identifies_again(fake: FakeDiscord, world) -> None:
+    guild, chan, admin, reader = world
+    async with Running(fake, MiniBot()) as bot:
+        await fake.disconnect_gateway(resume=False)
+        await fake.wait_ready(timeout=TIMEOUT)
+        assert fake.resume_count == 0 and fake.connect_count >= 2
+        assert len(fake.live_sessions()) == 1 and fake.live_sessions()[0] is fake.sessions[-1]
+        await fake.invoke_slash(guild, chan, reader, "feed list")
+        await fake.wait_for_message(chan, lambda m: m["content"] == "no feeds", TIMEOUT)
+        assert bot.get_guild(guild.id) is not None
+
+
+async def test_attachment_option_thread_and_dm(fake: FakeDiscord, world) -> None:
+    guild, chan, admin, reader = world
+    async with Running(fake, MiniBot()):
+        await fake.invoke_slash(guild, chan, reader, "ingest", {"file": ("notes.txt", b"Japan approved")})
+        got = await fake.wait_for_message(chan, lambda m: m["content"].startswith("got"), TIMEOUT)
+        assert got["content"] == "got notes.txt: Japan approved"
+
+        await fake.invoke_slash(guild, chan, reader, "discuss")
+        inside = await fake.wait_for_message(None, lambda m: m["content"] == "inside the thread", TIMEOUT)
+        thread = fake.channels[int(inside["channel_id"])]
+        root = next(m for m in fake.messages(chan) if m["content"] == "thread root")
+        assert thread.type == 11 and thread.parent_id == chan.id and thread.id == int(root["id"])
+
+        dm = fake.dm_channel(reader)
+        await fake.send_message(dm, reader, "hello bot")
+        answer = await fake.wait_for_message(dm, lambda m: m["content"].startswith("dm:"), TIMEOUT)
+        assert answer["content"] == "dm: hello bot" and "guild_id" not in answer

@@ -182,6 +182,7 @@ class FakeChannel:
     position: int = 0
     topic: str | None = None
     parent_id: int | None = None
+    owner_id: int | None = None  # threads: who started it
 
     @property
     def mention(self) -> str:
@@ -210,7 +211,7 @@ class FakeChannel:
                 "archive_timestamp": iso_now(),
                 "locked": False,
             }
-            data["owner_id"] = None
+            data["owner_id"] = str(self.owner_id) if self.owner_id else None
             data["member_count"] = 1
             data["message_count"] = 0
         return data

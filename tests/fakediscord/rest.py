@@ -441,6 +441,7 @@ def store_commands(fake: FakeDiscord, guild_id: int | None, defs: list[dict[str,
         out.append(cmd)
         stored.append(cmd)
     fake.commands[guild_id] = out
+    fake.commands_changed()
     return stored
 
 
@@ -517,6 +518,7 @@ async def delete_command(fake: FakeDiscord, req: Req, scope: int | None, command
     for c in cmds:
         if c["id"] == command_id:
             cmds.remove(c)
+            fake.commands_changed()
             return respond(None, 204)
     return error(404, 10063, "Unknown application command")
 
@@ -647,7 +649,7 @@ async def get_message(fake: FakeDiscord, req: Req, channel_id: str, message_id: 
     msg = _channel_message(fake, channel_id, message_id)
     if msg is None:
         return error(404, 10008, "Unknown Message")
-    return respond(fake._public_payload(msg))
+    return respond(fake.rest_payload(msg))
 
 
 @route("PATCH", "/channels/{channel_id}/messages/{message_id}")
@@ -716,7 +718,7 @@ async def history(fake: FakeDiscord, req: Req, channel_id: str) -> web.Response:
         msgs = older + rest
     else:
         msgs = msgs[-limit:]
-    return respond([fake._public_payload(m) for m in reversed(msgs)])
+    return respond([fake.rest_payload(m) for m in reversed(msgs)])
 
 
 @route("PUT", "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me")

@@ -21,6 +21,7 @@ from .models import (
     BOT_PERMISSIONS,
     EVERYONE_PERMISSIONS,
     FLAG_EPHEMERAL,
+    INTENT_DIRECT_MESSAGES,
     INTENT_GUILD_MEMBERS,
     INTENT_GUILD_MESSAGES,
     INTENT_GUILDS,
@@ -164,6 +165,8 @@ class FakeDiscord:
         self._failures: list[Failure] = []
         self._message_waiters: list[tuple[int | None, MessagePredicate, bool, asyncio.Future[dict[str, Any]]]] = []
         self._changed = asyncio.Event()
+        self._commands_changed = asyncio.Event()
+        self.command_sync_timeout = 5.0  # invoke_slash waits this long for a command the client has not synced yet
         self._runner: web.AppRunner | None = None
         self._saved: list[tuple[Any, str, Any]] = []
         self._attachments: dict[int, bytes] = {}
@@ -320,7 +323,9 @@ class FakeDiscord:
     ) -> FakeChannel:
         parent = self.channels[parent_id]
         g = self.guilds[parent.guild_id or 0]
-        thread = FakeChannel(thread_id or snowflake(), g.id, name, type=type_, parent_id=parent.id)
+        thread = FakeChannel(
+            thread_id or snowflake(), g.id, name, type=type_, parent_id=parent.id, owner_id=self.bot_user.id
+        )
         g.channels[thread.id] = thread
         self.channels[thread.id] = thread
         self._channel_messages[thread.id] = []
@@ -553,17 +558,29 @@ class FakeDiscord:
         if guild is not None and author_id in guild.members:
             data["member"] = guild.members[author_id].payload(with_user=False)
         if not sess.intents & INTENT_MESSAGE_CONTENT:
-            mentioned = any(int(u["id"]) == self.bot_user.id for u in data["mentions"])
-            if author_id != self.bot_user.id and not mentioned and guild is not None:
-                for key in ("content", "embeds", "attachments", "components"):
-                    data[key] = "" if key == "content" else []
-                data.pop("poll", None)
+            self._hide_content(data)
+        return data
+
+    def _hide_content(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Blank what the message content intent guards, except in DMs, the bot's own and mentioning messages."""
+        mentioned = any(int(u["id"]) == self.bot_user.id for u in data.get("mentions", []))
+        if int(data["author"]["id"]) != self.bot_user.id and not mentioned and data.get("guild_id"):
+            for key in ("content", "embeds", "attachments", "components"):
+                data[key] = "" if key == "content" else []
+            data.pop("poll", None)
+        return data
+
+    def rest_payload(self, msg: StoredMessage) -> dict[str, Any]:
+        """A message as REST returns it: without an approved message content intent, content is hidden too."""
+        data = self._public_payload(msg)
+        if not self.allowed_privileged_intents & INTENT_MESSAGE_CONTENT:
+            self._hide_content(data)
         return data
 
     def _announce(self, event: str, msg: StoredMessage) -> None:
         if msg.ephemeral:
             return
-        intent = INTENT_GUILD_MESSAGES if msg.payload.get("guild_id") else 0
+        intent = INTENT_GUILD_MESSAGES if msg.payload.get("guild_id") else INTENT_DIRECT_MESSAGES
         self._dispatch(event, None, lambda s: self._gateway_message(s, msg), intent)
         self._notify(msg)
 
@@ -641,7 +658,7 @@ class FakeDiscord:
             data = {"id": str(msg.id), "channel_id": str(msg.channel_id)}
             if msg.payload.get("guild_id"):
                 data["guild_id"] = msg.payload["guild_id"]
-            intent = INTENT_GUILD_MESSAGES if msg.payload.get("guild_id") else 0
+            intent = INTENT_GUILD_MESSAGES if msg.payload.get("guild_id") else INTENT_DIRECT_MESSAGES
             self._dispatch("MESSAGE_DELETE", data, None, intent)
 
     def get_message(self, message_id: int) -> StoredMessage | None:
@@ -734,6 +751,47 @@ class FakeDiscord:
         self.interactions[iid] = inter
         return inter
 
+    def make_attachment(self, value: Any) -> dict[str, Any]:
+        """An uploaded file for an attachment option: bytes, (filename, bytes) or (filename, bytes, content_type)."""
+        if isinstance(value, (bytes, bytearray)):
+            value = ("file.txt", bytes(value))
+        filename, data = value[0], bytes(value[1])
+        ctype = value[2] if len(value) > 2 else "text/plain; charset=utf-8"
+        aid = snowflake()
+        self._attachments[aid] = data
+        url = f"http://127.0.0.1:{self.port}/attachments/{aid}/{filename}"
+        return {
+            "id": str(aid),
+            "filename": filename,
+            "size": len(data),
+            "url": url,
+            "proxy_url": url,
+            "content_type": ctype,
+        }
+
+    async def wait_for_command(self, guild: FakeGuild | int | None, name: str, timeout: float = 5) -> dict[str, Any]:
+        """The synced definition of `name` (top-level), waiting up to `timeout` for the client to sync it."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            try:
+                return self.find_command(guild, name)
+            except LookupError:
+                if loop.time() >= deadline:
+                    raise
+            try:
+                await asyncio.wait_for(self._commands_changed.wait(), max(0.01, deadline - loop.time()))
+            except asyncio.TimeoutError:
+                pass
+
+    def commands_changed(self) -> None:
+        self._commands_changed.set()
+        self._commands_changed = asyncio.Event()
+
+    def _send_interaction(self, inter: FakeInteraction) -> None:
+        inter.created_at = time.monotonic()  # the acknowledgement clock starts now
+        self._dispatch("INTERACTION_CREATE", inter.payload)
+
     def find_command(self, guild: FakeGuild | int | None, name: str, type_: int = 1) -> dict[str, Any]:
         top = name.split()[0]
         scopes: list[int | None] = []
@@ -817,6 +875,10 @@ class FakeDiscord:
             chan = self.channels[cid]
             resolved.setdefault("channels", {})[str(cid)] = chan.payload() | {"permissions": str(0)}
             return str(cid)
+        elif t == 11:
+            att = self.make_attachment(value)
+            resolved.setdefault("attachments", {})[att["id"]] = att
+            return att["id"]
         elif t in (8, 9):
             rid = _id(value)
             assert guild is not None
@@ -831,10 +893,10 @@ class FakeDiscord:
                 raise ValueError(f"option {opt['name']!r} is out of range")
         return value
 
-    def _command_data(
+    async def _command_data(
         self, guild: FakeGuild | None, name: str, options: dict[str, Any] | None, focused: str | None = None
     ) -> dict[str, Any]:
-        cmd = self.find_command(guild, name)
+        cmd = await self.wait_for_command(guild, name, self.command_sync_timeout)
         parts = name.split()
         resolved: dict[str, dict[str, Any]] = {}
         data: dict[str, Any] = {
@@ -859,8 +921,8 @@ class FakeDiscord:
     ) -> FakeInteraction:
         """A user runs /name (or "group sub") with options; the client gets INTERACTION_CREATE (type 2)."""
         inter = self._interaction_base(2, guild, channel, user)
-        inter.payload["data"] = self._command_data(inter.guild, name, options)
-        self._dispatch("INTERACTION_CREATE", inter.payload)
+        inter.payload["data"] = await self._command_data(inter.guild, name, options)
+        self._send_interaction(inter)
         return inter
 
     async def autocomplete(
@@ -876,8 +938,8 @@ class FakeDiscord:
     ) -> list[dict[str, Any]]:
         """Send an autocomplete interaction (type 4) for `focused` and return the choices the bot answered."""
         inter = self._interaction_base(4, guild, channel, user)
-        inter.payload["data"] = self._command_data(inter.guild, name, options, focused=focused)
-        self._dispatch("INTERACTION_CREATE", inter.payload)
+        inter.payload["data"] = await self._command_data(inter.guild, name, options, focused=focused)
+        self._send_interaction(inter)
         await inter.wait_response(timeout)
         return list(inter.choices or [])
 
@@ -920,7 +982,7 @@ class FakeDiscord:
         if unused:
             raise ValueError(f"the modal has no text inputs named {sorted(unused)}")
         inter.payload["data"] = {"custom_id": modal["custom_id"], "components": components}
-        self._dispatch("INTERACTION_CREATE", inter.payload)
+        self._send_interaction(inter)
         return inter
 
     async def click_button(
@@ -932,7 +994,7 @@ class FakeDiscord:
         inter = self._interaction_base(3, chan.guild_id, chan, user)
         inter.payload["message"] = self._public_payload(msg)
         inter.payload["data"] = {"custom_id": custom_id, "component_type": 2}
-        self._dispatch("INTERACTION_CREATE", inter.payload)
+        self._send_interaction(inter)
         return inter
 
     # ------------------------------------------------------------------ assertions
