@@ -86,6 +86,11 @@ class MiniBot(commands.Bot):
                 return
             await inter.response.send_message("settings saved")
 
+        @tree.command(description="Admin only, hidden from others by Discord")
+        @app_commands.default_permissions(manage_guild=True)
+        async def admin(inter: discord.Interaction) -> None:
+            await inter.response.send_message(f"admin ok {inter.permissions.manage_guild}")
+
         @tree.command(description="Answer after a delay")
         async def slow(inter: discord.Interaction, delay: float) -> None:
             await asyncio.sleep(delay)
@@ -135,27 +140,6 @@ async def fake() -> AsyncIterator[FakeDiscord]:
         yield server
 
 
-class Running:
-    def __init__(self, fake: FakeDiscord, bot: MiniBot) -> None:
-        self.fake, self.bot = fake, bot
-        self.task: asyncio.Task[None] | None = None
-
-    async def __aenter__(self) -> MiniBot:
-        self.task = asyncio.create_task(self.bot.start(self.fake.token))
-        ready = asyncio.create_task(self.fake.wait_ready(timeout=TIMEOUT))
-        done, _ = await asyncio.wait({ready, self.task}, return_when=asyncio.FIRST_COMPLETED)
-        if self.task in done:  # the client died before READY: surface its error
-            ready.cancel()
-            self.task.result()
-        await ready
-        return self.bot
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.bot.close()
-        assert self.task is not None
-        await asyncio.wait_for(self.task, TIMEOUT)
-
-
 @pytest.fixture
 def world(fake: FakeDiscord):
     guild = fake.add_guild("Test guild")
@@ -167,7 +151,7 @@ def world(fake: FakeDiscord):
 
 async def test_ready_caches_guild_channels_and_members(fake: FakeDiscord, world) -> None:
     guild, chan, admin, reader = world
-    async with Running(fake, MiniBot(members=True)) as bot:
+    async with fake.running(MiniBot(members=True)) as bot:
         assert bot.user is not None and bot.user.id == fake.bot_user.id
         g = bot.get_guild(guild.id)
         assert g is not None and g.name == "Test guild"
@@ -185,14 +169,14 @@ async def test_ready_caches_guild_channels_and_members(fake: FakeDiscord, world)
 
 async def test_without_members_intent_only_the_bot_member_is_sent(fake: FakeDiscord, world) -> None:
     guild, chan, admin, reader = world
-    async with Running(fake, MiniBot()) as bot:
+    async with fake.running(MiniBot()) as bot:
         g = bot.get_guild(guild.id)
         assert g.get_member(admin.id) is None and g.me is not None
 
 
 async def test_command_sync_stores_groups_globally_and_per_guild(fake: FakeDiscord, world) -> None:
     guild, *_ = world
-    async with Running(fake, MiniBot(sync_guild=discord.Object(guild.id))):
+    async with fake.running(MiniBot(sync_guild=discord.Object(guild.id))):
         names = {c["name"] for c in fake.synced_commands()}
         assert {"ping", "feed", "report", "topic", "settings"} <= names
         feed = next(c for c in fake.synced_commands() if c["name"] == "feed")
@@ -219,7 +203,7 @@ async def fake_client_fetch(fake: FakeDiscord) -> list[app_commands.AppCommand]:
 
 async def test_group_subcommand_with_channel_option(fake: FakeDiscord, world) -> None:
     guild, chan, admin, reader = world
-    async with Running(fake, MiniBot()):
+    async with fake.running(MiniBot()):
         inter = await fake.invoke_slash(guild, chan, reader, "feed add", {"url": "https://x.test/rss", "channel": chan})
         msg = await fake.wait_for_message(chan, lambda m: m["content"].startswith("following"), TIMEOUT)
         assert msg["content"] == "following https://x.test/rss in news"
@@ -235,7 +219,7 @@ async def test_group_subcommand_with_channel_option(fake: FakeDiscord, world) ->
 
 async def test_defer_followup_and_streaming_edits_are_recorded(fake: FakeDiscord, world) -> None:
     guild, chan, admin, reader = world
-    async with Running(fake, MiniBot()):
+    async with fake.running(MiniBot()):
         inter = await fake.invoke_slash(guild, chan, reader, "ping", {"text": "hi", "times": 3})
         final = await fake.wait_for_message(chan, lambda m: m["content"] == "pong hi 2", TIMEOUT)
         extra = await fake.wait_for_message(chan, lambda m: m["content"] == "extra edited", TIMEOUT)
@@ -255,7 +239,7 @@ async def test_defer_followup_and_streaming_edits_are_recorded(fake: FakeDiscord
 
 async def test_modal_round_trip(fake: FakeDiscord, world) -> None:
     guild, chan, admin, reader = world
-    async with Running(fake, MiniBot()) as bot:
+    async with fake.running(MiniBot()) as bot:
         inter = await fake.invoke_slash(guild, chan, reader, "report")
         body = await inter.wait_response(TIMEOUT)
         assert body["type"] == 9 and body["data"]["title"] == "Report a problem"
@@ -270,7 +254,7 @@ async def test_modal_round_trip(fake: FakeDiscord, world) -> None:
 
 async def test_autocomplete_round_trip(fake: FakeDiscord, world) -> None:
     guild, chan, admin, reader = world
-    async with Running(fake, MiniBot()):
+    async with fake.running(MiniBot()):
         choices = await fake.autocomplete(guild, chan, reader, "topic", {"name": "e"}, focused="name")
         assert choices == [
             {"name": "Economy", "value": "economy"},
@@ -284,7 +268,7 @@ async def test_autocomplete_round_trip(fake: FakeDiscord, world) -> None:
 
 async def test_manage_guild_permission_comes_from_roles(fake: FakeDiscord, world) -> None:
     guild, chan, admin, reader = world
-    async with Running(fake, MiniBot()) as bot:
+    async with fake.running(MiniBot()) as bot:
         denied = await fake.invoke_slash(guild, chan, reader, "settings")
         await fake.wait_for_message(chan, lambda m: "Manage Server" in m["content"], TIMEOUT)
         allowed = await fake.invoke_slash(guild, chan, admin, "settings")
@@ -293,11 +277,18 @@ async def test_manage_guild_permission_comes_from_roles(fake: FakeDiscord, world
         assert int(denied.payload["member"]["permissions"]) & (1 << 5) == 0
         assert int(allowed.payload["member"]["permissions"]) & (1 << 5)
         assert int(allowed.payload["app_permissions"]) & (1 << 11)  # the bot may send messages
+        # a command with default_member_permissions cannot be run by members who lack them, as on Discord
+        with pytest.raises(PermissionError):
+            await fake.invoke_slash(guild, chan, reader, "admin")
+        await fake.invoke_slash(guild, chan, admin, "admin")
+        await fake.wait_for_message(chan, lambda m: m["content"] == "admin ok True", TIMEOUT)
+        await fake.invoke_slash(guild, chan, reader, "admin", override_permissions=True)
+        await fake.wait_for_message(chan, lambda m: m["content"] == "admin ok False", TIMEOUT)
 
 
 async def test_mention_reply_records_allowed_mentions(fake: FakeDiscord, world) -> None:
     guild, chan, admin, reader = world
-    async with Running(fake, MiniBot()) as bot:
+    async with fake.running(MiniBot()) as bot:
         asked = await fake.send_message(chan, reader, f"<@{fake.bot_user.id}> what happened?", mentions=[fake.bot_user])
         reply = await fake.wait_for_message(chan, lambda m: m["content"].startswith("hello"), TIMEOUT)
         assert reply["content"] == f"hello <@{reader.id}> @everyone"
@@ -317,7 +308,7 @@ async def test_mention_reply_records_allowed_mentions(fake: FakeDiscord, world) 
 
 async def test_reply_reference_arrives_as_message_reference(fake: FakeDiscord, world) -> None:
     guild, chan, admin, reader = world
-    async with Running(fake, MiniBot()) as bot:
+    async with fake.running(MiniBot()) as bot:
         first = await fake.send_message(chan, admin, "a headline")
         second = await fake.send_message(chan, reader, "tell me more", reference=first["id"])
         await fake.sync()
@@ -331,7 +322,7 @@ async def test_reply_reference_arrives_as_message_reference(fake: FakeDiscord, w
 
 async def test_repeated_nonce_is_stored_once(fake: FakeDiscord, world) -> None:
     guild, chan, admin, reader = world
-    async with Running(fake, MiniBot()) as bot:
+    async with fake.running(MiniBot()) as bot:
         channel = bot.get_channel(chan.id)
         a = await channel.send("briefing", nonce="brief-42")
         b = await channel.send("briefing", nonce="brief-42")
@@ -345,7 +336,7 @@ async def test_repeated_nonce_is_stored_once(fake: FakeDiscord, world) -> None:
 
 async def test_injected_errors(fake: FakeDiscord, world) -> None:
     guild, chan, admin, reader = world
-    async with Running(fake, MiniBot()) as bot:
+    async with fake.running(MiniBot()) as bot:
         channel = bot.get_channel(chan.id)
         path = rf"^/channels/{chan.id}/messages$"
         # discord.py retries a 500 after a 1 s sleep, so the message still goes out once
@@ -375,10 +366,10 @@ async def test_injected_errors(fake: FakeDiscord, world) -> None:
 
 async def test_restart_sees_earlier_messages(fake: FakeDiscord, world) -> None:
     guild, chan, admin, reader = world
-    async with Running(fake, MiniBot()) as bot:
+    async with fake.running(MiniBot()) as bot:
         await bot.get_channel(chan.id).send("posted before the restart")
         await fake.send_message(chan, reader, "a user message")
-    async with Running(fake, MiniBot()) as bot2:
+    async with fake.running(MiniBot()) as bot2:
         history = [m async for m in bot2.get_channel(chan.id).history(limit=10)]
         assert [m.content for m in history] == ["a user message", "posted before the restart"]
         assert len(fake.live_sessions()) == 1 and len(fake.sessions) == 2
@@ -386,7 +377,7 @@ async def test_restart_sees_earlier_messages(fake: FakeDiscord, world) -> None:
 
 async def test_gateway_drop_resumes_and_replays(fake: FakeDiscord, world) -> None:
     guild, chan, admin, reader = world
-    async with Running(fake, MiniBot()) as bot:
+    async with fake.running(MiniBot()) as bot:
         await fake.disconnect_gateway()
         sent = await fake.send_message(chan, reader, "while you were away")
         await fake.wait_ready(timeout=TIMEOUT)
@@ -401,17 +392,14 @@ async def test_gateway_drop_resumes_and_replays(fake: FakeDiscord, world) -> Non
 async def test_refused_privileged_intent_closes_with_4014() -> None:
     async with FakeDiscord(allowed_privileged_intents=0) as fake:
         fake.add_guild()
-        bot = MiniBot()
-        try:
-            with pytest.raises(discord.PrivilegedIntentsRequired):
-                await asyncio.wait_for(bot.start(fake.token), TIMEOUT)
-        finally:
-            await bot.close()
+        with pytest.raises(discord.PrivilegedIntentsRequired):
+            async with fake.running(MiniBot(), timeout=TIMEOUT):
+                pass
 
 
 async def test_without_message_content_intent(fake: FakeDiscord, world) -> None:
     guild, chan, admin, reader = world
-    async with Running(fake, MiniBot(message_content=False)) as bot:
+    async with fake.running(MiniBot(message_content=False)) as bot:
         plain = await fake.send_message(chan, reader, "just chatting")
         asked = await fake.send_message(chan, reader, f"{fake.bot_user.mention} a question")
         await fake.sync()
@@ -427,7 +415,7 @@ async def test_late_acknowledgement_is_unknown_interaction() -> None:
         guild = fake.add_guild()
         chan = fake.add_channel(guild, "news")
         user = fake.add_member(guild, "reader")
-        async with Running(fake, MiniBot()) as bot:
+        async with fake.running(MiniBot()) as bot:
             inter = await fake.invoke_slash(guild, chan, user, "slow", {"delay": 0.4})
             for _ in range(100):
                 if bot.errors:
@@ -442,7 +430,7 @@ async def test_late_acknowledgement_is_unknown_interaction() -> None:
 
 async def test_refused_resume_identifies_again(fake: FakeDiscord, world) -> None:
     guild, chan, admin, reader = world
-    async with Running(fake, MiniBot()) as bot:
+    async with fake.running(MiniBot()) as bot:
         await fake.disconnect_gateway(resume=False)
         await fake.wait_ready(timeout=TIMEOUT)
         assert fake.resume_count == 0 and fake.connect_count >= 2
@@ -454,7 +442,7 @@ async def test_refused_resume_identifies_again(fake: FakeDiscord, world) -> None
 
 async def test_attachment_option_thread_and_dm(fake: FakeDiscord, world) -> None:
     guild, chan, admin, reader = world
-    async with Running(fake, MiniBot()):
+    async with fake.running(MiniBot()):
         await fake.invoke_slash(guild, chan, reader, "ingest", {"file": ("notes.txt", b"Japan approved")})
         got = await fake.wait_for_message(chan, lambda m: m["content"].startswith("got"), TIMEOUT)
         assert got["content"] == "got notes.txt: Japan approved"

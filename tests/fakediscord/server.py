@@ -120,6 +120,38 @@ def _id(obj: Any) -> int:
     return int(obj.id)
 
 
+class _Running:
+    def __init__(self, fake: FakeDiscord, client: Any, timeout: float) -> None:
+        self.fake, self.client, self.timeout = fake, client, timeout
+        self.task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> Any:
+        self.task = asyncio.create_task(self.client.start(self.fake.token))
+        ready = asyncio.create_task(self.fake.wait_ready(timeout=self.timeout))
+        done, _ = await asyncio.wait({ready, self.task}, return_when=asyncio.FIRST_COMPLETED)
+        if self.task in done:  # the client stopped before READY: surface its error
+            ready.cancel()
+            try:
+                self.task.result()
+            finally:
+                await self.client.close()
+            raise RuntimeError("the client stopped before it was ready")
+        try:
+            await ready
+        except BaseException:
+            await self.__aexit__()
+            raise
+        return self.client
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.client.close()
+        assert self.task is not None
+        try:
+            await asyncio.wait_for(self.task, self.timeout)
+        except asyncio.CancelledError:
+            pass
+
+
 class FakeDiscord:
     """REST under /api/v10 and a websocket gateway on 127.0.0.1; see tests/fakediscord/README.md."""
 
@@ -395,6 +427,11 @@ class FakeDiscord:
                 await asyncio.wait_for(self._changed.wait(), min(remaining, 0.5))
             except asyncio.TimeoutError:
                 pass
+
+    def running(self, client: Any, *, timeout: float = 15) -> _Running:
+        """`async with fake.running(bot):` starts bot.start(fake.token), waits for wait_ready() (raising the
+        client's own error if it dies first), and on exit closes the client and awaits its task."""
+        return _Running(self, client, timeout)
 
     async def sync(self, timeout: float = 10) -> None:
         """Return once every connected client has processed every event sent so far."""
@@ -694,6 +731,8 @@ class FakeDiscord:
         """A user posts a message; the client gets MESSAGE_CREATE. Returns the message dict."""
         chan = self.channels[_id(channel)]
         user = self.users[_id(author)]
+        if chan.guild_id is not None and user.id not in self.guilds[chan.guild_id].members:
+            raise ValueError(f"{user.name} is not a member of the channel's guild")
         body: dict[str, Any] = {"content": content, "embeds": embeds or []}
         if reference is not None:
             ref_id = _id(reference)
@@ -918,10 +957,27 @@ class FakeDiscord:
         user: FakeUser | int,
         name: str,
         options: dict[str, Any] | None = None,
+        *,
+        override_permissions: bool = False,
     ) -> FakeInteraction:
-        """A user runs /name (or "group sub") with options; the client gets INTERACTION_CREATE (type 2)."""
+        """A user runs /name (or "group sub") with options; the client gets INTERACTION_CREATE (type 2).
+
+        Like Discord, a member lacking the command's default_member_permissions cannot run it (PermissionError),
+        unless override_permissions=True (a server admin allowed it for them in the Integrations settings).
+        """
         inter = self._interaction_base(2, guild, channel, user)
         inter.payload["data"] = await self._command_data(inter.guild, name, options)
+        cmd = self.find_command(inter.guild, name)
+        needed = cmd.get("default_member_permissions")
+        if needed is not None and inter.guild is not None and not override_permissions:
+            have = self.permissions(inter.guild, inter.user)
+            if have & int(needed) != int(needed):
+                del self.interactions[inter.id]
+                raise PermissionError(
+                    f"/{cmd['name']} needs permissions {needed} (default_member_permissions) that "
+                    f"{inter.user.name} lacks, so Discord would not let them run it; pass override_permissions=True "
+                    "to model a server that granted it in its Integrations settings"
+                )
         self._send_interaction(inter)
         return inter
 
