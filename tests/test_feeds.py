@@ -1,6 +1,11 @@
 from __future__ import annotations
 
+import asyncio
+import json
+import os
+import sys
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from bot.config import Settings
 from bot.ingest.dates import parse_date
@@ -8,6 +13,7 @@ from bot.ingest.poller import FeedPoller, next_poll_time
 from bot.store.articles import ArticleRepo
 from bot.store.db import Database
 from bot.store.feeds import FeedRepo
+from tests.conftest import PROJECT_ROOT
 from tests.newsserver import STORIES, NewsServer, site  # noqa: F401  (fixture)
 
 
@@ -181,3 +187,48 @@ async def test_a_huge_feed_is_refused_by_the_size_limit(db: Database, settings: 
     feed = await FeedRepo(db).follow(site.url("/huge-stream.xml"), cid)
     result = await FeedPoller(db, settings).poll(feed)
     assert result.error == "the page is larger than the 50,000-byte limit (ingest.max_bytes)"
+
+
+async def briefbot(*args: str, db: Path) -> tuple[int, str, str]:
+    """Run the CLI in a subprocess while this event loop keeps serving the news site."""
+    env = {k: v for k, v in os.environ.items() if k not in {"BRIEFBOT_CONFIG", "OPENAI_API_KEY", "OPENAI_BASE_URL", "DISCORD_TOKEN"}}
+    env.update(BRIEFBOT_DB=str(db), BRIEFBOT_ALLOW_PRIVATE_URLS="1")
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", *args, cwd=PROJECT_ROOT, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    return proc.returncode or 0, out.decode(), err.decode()
+
+
+async def test_feeds_from_the_command_line(site: NewsServer, tmp_path: Path) -> None:
+    db = tmp_path / "cli.db"
+    code, out, err = await briefbot("feeds", "add", site.url("/poll.xml"), "--interval", "15", db=db)
+    assert code == 0, err
+    assert "Following feed 1: Polled Wire" in out and "found 2 items" in out and "every 15 minutes" in out
+
+    code, out, err = await briefbot("feeds", "add", site.url("/article.html"), db=db)
+    assert code == 2 and "Not following" in err and "not an RSS or Atom feed" in err
+
+    code, out, _ = await briefbot("feeds", "list", "--json", db=db)
+    [listed] = json.loads(out)
+    assert listed["item_count"] == 2 and listed["interval_s"] == 900 and listed["last_error"] is None
+
+    code, out, _ = await briefbot("feeds", "poll", db=db)
+    assert code == 0 and "No feed is due" in out
+    site.poll_items.append("bees")
+    code, out, _ = await briefbot("feeds", "poll", "--all", db=db)
+    assert code == 0 and "1 new of 3 items" in out
+
+    site.broken.add("/poll.xml")
+    code, out, _ = await briefbot("feeds", "poll", "--all", db=db)
+    assert code == 1 and "HTTP 500 Internal Server Error" in out and "1 failed" in out
+    code, out, _ = await briefbot("feeds", "list", db=db)
+    assert "Polled Wire" in out and "error x1: HTTP 500" in out
+
+    code, out, _ = await briefbot("articles", "--json", db=db)
+    assert len(json.loads(out)) == 3
+    code, out, _ = await briefbot("feeds", "remove", "1", db=db)
+    assert code == 0 and "Stopped following feed 1" in out
+    code, _, err = await briefbot("feeds", "remove", "1", db=db)
+    assert code == 2 and "does not follow a feed with id 1" in err
