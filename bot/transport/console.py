@@ -220,7 +220,7 @@ class Console:
             if added.error:
                 self.say(f"Following {title}, but its first poll failed: {added.error}. I will keep trying.")
             else:
-                self.say(f"Following {title}: {added.articles} new articles.")
+                self.say(f"Following {title}: {added.articles} article{'' if added.articles == 1 else 's'} added.")
         elif sub == "remove" and args:
             info = await self.service.remove_feed(collection_id, " ".join(args))
             self.say(f"Stopped following {info.title or info.url}.")

@@ -34,7 +34,7 @@ class FeedsCog(commands.Cog):
         if added.error:
             text = f"Following {title}, but its first poll failed: {added.error}. I will keep trying and report here."
         else:
-            text = f"Following {title}: {added.articles} articles added."
+            text = f"Following {title}: {added.articles} article{'' if added.articles == 1 else 's'} added."
         await reply(interaction, text)
 
     @feed.command(name="remove", description="Stop following a feed")
