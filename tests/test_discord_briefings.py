@@ -108,7 +108,7 @@ async def test_a_new_feed_item_becomes_one_alert_in_the_subscribed_channel_with_
             added = await fake.invoke_slash(guild, chan, admin, "feed add", {"url": site.url("/feed.xml"), "interval": 5})
             await added.wait_response()
             msg = await fake.wait_for_message(chan, lambda m: "Following" in (m["content"] or ""))
-            assert "1 article added" in msg["content"], msg["content"]
+            assert "Following Test Wire: 1 article added." in msg["content"], msg["content"]
             sub = await fake.invoke_slash(guild, chan, admin, "briefing subscribe",
                                           {"time": "off", "alerts": True, "role": role.id})
             await sub.wait_response()

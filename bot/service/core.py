@@ -134,6 +134,7 @@ class FeedAdded:
     poll: Any | None
     articles: int = 0
     error: str | None = None
+    title: str = ""
 
 
 @dataclass
@@ -304,7 +305,8 @@ class BriefService:
         # What the first poll brought is a backfill, not news: alerts start from here.
         for sub in await self.subscriptions.for_collection(collection_id):
             await self.subscriptions.set_last_alert(sub.id, iso(self.now()))
-        return FeedAdded(feed, result, added, getattr(result, "error", None))
+        title = getattr(result, "title", None) or getattr(feed, "title", None) or url
+        return FeedAdded(feed, result, added, getattr(result, "error", None), title)
 
     async def find_feed(self, collection_id: int, ref: str) -> Any:
         ref = (ref or "").strip()

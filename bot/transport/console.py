@@ -216,7 +216,7 @@ class Console:
                 minutes = int(args[1])
             added = await self.service.add_feed(collection_id, args[0], channel_id=None, added_by=None,
                                                 interval_minutes=minutes)
-            title = getattr(added.feed, "title", None) or args[0]
+            title = added.title
             if added.error:
                 self.say(f"Following {title}, but its first poll failed: {added.error}. I will keep trying.")
             else:

@@ -30,7 +30,7 @@ class FeedsCog(commands.Cog):
             collection_id, url, channel_id=interaction.channel_id, added_by=interaction.user.id,
             interval_minutes=interval,
         )
-        title = getattr(added.feed, "title", None) or url
+        title = added.title
         if added.error:
             text = f"Following {title}, but its first poll failed: {added.error}. I will keep trying and report here."
         else:
