@@ -2,12 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
-pytest.importorskip("tests.fakediscord", reason="lands with another branch")
-pytest.importorskip("tests.fake_openai", reason="lands with another branch")
-pytest.importorskip("bot.answer", reason="lands with another branch")
-
 from bot.ingest.models import RawArticle
 from tests.discord_helpers import guild_with_channel, no_pings, running_bot, seed, versions
 from tests.fake_openai import FakeOpenAI

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-pytest.importorskip("tests.fakediscord", reason="lands with another branch")
 pytest.importorskip("bot.briefing", reason="lands with another branch")
-pytest.importorskip("bot.store.feeds", reason="lands with another branch")
-pytest.importorskip("bot.answer", reason="lands with another branch")
 
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime

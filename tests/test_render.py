@@ -1,9 +1,5 @@
 from __future__ import annotations
 
-import pytest
-
-pytest.importorskip("bot.text_safety", reason="lands with another branch")
-
 from dataclasses import dataclass, field
 
 from bot.transport.render import (
