@@ -15,7 +15,7 @@ from bot.config import Settings
 from bot.errors import UserError
 from bot.service.clock import Clock
 from bot.service.core import BriefService
-from bot.service.scheduler import ChannelGone, Scheduler
+from bot.service.scheduler import ChannelGone, PostRefused, Scheduler
 from bot.store.outbox import OutboxItem
 from bot.transport import render
 from bot.transport.command_sync import CommandSyncer
@@ -66,8 +66,13 @@ class DiscordSink:
                     allowed_mentions=allowed,
                     nonce=nonce,
                 )
-            except (discord.NotFound, discord.Forbidden) as exc:
+            except discord.NotFound as exc:
                 raise ChannelGone(f"cannot post in channel {item.channel_key}: {exc.text or exc.status}") from exc
+            except discord.Forbidden as exc:
+                raise PostRefused(
+                    f"Discord refused the post in channel {item.channel_key} ({exc.status} {exc.text or 'Forbidden'}): "
+                    "give the bot View Channel, Send Messages and Embed Links there"
+                ) from exc
             if first_id is None:
                 first_id = message.id
         return first_id

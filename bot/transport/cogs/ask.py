@@ -32,14 +32,28 @@ class AskCog(commands.Cog):
         edit_first: Callable[[str], Awaitable[Any]],
         send_more: Callable[[str], Awaitable[Any]],
     ) -> tuple[str, list[int]]:
-        """Stream into the first message (edits throttled to ~1/s), then settle into the cited form."""
-        editor = render.ThrottledEditor(edit_first, interval=1.0)
+        """Stream into the first message (edits throttled to ~1/s), then settle into the cited form.
+
+        A failed preview edit only costs the preview; if the final edit fails too (e.g. Discord answers
+        5xx after discord.py's own retries), the answer is sent as a new message instead of being lost."""
+
+        async def preview(text: str) -> None:
+            try:
+                await edit_first(text)
+            except discord.HTTPException as exc:
+                log.warning("a streamed preview edit failed (%s); the final answer is still sent", exc)
+
+        editor = render.ThrottledEditor(preview, interval=1.0)
         outcome = await self.bot.core.ask(
             question, collection_id, user_key=f"user:{user_id}", history=history, on_delta=editor.update,
             check_cooldown=False,
         )
         parts = render.answer_messages(outcome.answer, outcome.notes, self.bot.settings.discord.max_answer_messages)
-        first = await edit_first(parts[0])
+        try:
+            first = await edit_first(parts[0])
+        except discord.HTTPException as exc:
+            log.warning("editing in the final answer failed (%s); sending it as a new message", exc)
+            first = await send_more(parts[0])
         ids = [first.id] if first is not None else []
         for part in parts[1:]:
             msg = await send_more(part)
