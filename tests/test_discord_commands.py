@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from bot.service.clock import ManualClock
 from tests.discord_helpers import guild_with_channel, running_bot
 from tests.fakediscord import FakeDiscord
+from tests.newsserver import NewsServer
 
 EPHEMERAL = 64
 OURS = {"ask", "feed", "article", "briefing", "status"}
@@ -32,7 +33,7 @@ async def test_a_server_joined_while_running_gets_the_commands_at_once_and_resta
         async with running_bot(fake, settings, clock=clock) as bot:
             assert bot.synced == ["global"] and {c["name"] for c in fake.synced_commands()} >= OURS
             guild = fake.join_guild("Joined later")  # GUILD_CREATE after READY: on_guild_join
-            await until(lambda: fake.synced_commands(guild))  # find_command would fall back to the global ones
+            await until(lambda: len(bot.synced) == 2)  # (fake.wait_for_command would accept the global ones)
             assert {c["name"] for c in fake.synced_commands(guild)} >= OURS
             assert bot.synced == ["global", f"guild:{guild.id}"]
             chan = fake.add_channel(guild, "general")
@@ -65,3 +66,63 @@ async def test_guild_ids_sync_to_those_servers_only_when_the_commands_changed(se
         async with running_bot(fake, settings) as bot:
             assert bot.synced == []
         assert len(command_puts(fake)) == 1
+
+
+async def test_article_add_url_stores_the_page_in_this_server_only_and_names_it(settings) -> None:
+    async with FakeDiscord() as fake, NewsServer() as site:
+        guild, chan, reader, admin = await guild_with_channel(fake, settings, samples=False)
+        other, other_chan, other_reader, _ = await guild_with_channel(fake, settings, samples=False)
+        async with running_bot(fake, settings) as bot:
+            inter = await fake.invoke_slash(guild, chan, admin, "article add url", {"url": site.url("/story/harbour.html")})
+            reply = await fake.wait_for_message(chan, lambda m: "added" in (m["content"] or ""))
+            here = await bot.core.collection_id(guild.id)
+            there = await bot.core.collection_id(other.id)
+            assert await bot.core.articles.count(there) == 0
+            (stored,) = await bot.core.articles.list(here, limit=5)
+            mine = await fake.autocomplete(guild, chan, reader, "article show", {"id": "harb"}, "id")
+            theirs = await fake.autocomplete(other, other_chan, other_reader, "article show", {"id": "harb"}, "id")
+        assert "Harbour traffic grows for a third month" in reply["content"]
+        assert fake.interaction_messages(inter)[0]["flags"] & EPHEMERAL
+        assert [(c["name"], c["value"]) for c in mine] == [(f"{stored.id}: {stored.title}", stored.id)]
+        assert stored.title == "Harbour traffic grows for a third month"
+        assert theirs == []
+
+
+async def test_article_add_url_refuses_private_addresses_privately_and_stores_nothing(settings) -> None:
+    settings.ingest.allow_private_urls = False
+    async with FakeDiscord() as fake:
+        guild, chan, _, admin = await guild_with_channel(fake, settings, samples=False)
+        async with running_bot(fake, settings) as bot:
+            replies = []
+            for url in ("http://127.0.0.1:1/", "http://169.254.169.254/latest/meta-data/"):
+                inter = await fake.invoke_slash(guild, chan, admin, "article add url", {"url": url})
+                replies.append(await fake.wait_for_message(chan, lambda m, u=url: u in (m["content"] or "")))
+                assert fake.interaction_messages(inter)[0]["flags"] & EPHEMERAL
+            assert await bot.core.articles.count(await bot.core.collection_id(guild.id)) == 0
+        assert "refused" in replies[0]["content"] and "loopback" in replies[0]["content"]
+        assert "refused" in replies[1]["content"] and "link-local" in replies[1]["content"]
+
+
+async def test_feed_remove_autocompletes_this_servers_feeds_only(settings) -> None:
+    async with FakeDiscord() as fake, NewsServer() as site:
+        a, chan_a, reader_a, admin_a = await guild_with_channel(fake, settings, samples=False)
+        b, chan_b, reader_b, admin_b = await guild_with_channel(fake, settings, samples=False)
+        async with running_bot(fake, settings):
+            for guild, chan, admin, path in ((a, chan_a, admin_a, "/rss.xml"), (b, chan_b, admin_b, "/other.xml")):
+                inter = await fake.invoke_slash(guild, chan, admin, "feed add", {"url": site.url(path)})
+                await fake.wait_for_message(chan, lambda m: "Following" in (m["content"] or ""))
+            in_a = await fake.autocomplete(a, chan_a, admin_a, "feed remove", {"feed": ""}, "feed")
+            in_b = await fake.autocomplete(b, chan_b, admin_b, "feed remove", {"feed": ""}, "feed")
+            typed = await fake.autocomplete(a, chan_a, admin_a, "feed remove", {"feed": "other"}, "feed")
+            # A's feed id typed by hand in B is not B's to remove.
+            inter = await fake.invoke_slash(b, chan_b, admin_b, "feed remove", {"feed": in_a[0]["value"]})
+            refused = (await inter.wait_response())["data"]["content"]
+            inter = await fake.invoke_slash(a, chan_a, admin_a, "feed remove", {"feed": in_a[0]["value"]})
+            removed = (await inter.wait_response())["data"]["content"]
+            after = await fake.autocomplete(a, chan_a, admin_a, "feed remove", {"feed": ""}, "feed")
+            still_b = await fake.autocomplete(b, chan_b, admin_b, "feed remove", {"feed": ""}, "feed")
+        assert [c["name"] for c in in_a] == [f"Wire Full Text ({site.url('/rss.xml')})"]
+        assert [c["name"] for c in in_b] == [f"Other Feed ({site.url('/other.xml')})"]
+        assert typed == []
+        assert "No feed" in refused and removed == "Stopped following Wire Full Text."
+        assert after == [] and still_b == in_b
