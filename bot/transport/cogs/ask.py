@@ -10,13 +10,14 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import UserError
-from bot.service.core import discord_channel_key
+from bot.service.core import HELP_LINE, discord_channel_key, is_small_talk
 from bot.transport import render
 from bot.transport.cogs import channel_key, collection_of
 from bot.transport.discord_bot import NO_MENTIONS, BriefBot
 
 log = logging.getLogger(__name__)
 THINKING = "Looking through this server's articles…"
+MAX_ASK_CHARS = 4000  # what Discord lets a user type (Nitro); the answerer cuts longer than 2,000 with a note
 
 
 class AskCog(commands.Cog):
@@ -64,7 +65,7 @@ class AskCog(commands.Cog):
     @app_commands.command(name="ask", description="Ask about the news in this server's articles")
     @app_commands.describe(question="Your question, e.g. what did Japan approve for Samsung?")
     @app_commands.guild_only()
-    async def ask(self, interaction: discord.Interaction, question: app_commands.Range[str, 1, 1000]) -> None:
+    async def ask(self, interaction: discord.Interaction, question: app_commands.Range[str, 1, MAX_ASK_CHARS]) -> None:
         core = self.bot.core
         if not question.strip():
             raise UserError("Ask a question, e.g. `what did Japan approve for Samsung?`")
@@ -92,7 +93,14 @@ class AskCog(commands.Cog):
         history = await self.bot.core.thread(parent_id, collection_id) if parent_id else None
         if not mentioned and history is None:
             return
-        question = re.sub(rf"<@!?{self.bot.user.id}>", " ", message.content or "").strip()
+        me = re.compile(rf"<@!?{self.bot.user.id}>")
+        question = me.sub(" ", message.content or "").strip()
+        if question and is_small_talk(question):
+            # "@Briefbot hi", "@Briefbot ?": a short help line; "thanks!" in reply to an answer gets nothing
+            # (a reply "mentions" the bot by pinging it, so look for the mention in the text itself).
+            if me.search(message.content or ""):
+                await message.reply(HELP_LINE, mention_author=False, allowed_mentions=NO_MENTIONS)
+            return
         try:
             await self._mention_question(message, question, collection_id, history or [], parent_id)
         except UserError as exc:
