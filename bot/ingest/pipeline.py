@@ -9,7 +9,7 @@ from bot.config import Settings
 from bot.ingest.chunk import chunk_text
 from bot.ingest.clean import clean_body, normalize_text
 from bot.ingest.dates import to_iso, utcnow
-from bot.ingest.dedupe import SimHashIndex, canonical_url, content_hash, simhash
+from bot.ingest.dedupe import NearDuplicateIndex, canonical_url, content_hash
 from bot.ingest.models import IngestResult, RawArticle
 from bot.store.articles import ArticleRepo
 from bot.store.db import Database
@@ -26,13 +26,12 @@ class Ingestor:
         self.db = db
         self.settings = settings
         self.articles = ArticleRepo(db)
-        self._near: SimHashIndex | None = None
+        self._near: NearDuplicateIndex | None = None
 
-    async def _near_index(self) -> SimHashIndex:
+    async def _near_index(self) -> NearDuplicateIndex:
         if self._near is None:
-            index = SimHashIndex(self.settings.ingest.near_duplicate_distance)
-            for article_id, value in await self.articles.simhashes():
-                index.add(article_id, value)
+            index = NearDuplicateIndex(self.db, self.settings.ingest.near_duplicate_similarity)
+            await index.prepare()
             self._near = index
         return self._near
 
@@ -104,9 +103,9 @@ class Ingestor:
             await self.articles.add_to_collection(existing, collection_id)
             return IngestResult(raw.origin, "duplicate", title=title, duplicate_of=existing)
 
-        fingerprint = simhash(f"{title}\n{body}")
         near_index = await self._near_index()
-        near = near_index.nearest(fingerprint)
+        fingerprint = near_index.signature(title, body)
+        near = await near_index.nearest(fingerprint)
         passages = chunk_text(body, self.settings.ingest.passage_tokens)
         if passages and passages[0].position == 0:
             # The title leads the first passage so that headline words are searchable.
@@ -129,12 +128,12 @@ class Ingestor:
             fetched=to_iso(utcnow()) or "",
             language=raw.language,
             content_hash=digest,
-            simhash=fingerprint,
+            simhash=fingerprint.simhash,
             duplicate_of=near,
             meta=meta,
             passages=[(p.position, p.text, p.tokens) for p in passages],
         )
         await self.articles.add_to_collection(article_id, collection_id)
         if near is None:
-            near_index.add(article_id, fingerprint)
+            await near_index.add(article_id, fingerprint)
         return IngestResult(raw.origin, "added", article_id=article_id, title=title, near_duplicate_of=near)
