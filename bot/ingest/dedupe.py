@@ -104,10 +104,10 @@ class SimHashIndex:
 # a band with probability 0.93, J = 0.7 with 0.999, J = 0.1 with 0.02. A shared band only makes a
 # candidate; the exact Jaccard of the two shingle sets (title and body) decides, and the numbers in the
 # two texts must agree, so that templated notices ("Qtly div 5 cts ... Pay July 15") of different
-# companies or dates are not taken for one story. Band keys persist in near_dup_signatures (one BLOB
+# companies or dates are not taken for one story. Band keys persist in near_dup_bands (a row per band
 # per original) and are searched in memory (sorted numpy arrays): 16 bytes per band per original.
 
-NEAR_SCHEME = "minhash-w3-p60-b20-r3-v1"  # stored in index_state; another scheme rebuilds the signatures
+NEAR_SCHEME = "minhash-w3-p60-b20-r3-v1"  # stored in index_state; another scheme rebuilds near_dup_bands
 SHINGLE_WIDTH = 3
 NUM_PERM = 60
 NUM_BANDS = 20
@@ -274,24 +274,27 @@ class NearDuplicateIndex:
         async with conn.execute("SELECT value FROM index_state WHERE name = 'near_dup_scheme'") as cur:
             row = await cur.fetchone()
         if not row or row[0] != NEAR_SCHEME:
-            await conn.execute("DELETE FROM near_dup_signatures")
+            await conn.execute("DELETE FROM near_dup_bands")
             await conn.execute(
                 "INSERT OR REPLACE INTO index_state(name, value) VALUES ('near_dup_scheme', ?)", (NEAR_SCHEME,)
             )
-        # Originals without a signature: stored before this scheme, or by a writer that did not index them.
+        # Originals without bands: stored before this scheme, or by a writer that did not index them.
         async with conn.execute(
             "SELECT id, title, body FROM articles a WHERE duplicate_of IS NULL "
-            "AND NOT EXISTS (SELECT 1 FROM near_dup_signatures s WHERE s.article_id = a.id)"
+            "AND NOT EXISTS (SELECT 1 FROM near_dup_bands b WHERE b.article_id = a.id)"
         ) as cur:
-            missing = [(i, near_signature(t, b).band_keys.astype("<i8").tobytes()) async for i, t, b in cur]
+            missing = [(i, near_signature(t, b).band_keys.tolist()) async for i, t, b in cur]
         if missing or not row or row[0] != NEAR_SCHEME:
-            await conn.executemany("INSERT INTO near_dup_signatures(article_id, band_keys) VALUES (?, ?)", missing)
+            await conn.executemany(
+                "INSERT INTO near_dup_bands(band_key, article_id) VALUES (?, ?)",
+                [(key, article_id) for article_id, keys in missing for key in keys],
+            )
             await conn.commit()
-        async with conn.execute("SELECT article_id, band_keys FROM near_dup_signatures") as cur:
+        async with conn.execute("SELECT band_key, article_id FROM near_dup_bands") as cur:
             rows = await cur.fetchall()
         if rows:
-            keys = np.frombuffer(b"".join(r[1] for r in rows), dtype="<i8")
-            self.bands.bulk_load(keys, np.repeat(np.array([r[0] for r in rows], dtype=np.int64), NUM_BANDS))
+            pairs = np.array([(r[0], r[1]) for r in rows], dtype=np.int64)
+            self.bands.bulk_load(pairs[:, 0], pairs[:, 1])
 
     async def nearest(self, sig: NearSignature) -> int | None:
         """The stored original this article repeats (the most similar), or None."""
@@ -306,9 +309,9 @@ class NearDuplicateIndex:
         return best[1] if best else None
 
     async def add(self, article_id: int, sig: NearSignature) -> None:
-        await self.db.conn.execute(
-            "INSERT OR REPLACE INTO near_dup_signatures(article_id, band_keys) VALUES (?, ?)",
-            (article_id, sig.band_keys.astype("<i8").tobytes()),
+        await self.db.conn.executemany(
+            "INSERT INTO near_dup_bands(band_key, article_id) VALUES (?, ?)",
+            [(key, article_id) for key in sig.band_keys.tolist()],
         )
         self.bands.add(article_id, sig.band_keys)
         self._remember(article_id, sig)

@@ -14,15 +14,16 @@ CREATE TABLE feed_items (
 ) WITHOUT ROWID;
 CREATE INDEX feed_items_article ON feed_items(article_id);
 
--- MinHash LSH band keys of original articles (not of near-duplicates), NUM_BANDS signed 64-bit integers
--- packed little-endian; loaded into memory at ingest start. Two articles that share a key are candidates,
--- confirmed by their word-shingle Jaccard similarity (bot/ingest/dedupe.py).
-CREATE TABLE near_dup_signatures (
-    article_id  INTEGER PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,
-    band_keys   BLOB NOT NULL
+-- MinHash LSH band keys of original articles (not of near-duplicates): two articles that share a key
+-- are candidates, confirmed by their word-shingle Jaccard similarity (bot/ingest/dedupe.py).
+CREATE TABLE near_dup_bands (
+    band_key    INTEGER NOT NULL,   -- 64-bit hash of (band number, band values), signed
+    article_id  INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE
 );
+CREATE INDEX near_dup_bands_key ON near_dup_bands(band_key);
+CREATE INDEX near_dup_bands_article ON near_dup_bands(article_id);
 
--- Small key/value state of derived indexes, e.g. which near-duplicate scheme built near_dup_signatures.
+-- Small key/value state of derived indexes, e.g. which near-duplicate scheme built near_dup_bands.
 CREATE TABLE index_state (
     name    TEXT PRIMARY KEY,
     value   TEXT NOT NULL
