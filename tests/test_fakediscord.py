@@ -457,3 +457,34 @@ async def test_attachment_option_thread_and_dm(fake: FakeDiscord, world) -> None
         await fake.send_message(dm, reader, "hello bot")
         answer = await fake.wait_for_message(dm, lambda m: m["content"].startswith("dm:"), TIMEOUT)
         assert answer["content"] == "dm: hello bot" and "guild_id" not in answer
+
+
+async def test_bad_token_embeds_and_default_pings(fake: FakeDiscord, world) -> None:
+    guild, chan, admin, reader = world
+    wrong = MiniBot()
+    try:
+        with pytest.raises(discord.LoginFailure):
+            await wrong.login("not-the-token")
+    finally:
+        await wrong.close()
+    async with fake.running(MiniBot()) as bot:
+        channel = bot.get_channel(chan.id)
+        embed = discord.Embed(title="Brief", description="d" * 4096, url="https://example.test/a")
+        sent = await channel.send(embed=embed)
+        assert fake.message(sent.id)["embeds"][0]["title"] == "Brief"
+        with pytest.raises(discord.HTTPException) as err:
+            await channel.send(embed=discord.Embed(description="d" * 4097))
+        assert err.value.code == 50035 and "embeds.0.description" in str(err.value)
+        with pytest.raises(discord.HTTPException):
+            await channel.send(embed=discord.Embed(title="x", url="not a url"))
+        # without allowed_mentions Discord parses everything: the user and @everyone are pinged
+        loud = await channel.send(f"{admin.mention} @everyone")
+        view = fake.message(loud.id)
+        assert [u["id"] for u in view["mentions"]] == [str(admin.id)] and view["mention_everyone"] is True
+        assert view["allowed_mentions"] is None
+        # wait_for_message ignores users' messages unless asked
+        await fake.send_message(chan, reader, "needle from a user")
+        with pytest.raises(asyncio.TimeoutError):
+            await fake.wait_for_message(chan, lambda m: "needle" in m["content"], timeout=0.2)
+        found = await fake.wait_for_message(chan, lambda m: "needle" in m["content"], timeout=1, from_bot=False)
+        assert found["author"]["id"] == str(reader.id)
