@@ -44,7 +44,7 @@ class IngestSettings:
 @dataclass
 class SearchSettings:
     default_k: int = 5
-    engine: str = "fts5"
+    engine: str = "tantivy"  # passages index beside the database in <db>.index/
 
 
 @dataclass

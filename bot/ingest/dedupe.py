@@ -255,15 +255,17 @@ class NearDuplicateIndex:
     """Finds the stored original an article repeats; see the notes above.
 
     `await index.prepare()` once (it loads the band keys, and first builds them for articles stored
-    before, or under another scheme, then commits); then per article `signature`, `await nearest(sig)`,
-    and `await add(id, sig)` for an original, which joins the caller's transaction.
+    before, or under another scheme, committing unless a transaction is open); then per article `signature` and `await
+    nearest(sig)`; `add(id, sig)` for an original (in memory at once, so later articles of the same batch
+    see it), and `await flush()` after the article rows are inserted, which writes the queued band rows
+    in the caller's transaction.
     """
 
     def __init__(self, db: Any, threshold: float = 0.5) -> None:
         self.db = db
         self.threshold = threshold
         self.bands = BandIndex()
-        self._cache: dict[int, NearSignature] = {}
+        self._pending: dict[int, NearSignature] = {}  # added, band rows not written yet
 
     @staticmethod
     def signature(title: str, body: str) -> NearSignature:
@@ -271,6 +273,7 @@ class NearDuplicateIndex:
 
     async def prepare(self) -> None:
         conn = self.db.conn
+        own_transaction = not conn.in_transaction  # inside the caller's transaction, its commit keeps our rows
         async with conn.execute("SELECT value FROM index_state WHERE name = 'near_dup_scheme'") as cur:
             row = await cur.fetchone()
         if not row or row[0] != NEAR_SCHEME:
@@ -289,7 +292,8 @@ class NearDuplicateIndex:
                 "INSERT INTO near_dup_bands(band_key, article_id) VALUES (?, ?)",
                 [(key, article_id) for article_id, keys in missing for key in keys],
             )
-            await conn.commit()
+            if own_transaction:
+                await conn.commit()
         async with conn.execute("SELECT band_key, article_id FROM near_dup_bands") as cur:
             rows = await cur.fetchall()
         if rows:
@@ -308,26 +312,29 @@ class NearDuplicateIndex:
                 best = (similarity, article_id)
         return best[1] if best else None
 
-    async def add(self, article_id: int, sig: NearSignature) -> None:
-        await self.db.conn.executemany(
-            "INSERT INTO near_dup_bands(band_key, article_id) VALUES (?, ?)",
-            [(key, article_id) for key in sig.band_keys.tolist()],
-        )
+    def add(self, article_id: int, sig: NearSignature) -> None:
         self.bands.add(article_id, sig.band_keys)
-        self._remember(article_id, sig)
+        self._pending[article_id] = sig
+
+    async def flush(self) -> None:
+        """Write the band rows of added originals (whose article rows now exist)."""
+        if not self._pending:
+            return
+        rows = [(key, article_id, article_id) for article_id, sig in self._pending.items() for key in sig.band_keys.tolist()]
+        self._pending = {}
+        # The guard skips an id whose insert was rolled back, rather than failing the batch.
+        await self.db.conn.executemany(
+            "INSERT INTO near_dup_bands(band_key, article_id) SELECT ?, ? WHERE EXISTS (SELECT 1 FROM articles WHERE id = ?)",
+            rows,
+        )
 
     async def _signatures(self, ids: list[int]) -> dict[int, NearSignature]:
-        found = {i: self._cache[i] for i in ids if i in self._cache}
+        """Candidates are checked against their stored text (or, in the current batch, the pending one)."""
+        found = {i: self._pending[i] for i in ids if i in self._pending}
         missing = [i for i in ids if i not in found]
         if missing:
             marks = ",".join("?" * len(missing))
             async with self.db.conn.execute(f"SELECT id, title, body FROM articles WHERE id IN ({marks})", missing) as cur:
                 for article_id, title, body in await cur.fetchall():
                     found[article_id] = near_signature(title, body)
-                    self._remember(article_id, found[article_id])
         return found
-
-    def _remember(self, article_id: int, sig: NearSignature) -> None:
-        if len(self._cache) >= 1024:
-            self._cache.pop(next(iter(self._cache)))
-        self._cache[article_id] = sig
