@@ -131,7 +131,7 @@ def main() -> None:
     print("| method | µs per article | links among the articles (exact copies included) | light rewrites linked | syndicated copies linked |")
     print("|---|---|---|---|---|")
     for name, fn in (("SimHash 64-bit, distance 3 (old)", lambda p: run_old(records, p)),
-                     (f"MinHash 60/LSH 20x3, Jaccard >= {settings.ingest.near_duplicate_similarity} (new)",
+                     (f"MinHash 48/LSH 16x3, Jaccard >= {settings.ingest.near_duplicate_similarity} (new)",
                       lambda p: run_new(records, p, settings.ingest.near_duplicate_similarity))):
         per, links, rew = fn(rewrites)
         _, _, syn = fn(syndicated)

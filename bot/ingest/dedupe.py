@@ -100,19 +100,19 @@ class SimHashIndex:
 # SimHash over word 3-shingles flips too many bits for a light rewrite of a short item (a one-word
 # change in a 25-word sentence moved it by 14 bits). MinHash estimates the Jaccard similarity of the
 # shingle sets instead, which degrades gracefully: that same rewrite keeps J = 20/26 = 0.77.
-# Originals are indexed by LSH bands (20 bands of 3 of 60 MinHash values): a pair with J = 0.5 shares
-# a band with probability 0.93, J = 0.7 with 0.999, J = 0.1 with 0.02. A shared band only makes a
+# Originals are indexed by LSH bands (16 bands of 3 of 48 MinHash values): a pair with J = 0.5 shares
+# a band with probability 0.88, J = 0.7 with 0.999, J = 0.1 with 0.016. A shared band only makes a
 # candidate; the exact Jaccard of the two shingle sets (title and body) decides, and the numbers in the
 # two texts must agree, so that templated notices ("Qtly div 5 cts ... Pay July 15") of different
 # companies or dates are not taken for one story. Band keys persist in near_dup_bands (a row per band
 # per original) and are searched in memory (sorted numpy arrays): 16 bytes per band per original.
 
-NEAR_SCHEME = "minhash-w3-p60-b20-r3-v1"  # stored in index_state; another scheme rebuilds near_dup_bands
+NEAR_SCHEME = "minhash-w3-p48-b16-r3-v1"  # stored in index_state; another scheme rebuilds near_dup_bands
 SHINGLE_WIDTH = 3
-NUM_PERM = 60
-NUM_BANDS = 20
+NUM_PERM = 48
+NUM_BANDS = 16
 ROWS = NUM_PERM // NUM_BANDS
-MAX_CANDIDATES = 8  # candidates checked per article, most shared bands first
+MAX_CANDIDATES = 3  # candidates checked per article, most shared bands first
 
 _rng = np.random.default_rng(20260311)
 _PERM_A = _rng.integers(1, 2**63, NUM_PERM, dtype=np.uint64) | np.uint64(1)
@@ -266,6 +266,7 @@ class NearDuplicateIndex:
         self.threshold = threshold
         self.bands = BandIndex()
         self._pending: dict[int, NearSignature] = {}  # added, band rows not written yet
+        self._recent: dict[int, NearSignature] = {}  # signatures of recent candidates, oldest first
 
     @staticmethod
     def signature(title: str, body: str) -> NearSignature:
@@ -320,21 +321,20 @@ class NearDuplicateIndex:
         """Write the band rows of added originals (whose article rows now exist)."""
         if not self._pending:
             return
-        rows = [(key, article_id, article_id) for article_id, sig in self._pending.items() for key in sig.band_keys.tolist()]
+        rows = [(key, article_id) for article_id, sig in self._pending.items() for key in sig.band_keys.tolist()]
         self._pending = {}
-        # The guard skips an id whose insert was rolled back, rather than failing the batch.
-        await self.db.conn.executemany(
-            "INSERT INTO near_dup_bands(band_key, article_id) SELECT ?, ? WHERE EXISTS (SELECT 1 FROM articles WHERE id = ?)",
-            rows,
-        )
+        await self.db.conn.executemany("INSERT INTO near_dup_bands(band_key, article_id) VALUES (?, ?)", rows)
 
     async def _signatures(self, ids: list[int]) -> dict[int, NearSignature]:
         """Candidates are checked against their stored text (or, in the current batch, the pending one)."""
-        found = {i: self._pending[i] for i in ids if i in self._pending}
-        missing = [i for i in ids if i not in found]
+        found = {i: self._pending.get(i) or self._recent.get(i) for i in ids}
+        missing = [i for i, sig in found.items() if sig is None]
+        found = {i: sig for i, sig in found.items() if sig is not None}
         if missing:
             marks = ",".join("?" * len(missing))
             async with self.db.conn.execute(f"SELECT id, title, body FROM articles WHERE id IN ({marks})", missing) as cur:
                 for article_id, title, body in await cur.fetchall():
-                    found[article_id] = near_signature(title, body)
+                    found[article_id] = self._recent[article_id] = near_signature(title, body)
+            while len(self._recent) > 2048:
+                self._recent.pop(next(iter(self._recent)))
         return found
