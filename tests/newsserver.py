@@ -202,6 +202,7 @@ class NewsServer:
     poll_items: list[str] = field(default_factory=lambda: ["harbour", "wheat"])  # slugs served at /poll.xml
     broken: set[str] = field(default_factory=set)  # paths that answer 500 for now
     hits: Counter[str] = field(default_factory=Counter)
+    pages: dict[str, str] = field(default_factory=dict)  # name -> HTML served at /page/{name}
     seen_headers: dict[str, dict[str, str]] = field(default_factory=dict)  # path -> headers of its last request
     slow_seconds: float = 5.0
     port: int = 0
@@ -220,6 +221,7 @@ class NewsServer:
         r = app.router
         r.add_get("/article.html", const(lambda: self._html(story_page("harbour"))))
         r.add_get("/story/{slug}.html", self._story)
+        r.add_get("/page/{name}", self._page)
         r.add_get("/rss.xml", const(lambda: self._xml(rss("Wire Full Text", [rss_item(self.base, s, i + 1) for i, s in enumerate(["harbour", "wheat", "copper"])]), "application/rss+xml")))
         r.add_get("/atom.xml", self._atom)
         r.add_get("/poll.xml", self._poll)
@@ -270,6 +272,12 @@ class NewsServer:
         if slug not in STORIES:
             raise web.HTTPNotFound()
         return self._html(story_page(slug))
+
+    async def _page(self, request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        if name not in self.pages:
+            raise web.HTTPNotFound()
+        return self._html(self.pages[name])
 
     async def _atom(self, request: web.Request) -> web.Response:
         # Two summaries whose pages exist, one whose page is gone (its summary is used instead).

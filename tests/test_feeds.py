@@ -4,7 +4,7 @@ import asyncio
 import json
 import os
 import sys
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.config import Settings
@@ -37,6 +37,7 @@ async def test_follow_list_unfollow(db: Database) -> None:
     [info] = await repo.list(a)
     assert info.url == "https://example.com/feed.xml" and info.channel_id == 11 and info.error_count == 0
     assert [f.id for f in await repo.due("2030-01-01T00:00:00Z")] == [feed.id]
+    assert [f.id for f in await repo.due(datetime(2030, 1, 1, tzinfo=UTC))] == [feed.id]
     assert await repo.unfollow(feed.id, a) and not await repo.unfollow(feed.id, a)
     assert await repo.list(a) == [] and len(await repo.list(b)) == 1
     assert await repo.unfollow(feed.id, b)

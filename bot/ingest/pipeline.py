@@ -11,7 +11,7 @@ from bot.config import Settings
 from bot.ingest.chunk import chunk_many
 from bot.ingest.clean import CleanedText, clean_body, normalize_text
 from bot.ingest.dates import to_iso, utcnow
-from bot.ingest.dedupe import SimHashIndex, canonical_url, content_hash, simhash
+from bot.ingest.dedupe import NearDuplicateIndex, canonical_url, content_hash
 from bot.ingest.models import IngestResult, RawArticle
 from bot.store.articles import ARTICLE_COLUMNS, ArticleRepo
 from bot.store.db import Database
@@ -28,13 +28,12 @@ class Ingestor:
         self.db = db
         self.settings = settings
         self.articles = ArticleRepo(db)
-        self._near: SimHashIndex | None = None
+        self._near: NearDuplicateIndex | None = None
 
-    async def _near_index(self) -> SimHashIndex:
+    async def _near_index(self) -> NearDuplicateIndex:
         if self._near is None:
-            index = SimHashIndex(self.settings.ingest.near_duplicate_distance)
-            for article_id, value in await self.articles.simhashes():
-                index.add(article_id, value)
+            index = NearDuplicateIndex(self.db, self.settings.ingest.near_duplicate_similarity)
+            await index.prepare()
             self._near = index
         return self._near
 
@@ -138,11 +137,11 @@ class Ingestor:
             if p.canon:
                 by_canon[p.canon] = article_id
             by_hash[p.digest] = article_id
-            fingerprint = simhash(f"{p.title}\n{p.cleaned.body}")
-            near = near_index.nearest(fingerprint)
+            signature = near_index.signature(p.title, p.cleaned.body)
+            near = await near_index.nearest(signature)
             if near is None:
-                near_index.add(article_id, fingerprint)
-            new.append((i, article_id, p, fingerprint, near))
+                near_index.add(article_id, signature)  # written by flush() once the article row exists
+            new.append((i, article_id, p, signature.simhash, near))
             links.append((collection_id, article_id))
 
         chunked = chunk_many([p.cleaned.body for _, _, p, _, _ in new], self.settings.ingest.passage_tokens)
@@ -173,6 +172,7 @@ class Ingestor:
                 article_rows,
             )
             await conn.executemany("INSERT INTO passages(article_id, position, text, tokens) VALUES (?, ?, ?, ?)", passage_rows)
+            await near_index.flush()
         if links:
             await conn.executemany(
                 "INSERT OR IGNORE INTO article_collections(collection_id, article_id) VALUES (?, ?)", links

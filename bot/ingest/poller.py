@@ -196,17 +196,15 @@ class FeedPoller:
         for key, article_id in fetched.known.items():
             await self._link(article_id, followers, result)
             await self.feeds.mark_seen(feed.id, key, article_id)
-        for item, loaded in fetched.fresh:
-            if isinstance(loaded, IngestResult):
-                result.item_failures.append(f"{loaded.origin}: {loaded.reason}")
-                continue
-            try:
-                stored = await self.ingestor.ingest_one(loaded, first, commit=False)
-            except ValueError as exc:
-                result.item_failures.append(f"{loaded.origin}: {exc}")
-                continue
+        failed = [(i, l) for i, l in fetched.fresh if isinstance(l, IngestResult)]
+        fresh = [(i, l) for i, l in fetched.fresh if isinstance(l, RawArticle)]
+        result.item_failures.extend(f"{loaded.origin}: {loaded.reason}" for _, loaded in failed)
+        # ingest_many commits (and keeps the search index level); a bad item is a failed result, not a rollback.
+        stored_items = await self.ingestor.ingest_many([raw for _, raw in fresh], first) if fresh else []
+        for (item, _), stored in zip(fresh, stored_items):
             article_id = stored.article_id or stored.duplicate_of
-            if article_id is None:
+            if stored.status == "failed" or article_id is None:
+                result.item_failures.append(f"{stored.origin}: {stored.reason}")
                 continue
             if stored.status == "added" or await self._joined_since(first, article_id, since):
                 result.new_articles.setdefault(first, []).append(article_id)

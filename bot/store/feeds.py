@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Any
 
+from bot.ingest.dates import to_iso
 from bot.store.db import Database
 
 DEFAULT_INTERVAL_S = 1800
@@ -126,8 +128,10 @@ class FeedRepo:
         ) as cur:
             return [Feed.from_row(r) for r in await cur.fetchall()]
 
-    async def due(self, now: str) -> list[Feed]:
-        """Followed feeds whose next poll time (ISO UTC) has come; never-polled feeds first."""
+    async def due(self, now: datetime | str) -> list[Feed]:
+        """Followed feeds whose next poll time has come (now: aware datetime or ISO UTC); never-polled first."""
+        if isinstance(now, datetime):
+            now = to_iso(now) or ""
         async with self.db.conn.execute(
             f"SELECT {FEED_COLUMNS} FROM feeds WHERE (next_poll_at IS NULL OR next_poll_at <= ?) "
             "AND EXISTS (SELECT 1 FROM feed_follows WHERE feed_id = feeds.id) ORDER BY next_poll_at IS NOT NULL, next_poll_at, id",
