@@ -38,6 +38,7 @@ async def seed(settings: Settings, collection: str, *, samples: bool = True, ext
 async def running_bot(fake: Any, settings: Settings, **kwargs: Any) -> AsyncIterator[BriefBot]:
     """Start BriefBot on the fake (background loop off unless asked: tests tick the scheduler themselves)."""
     kwargs.setdefault("background", False)
+    kwargs.setdefault("guild_ready_timeout", 0.05)  # discord.py's 2 s wait before on_ready is for real Discord
     bot = BriefBot(settings, **kwargs)
     task = asyncio.create_task(bot.start(fake.token))
     try:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from bot.ingest.models import RawArticle
 from tests.discord_helpers import guild_with_channel, no_pings, running_bot, seed, versions
 from tests.fake_openai import FakeOpenAI
@@ -149,3 +151,50 @@ def _inputs(row: dict) -> list[dict]:
         return _inputs(row["component"])
     return [c for inner in row.get("components", []) for c in _inputs(inner)]
 
+
+
+HUGE = QUESTION + " " + " ".join(["Please include every detail about the photoresist export approval."] * 55)
+CUT_NOTE = "cut to its first 2,000 characters"
+
+
+async def test_an_empty_ask_gets_a_private_hint_and_a_huge_one_is_cut_with_a_note(settings) -> None:
+    settings.discord.ask_cooldown_seconds = 0
+    assert 3000 < len(HUGE) <= 4000
+    async with FakeDiscord() as fake:
+        guild, chan, reader, _ = await guild_with_channel(fake, settings)
+        async with running_bot(fake, settings):
+            empty = await fake.invoke_slash(guild, chan, reader, "ask", {"question": "   "})
+            hint = await empty.wait_response()
+            await fake.invoke_slash(guild, chan, reader, "ask", {"question": HUGE})
+            answer = await fake.wait_for_message(chan, lambda m: CUT_NOTE in (m["content"] or ""))
+        assert hint["type"] == 4 and hint["data"]["flags"] & EPHEMERAL and "Ask a question" in hint["data"]["content"]
+        assert len(answer["content"]) <= 2000 and not answer["content"].endswith("▌")
+        assert not [r for r in fake.requests if r.status >= 400]  # Discord refused nothing
+
+
+async def test_mentions_huge_empty_and_small_talk(settings) -> None:
+    settings.discord.message_content = True
+    settings.discord.ask_cooldown_seconds = 0
+    async with FakeDiscord() as fake:
+        guild, chan, reader, _ = await guild_with_channel(fake, settings)
+        me = f"<@{fake.bot_user.id}>"
+        async with running_bot(fake, settings):
+            huge = await fake.send_message(chan, reader, f"{me} {HUGE}")
+            answer = await fake.wait_for_message(chan, lambda m: _replies_to(m, huge) and CUT_NOTE in (m["content"] or ""))
+            bare = await fake.send_message(chan, reader, me)
+            hint = await fake.wait_for_message(chan, lambda m: _replies_to(m, bare))
+            hello = await fake.send_message(chan, reader, f"{me} hi!")
+            help_line = await fake.wait_for_message(chan, lambda m: _replies_to(m, hello))
+            thanks = await fake.send_message(chan, reader, "thanks!", reference=answer)
+            await fake.sync()
+            await asyncio.sleep(0.2)
+            after_thanks = [m for m in fake.messages(chan) if _replies_to(m, thanks)]
+        assert len(answer["content"]) <= 2000 and no_pings(answer)
+        assert "Ask me a question after the mention" in hint["content"]
+        assert "/ask" in help_line["content"] and len(help_line["content"]) < 200 and no_pings(help_line)
+        assert after_thanks == []  # a "thanks" reply to an answer is not a question
+        assert not [r for r in fake.requests if r.status >= 400]
+
+
+def _replies_to(message: dict, original: dict) -> bool:
+    return (message.get("message_reference") or {}).get("message_id") == str(original["id"])

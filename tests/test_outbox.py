@@ -37,7 +37,7 @@ async def test_outbox_rows_are_unique_nonced_and_pending_until_marked(db) -> Non
     assert (await repo.get(a.id)).message_id == 555  # type: ignore[union-attr]
 
 
-async def test_drain_retries_a_failed_send_once_and_drops_gone_channels(db, settings) -> None:
+async def test_drain_retries_a_failed_send_after_a_back_off_and_drops_gone_channels(db, settings) -> None:
     clock = ManualClock(datetime(2024, 5, 1, 8, 0, tzinfo=UTC))
     service = BriefService(db, settings, clock=clock)
     sink = RecordingSink()
@@ -47,6 +47,8 @@ async def test_drain_retries_a_failed_send_once_and_drops_gone_channels(db, sett
     report = await scheduler.drain()
     assert report.sent == [] and sink.sent == []
     assert (await service.outbox.get(item.id)).last_error == "connection reset"  # type: ignore[union-attr]
+    assert (await scheduler.drain()).sent == []  # backing off
+    clock.advance(seconds=30)
     report = await scheduler.drain()
     assert report.sent == [item.id] and sink.sent == [(item.nonce, None)]
     assert (await scheduler.drain()).sent == []  # never twice

@@ -44,6 +44,22 @@ def collection_name(guild_id: int | None) -> str:
     return f"guild:{guild_id}" if guild_id else CONSOLE_COLLECTION
 
 
+SMALL_TALK = frozenset(
+    "hi hello hey hiya yo sup help ping test testing thanks thank thx ty you ok okay cool nice please bot "
+    "good morning evening night there".split()
+)
+HELP_LINE = (
+    "Ask me about the news in this server's articles, e.g. `@Briefbot what did Japan approve for Samsung?` "
+    "— or use /ask, /briefing now, /feed list and /status."
+)
+
+
+def is_small_talk(text: str) -> bool:
+    """True for text that is no question at all: punctuation, emoji, or only greetings and thanks."""
+    words = re.findall(r"[^\W\d_]{2,}", text.lower())
+    return not words or all(w in SMALL_TALK for w in words)
+
+
 def discord_channel_key(channel_id: int) -> str:
     return f"discord:{channel_id}"
 

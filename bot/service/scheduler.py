@@ -25,7 +25,14 @@ from bot.store.subscriptions import Subscription
 log = logging.getLogger(__name__)
 
 LATE_AFTER = timedelta(minutes=2)  # a post sent later than this after its due time says so
-MAX_ATTEMPTS = 8
+MAX_ATTEMPTS = 8  # a post that failed this many times is dropped (with its last error kept)
+FIRST_RETRY = timedelta(seconds=30)  # then doubled after each failure...
+MAX_RETRY = timedelta(minutes=30)  # ...up to this: 8 attempts span about an hour
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """The back-off after the `attempts`-th failed send (1, 2, ...)."""
+    return min(FIRST_RETRY * 2 ** max(0, attempts - 1), MAX_RETRY)
 
 
 class Sink(Protocol):
@@ -39,7 +46,11 @@ class Sink(Protocol):
 
 
 class ChannelGone(Exception):
-    """The channel no longer exists or the bot may not post there: drop the post."""
+    """The channel no longer exists: drop the post."""
+
+
+class PostRefused(Exception):
+    """The channel refused the post for now (e.g. the bot lacks permission there): kept and retried with back-off."""
 
 
 @dataclass
@@ -244,9 +255,14 @@ class Scheduler:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.warning("outbox %s to %s not sent: %s", item.id, item.channel_key, exc)
-                await self.service.outbox.mark_failed(item.id, str(exc) or type(exc).__name__)
-                if item.attempts + 1 >= MAX_ATTEMPTS:
+                attempts = item.attempts + 1
+                retry_at = iso(now + retry_delay(attempts))
+                log.warning(
+                    "outbox %s to %s not sent (attempt %d of %d%s): %s", item.id, item.channel_key, attempts,
+                    MAX_ATTEMPTS, f", next at {retry_at}" if attempts < MAX_ATTEMPTS else "", exc,
+                )
+                await self.service.outbox.mark_failed(item.id, str(exc) or type(exc).__name__, retry_at)
+                if attempts >= MAX_ATTEMPTS:
                     await self.service.outbox.mark_dropped(item.id, f"gave up after {MAX_ATTEMPTS} attempts", iso(now))
                     report.dropped.append(item.id)
                 continue

@@ -9,7 +9,10 @@ from typing import Any
 
 from bot.store.db import Database
 
-COLUMNS = "id, channel_key, kind, payload, nonce, created_at, due_at, sent_at, message_id, attempts, last_error, dropped_at"
+COLUMNS = (
+    "id, channel_key, kind, payload, nonce, created_at, due_at, sent_at, message_id, attempts, last_error, dropped_at,"
+    " next_attempt_at"
+)
 
 
 @dataclass
@@ -26,6 +29,7 @@ class OutboxItem:
     attempts: int
     last_error: str | None
     dropped_at: str | None
+    next_attempt_at: str | None = None  # after a failed send: not before this (back-off)
 
     @classmethod
     def from_row(cls, row: Any) -> "OutboxItem":
@@ -59,11 +63,12 @@ class OutboxRepo:
         return OutboxItem.from_row(row) if row else None
 
     async def pending(self, now: str, channel_prefix: str = "") -> list[OutboxItem]:
-        """Unsent, undropped posts due by `now`, oldest first (optionally for one transport's channels)."""
+        """Unsent, undropped posts due by `now` and past any back-off, oldest first (optionally for one
+        transport's channels)."""
         async with self.db.conn.execute(
             f"SELECT {COLUMNS} FROM outbox WHERE sent_at IS NULL AND dropped_at IS NULL AND due_at <= ?"
-            " AND channel_key LIKE ? ORDER BY due_at, id",
-            (now, channel_prefix + "%"),
+            " AND (next_attempt_at IS NULL OR next_attempt_at <= ?) AND channel_key LIKE ? ORDER BY due_at, id",
+            (now, now, channel_prefix + "%"),
         ) as cur:
             return [OutboxItem.from_row(r) for r in await cur.fetchall()]
 
@@ -78,8 +83,10 @@ class OutboxRepo:
         )
         await self.db.conn.commit()
 
-    async def mark_failed(self, item_id: int, error: str) -> None:
-        await self.db.conn.execute("UPDATE outbox SET last_error = ? WHERE id = ?", (error[:500], item_id))
+    async def mark_failed(self, item_id: int, error: str, next_attempt_at: str | None = None) -> None:
+        await self.db.conn.execute(
+            "UPDATE outbox SET last_error = ?, next_attempt_at = ? WHERE id = ?", (error[:500], next_attempt_at, item_id)
+        )
         await self.db.conn.commit()
 
     async def mark_dropped(self, item_id: int, reason: str, now: str) -> None:

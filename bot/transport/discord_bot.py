@@ -15,9 +15,10 @@ from bot.config import Settings
 from bot.errors import UserError
 from bot.service.clock import Clock
 from bot.service.core import BriefService
-from bot.service.scheduler import ChannelGone, Scheduler
+from bot.service.scheduler import ChannelGone, PostRefused, Scheduler
 from bot.store.outbox import OutboxItem
 from bot.transport import render
+from bot.transport.command_sync import CommandSyncer
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ INTENT_HINT = (
     "Discord Developer Portal and set [discord] message_content = true in the config."
 )
 NO_MENTIONS = discord.AllowedMentions.none()
+RETIRE_CHECK_SECONDS = 3600.0
 
 
 def role_only(role_id: int) -> discord.AllowedMentions:
@@ -64,8 +66,13 @@ class DiscordSink:
                     allowed_mentions=allowed,
                     nonce=nonce,
                 )
-            except (discord.NotFound, discord.Forbidden) as exc:
+            except discord.NotFound as exc:
                 raise ChannelGone(f"cannot post in channel {item.channel_key}: {exc.text or exc.status}") from exc
+            except discord.Forbidden as exc:
+                raise PostRefused(
+                    f"Discord refused the post in channel {item.channel_key} ({exc.status} {exc.text or 'Forbidden'}): "
+                    "give the bot View Channel, Send Messages and Embed Links there"
+                ) from exc
             if first_id is None:
                 first_id = message.id
         return first_id
@@ -81,8 +88,11 @@ class BriefBot(commands.Bot):
         clock: Clock | None = None,
         llm: Any | None = None,
         background: bool = True,
+        guild_ready_timeout: float = 2.0,
         **options: Any,
     ) -> None:
+        """`guild_ready_timeout`: how long discord.py waits for the servers' GUILD_CREATE events before
+        on_ready (its default, 2 s, suits Discord; tests on the fake pass ~0.05)."""
         intents = discord.Intents.default()
         intents.message_content = settings.discord.message_content
         super().__init__(
@@ -90,6 +100,7 @@ class BriefBot(commands.Bot):
             intents=intents,
             allowed_mentions=NO_MENTIONS,
             help_command=None,
+            guild_ready_timeout=guild_ready_timeout,
             **options,
         )
         self.settings = settings
@@ -99,7 +110,8 @@ class BriefBot(commands.Bot):
         self.service: BriefService | None = None
         self.scheduler: Scheduler | None = None
         self._worker: asyncio.Task[None] | None = None
-        self.synced: list[str] = []
+        self.synced: list[str] = []  # where commands were synced in this run ("global", "guild:<id>")
+        self.command_syncer: CommandSyncer | None = None
 
     @property
     def core(self) -> BriefService:
@@ -118,18 +130,28 @@ class BriefBot(commands.Bot):
         self._worker = asyncio.create_task(self._background(), name="briefbot-background")
 
     async def sync_commands(self) -> None:
-        guild_ids = list(self.settings.discord.guild_ids)
-        if guild_ids:
-            for gid in guild_ids:
-                guild = discord.Object(id=int(gid))
-                self.tree.copy_global_to(guild=guild)
-                cmds = await self.tree.sync(guild=guild)
-                self.synced.append(f"guild:{gid}")
-                log.info("synced %d slash commands to guild %s", len(cmds), gid)
-        else:
-            cmds = await self.tree.sync()
-            self.synced.append("global")
-            log.info("synced %d slash commands globally (new servers may take a while; set guild_ids for instant)", len(cmds))
+        """Sync only what changed since the last run (see bot.transport.command_sync)."""
+        self.command_syncer = CommandSyncer(self)
+        await self.command_syncer.at_start()
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        log.info("joined server %s (%s)", guild.name, guild.id)
+        if self.command_syncer is not None:
+            await self.command_syncer.on_join(guild)
+
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        log.info("left server %s (%s)", guild.name, guild.id)
+        if self.command_syncer is not None:
+            await self.command_syncer.on_remove(guild)
+
+    async def _retire_loop(self) -> None:
+        assert self.command_syncer is not None
+        while True:
+            await asyncio.sleep(RETIRE_CHECK_SECONDS)
+            try:
+                await self.command_syncer.retire_guild_copies()
+            except Exception:
+                log.exception("removing per-server command copies failed")
 
     async def _background(self) -> None:
         await self.wait_until_ready()
@@ -139,7 +161,7 @@ class BriefBot(commands.Bot):
         except Exception:
             log.exception("sending the outbox at start failed")
         if self.background:
-            await self.scheduler.run(self.settings.discord.scheduler_seconds)
+            await asyncio.gather(self.scheduler.run(self.settings.discord.scheduler_seconds), self._retire_loop())
 
     async def on_ready(self) -> None:
         log.info("connected as %s (%s) to %d servers", self.user, getattr(self.user, "id", "?"), len(self.guilds))

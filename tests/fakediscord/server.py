@@ -277,6 +277,15 @@ class FakeDiscord:
         return user
 
     def add_guild(self, name: str = "Test guild") -> FakeGuild:
+        """A server the bot is in (a connected client gets GUILD_CREATE with unavailable=false)."""
+        return self._new_guild(name, joined=False)
+
+    def join_guild(self, name: str = "New guild") -> FakeGuild:
+        """The bot is added to a new server while connected: GUILD_CREATE without `unavailable`, as Discord
+        sends on a join, so discord.py dispatches on_guild_join (add_guild gives on_guild_available)."""
+        return self._new_guild(name, joined=True)
+
+    def _new_guild(self, name: str, *, joined: bool) -> FakeGuild:
         gid = snowflake()
         guild = FakeGuild(gid, name, owner_id=self.owner.id)
         guild.roles[gid] = FakeRole(gid, "@everyone", EVERYONE_PERMISSIONS, position=0)
@@ -284,7 +293,14 @@ class FakeDiscord:
         guild.roles[bot_role.id] = bot_role
         guild.members[self.bot_user.id] = FakeMember(self.bot_user, roles=[bot_role.id])
         self.guilds[gid] = guild
-        self._dispatch("GUILD_CREATE", None, lambda s: self.guild_create_payload(s, guild), INTENT_GUILDS)
+
+        def payload(sess: Session) -> dict[str, Any]:
+            data = self.guild_create_payload(sess, guild)
+            if joined:
+                data.pop("unavailable", None)
+            return data
+
+        self._dispatch("GUILD_CREATE", None, payload, INTENT_GUILDS)
         return guild
 
     def add_role(self, guild: FakeGuild | int, name: str, permissions: int = 0) -> FakeRole:

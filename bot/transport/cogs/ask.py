@@ -10,13 +10,14 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import UserError
-from bot.service.core import discord_channel_key
+from bot.service.core import HELP_LINE, discord_channel_key, is_small_talk
 from bot.transport import render
 from bot.transport.cogs import channel_key, collection_of
 from bot.transport.discord_bot import NO_MENTIONS, BriefBot
 
 log = logging.getLogger(__name__)
 THINKING = "Looking through this server's articles…"
+MAX_ASK_CHARS = 4000  # what Discord lets a user type (Nitro); the answerer cuts longer than 2,000 with a note
 
 
 class AskCog(commands.Cog):
@@ -32,14 +33,28 @@ class AskCog(commands.Cog):
         edit_first: Callable[[str], Awaitable[Any]],
         send_more: Callable[[str], Awaitable[Any]],
     ) -> tuple[str, list[int]]:
-        """Stream into the first message (edits throttled to ~1/s), then settle into the cited form."""
-        editor = render.ThrottledEditor(edit_first, interval=1.0)
+        """Stream into the first message (edits throttled to ~1/s), then settle into the cited form.
+
+        A failed preview edit only costs the preview; if the final edit fails too (e.g. Discord answers
+        5xx after discord.py's own retries), the answer is sent as a new message instead of being lost."""
+
+        async def preview(text: str) -> None:
+            try:
+                await edit_first(text)
+            except discord.HTTPException as exc:
+                log.warning("a streamed preview edit failed (%s); the final answer is still sent", exc)
+
+        editor = render.ThrottledEditor(preview, interval=1.0)
         outcome = await self.bot.core.ask(
             question, collection_id, user_key=f"user:{user_id}", history=history, on_delta=editor.update,
             check_cooldown=False,
         )
         parts = render.answer_messages(outcome.answer, outcome.notes, self.bot.settings.discord.max_answer_messages)
-        first = await edit_first(parts[0])
+        try:
+            first = await edit_first(parts[0])
+        except discord.HTTPException as exc:
+            log.warning("editing in the final answer failed (%s); sending it as a new message", exc)
+            first = await send_more(parts[0])
         ids = [first.id] if first is not None else []
         for part in parts[1:]:
             msg = await send_more(part)
@@ -50,7 +65,7 @@ class AskCog(commands.Cog):
     @app_commands.command(name="ask", description="Ask about the news in this server's articles")
     @app_commands.describe(question="Your question, e.g. what did Japan approve for Samsung?")
     @app_commands.guild_only()
-    async def ask(self, interaction: discord.Interaction, question: app_commands.Range[str, 1, 1000]) -> None:
+    async def ask(self, interaction: discord.Interaction, question: app_commands.Range[str, 1, MAX_ASK_CHARS]) -> None:
         core = self.bot.core
         if not question.strip():
             raise UserError("Ask a question, e.g. `what did Japan approve for Samsung?`")
@@ -78,7 +93,14 @@ class AskCog(commands.Cog):
         history = await self.bot.core.thread(parent_id, collection_id) if parent_id else None
         if not mentioned and history is None:
             return
-        question = re.sub(rf"<@!?{self.bot.user.id}>", " ", message.content or "").strip()
+        me = re.compile(rf"<@!?{self.bot.user.id}>")
+        question = me.sub(" ", message.content or "").strip()
+        if question and is_small_talk(question):
+            # "@Briefbot hi", "@Briefbot ?": a short help line; "thanks!" in reply to an answer gets nothing
+            # (a reply "mentions" the bot by pinging it, so look for the mention in the text itself).
+            if me.search(message.content or ""):
+                await message.reply(HELP_LINE, mention_author=False, allowed_mentions=NO_MENTIONS)
+            return
         try:
             await self._mention_question(message, question, collection_id, history or [], parent_id)
         except UserError as exc:
