@@ -37,13 +37,14 @@ class IngestSettings:
     fetch_timeout: float = 20.0
     user_agent: str = "Briefbot/0.1 (+https://github.com/briefbot)"
     allow_private_urls: bool = False
-    near_duplicate_distance: int = 3  # SimHash Hamming distance for "same story"
+    near_duplicate_distance: int = 3  # SimHash Hamming distance (legacy; linking uses near_duplicate_similarity)
+    near_duplicate_similarity: float = 0.5  # word-shingle Jaccard similarity for "same story" (MinHash/LSH)
 
 
 @dataclass
 class SearchSettings:
     default_k: int = 5
-    engine: str = "fts5"
+    engine: str = "tantivy"  # passages index beside the database in <db>.index/
 
 
 @dataclass
@@ -78,6 +79,9 @@ class DiscordSettings:
     feed_failure_threshold: int = 3
     daily_token_budget: int = 0  # 0 = no budget
     briefing_grace_minutes: int = 180
+    message_content: bool = False  # privileged intent: needed for mention and reply questions
+    scheduler_seconds: float = 30.0  # how often feeds, alerts, daily briefings and the outbox are checked
+    max_answer_messages: int = 3  # a long answer is split into at most this many messages, then truncated
 
     def __repr__(self) -> str:
         return (

@@ -54,13 +54,21 @@ def chunk_text(text: str, max_tokens: int = 200) -> list[Passage]:
     A single sentence longer than the limit is cut on token boundaries so that no
     passage grows without bound.
     """
-    sentences = split_sentences(text)
-    if not sentences:
-        return []
-    counts = count_tokens_batch(sentences)
+    return chunk_many([text], max_tokens)[0]
+
+
+def chunk_many(texts: list[str], max_tokens: int = 200) -> list[list[Passage]]:
+    """`chunk_text` for many texts at once: one batched token count for all their sentences."""
+    split = [split_sentences(t) for t in texts]
+    flat = [s for sentences in split for s in sentences]
+    counts = iter(count_tokens_batch(flat))
+    return [_pack([(s, next(counts)) for s in sentences], max_tokens) for sentences in split]
+
+
+def _pack(sentences: list[tuple[str, int]], max_tokens: int) -> list[Passage]:
     pieces: list[tuple[str, int]] = []
     enc = None
-    for sentence, n in zip(sentences, counts):
+    for sentence, n in sentences:
         if n <= max_tokens:
             pieces.append((sentence, n))
             continue

@@ -33,6 +33,7 @@ _CAPTION = re.compile(
     r"|.*\b(REUTERS|AP Photo|AFP|Getty Images)/[A-Z][\w ]+$",
     re.IGNORECASE,
 )
+_ASCII_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 # After a "Most popular" heading, the short lines that follow are a list of links.
 _LIST_HEADING = re.compile(r"^(most\s+(popular|read)|trending(\s+now)?|related(\s+\w+)?|read\s+more)\s*:?$", re.I)
 
@@ -48,7 +49,10 @@ class CleanedText:
 def normalize_text(text: str) -> str:
     """NFC, no control characters, Unix newlines, trimmed line ends."""
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
-    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
+    if text.isascii():
+        text = _ASCII_CONTROL.sub("", text)
+    elif not text.replace("\n", "").replace("\t", "").isprintable():  # slow path only when needed
+        text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
     return "\n".join(line.rstrip() for line in text.split("\n")).strip()
 
 
@@ -74,7 +78,7 @@ def clean_body(text: str) -> CleanedText:
             result.credits.append(credit.group(1).strip())
             continue
         byline = _BYLINE.match(line)
-        if byline and result.author is None and len(kept) < 6:
+        if byline and result.author is None:
             result.author = byline.group(1)
             continue
         if _FURNITURE.match(line):

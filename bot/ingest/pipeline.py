@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import dataclass
 
 from bot.config import Settings
-from bot.ingest.chunk import chunk_text
-from bot.ingest.clean import clean_body, normalize_text
+from bot.ingest.chunk import chunk_many
+from bot.ingest.clean import CleanedText, clean_body, normalize_text
 from bot.ingest.dates import to_iso, utcnow
-from bot.ingest.dedupe import SimHashIndex, canonical_url, content_hash, simhash
+from bot.ingest.dedupe import NearDuplicateIndex, canonical_url, content_hash
 from bot.ingest.models import IngestResult, RawArticle
-from bot.store.articles import ArticleRepo
+from bot.store.articles import ARTICLE_COLUMNS, ArticleRepo
 from bot.store.db import Database
 
 log = logging.getLogger(__name__)
@@ -26,25 +28,24 @@ class Ingestor:
         self.db = db
         self.settings = settings
         self.articles = ArticleRepo(db)
-        self._near: SimHashIndex | None = None
+        self._near: NearDuplicateIndex | None = None
 
-    async def _near_index(self) -> SimHashIndex:
+    async def _near_index(self) -> NearDuplicateIndex:
         if self._near is None:
-            index = SimHashIndex(self.settings.ingest.near_duplicate_distance)
-            for article_id, value in await self.articles.simhashes():
-                index.add(article_id, value)
+            index = NearDuplicateIndex(self.db, self.settings.ingest.near_duplicate_similarity)
+            await index.prepare()
             self._near = index
         return self._near
 
     async def ingest_one(self, raw: RawArticle, collection_id: int, commit: bool = True) -> IngestResult:
         """Store one article (or link the stored copy to the collection) and say what happened."""
         try:
-            result = await self._ingest(raw, collection_id)
+            result = (await self._ingest_batch([raw], collection_id, strict=True))[0]
         except Exception:
             await self.db.conn.rollback()
             raise
         if commit:
-            await self.db.conn.commit()
+            await self._commit()
         return result
 
     async def ingest_many(
@@ -54,37 +55,42 @@ class Ingestor:
         batch_size: int = 500,
         on_result: Callable[[IngestResult], None] | None = None,
     ) -> list[IngestResult]:
-        """Ingest a stream of articles (failures pass through as results), committing per batch."""
+        """Ingest a stream of articles (failures pass through as results), one transaction per batch."""
         results: list[IngestResult] = []
-        pending = 0
+        batch: list[RawArticle | IngestResult] = []
 
-        async def handle(item: RawArticle | IngestResult) -> None:
-            nonlocal pending
-            if isinstance(item, IngestResult):
-                result = item
-            else:
-                try:
-                    result = await self._ingest(item, collection_id)
-                except ValueError as exc:
-                    result = IngestResult(item.origin, "failed", reason=str(exc))
-                pending += 1
-            results.append(result)
-            if on_result:
-                on_result(result)
-            if pending >= batch_size:
-                await self.db.conn.commit()
-                pending = 0
+        async def flush() -> None:
+            raws = [item for item in batch if isinstance(item, RawArticle)]
+            done = iter(await self._ingest_batch(raws, collection_id) if raws else [])
+            for item in batch:
+                result = item if isinstance(item, IngestResult) else next(done)
+                results.append(result)
+                if on_result:
+                    on_result(result)
+            batch.clear()
+            await self._commit()
 
         if hasattr(items, "__aiter__"):
             async for item in items:  # type: ignore[union-attr]
-                await handle(item)
+                batch.append(item)
+                if len(batch) >= batch_size:
+                    await flush()
         else:
             for item in items:  # type: ignore[union-attr]
-                await handle(item)
-        await self.db.conn.commit()
+                batch.append(item)
+                if len(batch) >= batch_size:
+                    await flush()
+        await flush()
         return results
 
-    async def _ingest(self, raw: RawArticle, collection_id: int) -> IngestResult:
+    async def _commit(self) -> None:
+        """Commit, then bring the search index level with what was committed."""
+        await self.db.conn.commit()
+        from bot.search.engine import open_index
+
+        await (await open_index(self.db)).sync(self.db)
+
+    def _prepare(self, raw: RawArticle) -> _Prepared:
         title = " ".join(normalize_text(raw.title).split())
         cleaned = clean_body(raw.body)
         body = cleaned.body
@@ -93,48 +99,102 @@ class Ingestor:
         if len(body.split()) < 3:
             raise ValueError("the article has no body text")
         canon = canonical_url(raw.meta.get("canonical") or raw.url)
-        if canon:
-            existing = await self.articles.find_by_canonical_url(canon)
-            if existing:
-                await self.articles.add_to_collection(existing, collection_id)
-                return IngestResult(raw.origin, "duplicate", title=title, duplicate_of=existing)
-        digest = content_hash(title, body)
-        existing = await self.articles.find_by_hash(digest)
-        if existing:
-            await self.articles.add_to_collection(existing, collection_id)
-            return IngestResult(raw.origin, "duplicate", title=title, duplicate_of=existing)
+        return _Prepared(raw, title, cleaned, canon, content_hash(title, body))
 
-        fingerprint = simhash(f"{title}\n{body}")
+    async def _ingest_batch(self, raws: list[RawArticle], collection_id: int, strict: bool = False) -> list[IngestResult]:
+        """Clean, dedupe, chunk and insert a batch in a few statements; the caller commits.
+
+        With `strict`, a bad article raises ValueError instead of becoming a failed result.
+        """
+        conn = self.db.conn
+        results: list[IngestResult | None] = [None] * len(raws)
+        prepared: list[tuple[int, _Prepared]] = []
+        for i, raw in enumerate(raws):
+            try:
+                prepared.append((i, self._prepare(raw)))
+            except ValueError as exc:
+                if strict:
+                    raise
+                results[i] = IngestResult(raw.origin, "failed", reason=str(exc))
+        if not conn.in_transaction:
+            # Take the write lock now: the ids handed out below stay free until commit.
+            await conn.execute("BEGIN IMMEDIATE")
+        by_canon = await self._existing("canonical_url", {p.canon for _, p in prepared if p.canon})
+        by_hash = await self._existing("content_hash", {p.digest for _, p in prepared})
+        async with conn.execute("SELECT COALESCE(MAX(id), 0) FROM articles") as cur:
+            next_id = int((await cur.fetchone())[0]) + 1
+
         near_index = await self._near_index()
-        near = near_index.nearest(fingerprint)
-        passages = chunk_text(body, self.settings.ingest.passage_tokens)
-        if passages and passages[0].position == 0:
-            # The title leads the first passage so that headline words are searchable.
-            passages[0].text = f"{title}. {passages[0].text}" if not body.startswith(title) else passages[0].text
-        meta = dict(raw.meta)
-        meta.pop("canonical", None)
-        if cleaned.credits:
-            meta["credits"] = cleaned.credits
-        if cleaned.captions:
-            meta["captions"] = cleaned.captions
-        article_id = await self.articles.insert(
-            title=title,
-            body=body,
-            url=raw.url,
-            canonical_url=canon,
-            source=raw.source,
-            author=raw.author or cleaned.author,
-            place=raw.place,
-            published=to_iso(raw.published),
-            fetched=to_iso(utcnow()) or "",
-            language=raw.language,
-            content_hash=digest,
-            simhash=fingerprint,
-            duplicate_of=near,
-            meta=meta,
-            passages=[(p.position, p.text, p.tokens) for p in passages],
-        )
-        await self.articles.add_to_collection(article_id, collection_id)
-        if near is None:
-            near_index.add(article_id, fingerprint)
-        return IngestResult(raw.origin, "added", article_id=article_id, title=title, near_duplicate_of=near)
+        links: list[tuple[int, int]] = []
+        new: list[tuple[int, int, _Prepared, int, int | None]] = []  # (slot, id, prepared, simhash, near)
+        for i, p in prepared:
+            existing = (by_canon.get(p.canon) if p.canon else None) or by_hash.get(p.digest)
+            if existing:
+                links.append((collection_id, existing))
+                results[i] = IngestResult(p.raw.origin, "duplicate", title=p.title, duplicate_of=existing)
+                continue
+            article_id, next_id = next_id, next_id + 1
+            if p.canon:
+                by_canon[p.canon] = article_id
+            by_hash[p.digest] = article_id
+            signature = near_index.signature(p.title, p.cleaned.body)
+            near = await near_index.nearest(signature)
+            if near is None:
+                near_index.add(article_id, signature)  # written by flush() once the article row exists
+            new.append((i, article_id, p, signature.simhash, near))
+            links.append((collection_id, article_id))
+
+        chunked = chunk_many([p.cleaned.body for _, _, p, _, _ in new], self.settings.ingest.passage_tokens)
+        fetched = to_iso(utcnow()) or ""
+        article_rows: list[tuple[object, ...]] = []
+        passage_rows: list[tuple[int, int, str, int]] = []
+        for (i, article_id, p, fingerprint, near), passages in zip(new, chunked):
+            title, body, raw = p.title, p.cleaned.body, p.raw
+            if passages and not body.startswith(title):
+                # The title leads the first passage so that headline words are searchable.
+                passages[0].text = f"{title}. {passages[0].text}"
+            meta = dict(raw.meta)
+            meta.pop("canonical", None)
+            if p.cleaned.credits:
+                meta["credits"] = p.cleaned.credits
+            if p.cleaned.captions:
+                meta["captions"] = p.cleaned.captions
+            article_rows.append((
+                article_id, title, body, raw.url, p.canon, raw.source, raw.author or p.cleaned.author, raw.place,
+                to_iso(raw.published), fetched, raw.language, p.digest, fingerprint, near,
+                json.dumps(meta) if meta else None,
+            ))
+            passage_rows.extend((article_id, x.position, x.text, x.tokens) for x in passages)
+            results[i] = IngestResult(raw.origin, "added", article_id=article_id, title=title, near_duplicate_of=near)
+        if article_rows:
+            await conn.executemany(
+                f"INSERT INTO articles(id, {ARTICLE_COLUMNS.split(', ', 1)[1]}) VALUES ({','.join('?' * 15)})",
+                article_rows,
+            )
+            await conn.executemany("INSERT INTO passages(article_id, position, text, tokens) VALUES (?, ?, ?, ?)", passage_rows)
+            await near_index.flush()
+        if links:
+            await conn.executemany(
+                "INSERT OR IGNORE INTO article_collections(collection_id, article_id) VALUES (?, ?)", links
+            )
+        return [r for r in results if r is not None]
+
+    async def _existing(self, column: str, values: set[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        items = sorted(values)
+        for start in range(0, len(items), 500):
+            part = items[start : start + 500]
+            sql = f"SELECT {column}, id FROM articles WHERE {column} IN ({','.join('?' * len(part))})"
+            async with self.db.conn.execute(sql, part) as cur:
+                for value, article_id in await cur.fetchall():
+                    found[value] = int(article_id)
+        return found
+
+
+@dataclass
+class _Prepared:
+    raw: RawArticle
+    title: str
+    cleaned: CleanedText
+    canon: str | None
+    digest: str

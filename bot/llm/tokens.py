@@ -38,7 +38,10 @@ def count_tokens(text: str) -> int:
 def count_tokens_batch(texts: Sequence[str]) -> list[int]:
     if not texts:
         return []
-    return [len(t) for t in get_encoding().encode_ordinary_batch(list(texts), num_threads=2)]
+    # A plain loop: encode_ordinary_batch starts a thread pool per call, which costs
+    # more than it saves on sentence-sized texts (3x slower on Reuters sentences).
+    encode = get_encoding().encode_ordinary
+    return [len(encode(t)) for t in texts]
 
 
 def truncate_to_tokens(text: str, limit: int) -> str:

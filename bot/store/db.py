@@ -6,6 +6,7 @@ import re
 from importlib import resources
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import aiosqlite
 
@@ -35,8 +36,12 @@ class Database:
     def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
         self.conn = conn
         self.path = path
+        self.search_index: Any = None  # bot.search.engine.SearchIndex, opened on first search or ingest
 
     async def close(self) -> None:
+        if self.search_index is not None:
+            self.search_index.close()
+            self.search_index = None
         await self.conn.close()
 
     async def __aenter__(self) -> "Database":

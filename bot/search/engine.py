@@ -1,0 +1,402 @@
+"""The passage index: tantivy beside SQLite, which stays the system of record.
+
+The index lives in `<db>.index/` and holds one document per passage of every article that
+belongs to at least one collection: the passage text (English analysis: lower-case, ASCII
+folding, Porter stemming, like FTS5's `porter unicode61 remove_diacritics 2`), its passage and
+article ids, every collection the article is in, its time (published, or fetched) and source.
+
+It follows SQLite through `search_changes`, a change log that triggers fill in the same
+transaction as the change (migration 006). `sync` replays the rows past the sequence number
+the index committed last; that number is stored inside the index, in the same tantivy commit
+as the documents, so after a kill -9 at any point the next `sync` simply catches up. A missing,
+corrupt or foreign index (another database's) is rebuilt from SQLite with a log line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import tantivy
+
+from bot.store.db import Database
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1  # bump when fields or analysis change: old indexes are rebuilt
+ANALYZER = "en_fold_stem"
+META_ID = -1  # article_id / passage_id of the one document that holds the index's own state
+WRITER_HEAP = 96_000_000
+WRITER_THREADS = 2
+EXTERNAL_CHECK_S = 0.5  # how often a search looks for commits made by other connections or processes
+_IN_CHUNK = 500
+
+
+def build_schema() -> tantivy.Schema:
+    b = tantivy.SchemaBuilder()
+    b.add_text_field("text", stored=False, tokenizer_name=ANALYZER, index_option="freq")
+    b.add_integer_field("passage_id", stored=False, indexed=True, fast=True)
+    b.add_integer_field("article_id", stored=False, indexed=True, fast=True)
+    b.add_integer_field("collection", stored=False, indexed=True)
+    b.add_integer_field("published", stored=False, indexed=True, fast=True)
+    b.add_text_field("source", stored=False, tokenizer_name="raw", index_option="basic")
+    b.add_integer_field("meta_seq", stored=True, indexed=False)
+    b.add_integer_field("meta_version", stored=True, indexed=False)
+    b.add_text_field("meta_token", stored=True, tokenizer_name="raw", index_option="basic")
+    return b.build()
+
+
+def build_analyzer() -> tantivy.TextAnalyzer:
+    return (
+        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+        .filter(tantivy.Filter.remove_long(40))
+        .filter(tantivy.Filter.lowercase())
+        .filter(tantivy.Filter.ascii_fold())
+        .filter(tantivy.Filter.stemmer("english"))
+        .build()
+    )
+
+
+def iso_to_epoch(value: str | None) -> int | None:
+    """ISO 8601 text to epoch seconds (UTC when no zone is given); None when unreadable."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return int(parsed.timestamp())
+
+
+@dataclass
+class IndexHit:
+    score: float
+    passage_id: int
+    article_id: int
+
+
+@dataclass
+class _Doc:
+    passage_id: int
+    article_id: int
+    text: str
+    published: int | None
+    source: str | None
+    collections: list[int]
+
+
+class SearchIndex:
+    """One tantivy index for one database; `open_index(db)` gives the database's instance."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.schema = build_schema()
+        self.analyzer = build_analyzer()
+        self.index: tantivy.Index | None = None
+        self.writer: tantivy.IndexWriter | None = None
+        self.applied_seq = 0
+        self._seen_changes = -1
+        self._checked_at = 0.0
+        self._lock = asyncio.Lock()
+
+    # ------------------------------------------------------------ open / close
+
+    def _open_dir(self) -> None:
+        if self.path is None:
+            self.index = tantivy.Index(self.schema)
+        else:
+            self.path.mkdir(parents=True, exist_ok=True)
+            self.index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
+        self.index.register_tokenizer(ANALYZER, self.analyzer)
+        try:
+            self.writer = self.index.writer(WRITER_HEAP, WRITER_THREADS)
+        except ValueError as exc:  # another process holds the writer lock: serve what it commits
+            log.warning("search index %s is being written by another process; searching read-only (%s)", self.path, exc)
+            self.writer = None
+
+    def _reset_dir(self, reason: str) -> None:
+        log.warning("search index %s: %s; rebuilding it from the database", self.path, reason)
+        self.close()
+        if self.path is not None:
+            shutil.rmtree(self.path, ignore_errors=True)
+        self._open_dir()
+
+    def close(self) -> None:
+        if self.writer is not None:
+            try:
+                self.writer.wait_merging_threads()
+            except Exception:  # noqa: BLE001 - closing must not fail
+                log.debug("waiting for index merges failed", exc_info=True)
+        self.writer = None
+        self.index = None
+
+    @property
+    def writable(self) -> bool:
+        return self.writer is not None
+
+    async def open(self, db: Database) -> None:
+        """Open (or create) the index and bring it level with the database."""
+        token = await _store_token(db)
+        try:
+            self._open_dir()
+            meta = self._read_meta()
+        except Exception as exc:  # noqa: BLE001 - any damage means: rebuild
+            self._reset_dir(f"cannot be opened ({exc})")
+            meta = None
+        if meta is None and self.writer is None:
+            log.warning("search index %s is empty and locked by another process", self.path)
+            return
+        if meta is None:
+            if self._doc_count() > 0:
+                self._reset_dir("has no state record")
+            await self.rebuild(db, token)
+            return
+        seq, version, meta_token = meta
+        last = await _last_seq(db)
+        if version != SCHEMA_VERSION or meta_token != token or seq > last:
+            if self.writer is None:
+                log.warning("search index %s is stale and locked by another process", self.path)
+                self.applied_seq = seq
+                return
+            why = "was built with another schema" if version != SCHEMA_VERSION else "belongs to another database"
+            self._reset_dir(why)
+            await self.rebuild(db, token)
+            return
+        self.applied_seq = seq
+        await self.sync(db)
+        if self.writer is not None:
+            await db.conn.execute("DELETE FROM search_changes WHERE seq <= ?", (self.applied_seq,))
+            await db.conn.commit()
+
+    # ------------------------------------------------------------ state record
+
+    def _read_meta(self) -> tuple[int, int, str] | None:
+        assert self.index is not None
+        self.index.reload()
+        searcher = self.index.searcher()
+        q = tantivy.Query.term_query(self.schema, "article_id", META_ID)
+        result = searcher.search(q, 1)
+        if not result.hits:
+            return None
+        doc = searcher.doc(result.hits[0][1])
+        return int(doc.get_first("meta_seq")), int(doc.get_first("meta_version")), str(doc.get_first("meta_token"))
+
+    def _write_meta(self, seq: int, token: str) -> None:
+        assert self.writer is not None
+        self.writer.delete_documents_by_term("article_id", META_ID)
+        doc = tantivy.Document()
+        doc.add_integer("article_id", META_ID)
+        doc.add_integer("passage_id", META_ID)
+        doc.add_integer("meta_seq", seq)
+        doc.add_integer("meta_version", SCHEMA_VERSION)
+        doc.add_text("meta_token", token)
+        self.writer.add_document(doc)
+
+    def _doc_count(self) -> int:
+        assert self.index is not None
+        self.index.reload()
+        return int(self.index.searcher().num_docs)
+
+    # ------------------------------------------------------------ writing
+
+    def _add(self, d: _Doc) -> None:
+        assert self.writer is not None
+        doc = tantivy.Document()
+        doc.add_text("text", d.text)
+        doc.add_integer("passage_id", d.passage_id)
+        doc.add_integer("article_id", d.article_id)
+        for cid in d.collections:
+            doc.add_integer("collection", cid)
+        if d.published is not None:
+            doc.add_integer("published", d.published)
+        if d.source:
+            doc.add_text("source", d.source.lower())
+        self.writer.add_document(doc)
+
+    async def _commit(self, seq: int, token: str) -> None:
+        assert self.writer is not None and self.index is not None
+        self._write_meta(seq, token)
+        writer, index = self.writer, self.index
+        await asyncio.to_thread(writer.commit)
+        index.reload()
+        self.applied_seq = seq
+
+    async def rebuild(self, db: Database, token: str | None = None) -> int:
+        """Index every passage again from SQLite; returns how many passages were indexed."""
+        if self.writer is None:
+            raise RuntimeError("the search index is locked by another process")
+        async with self._lock:
+            token = token or await _store_token(db)
+            seq = await _last_seq(db)
+            started = time.perf_counter()
+            self.writer.delete_all_documents()
+            count = 0
+            sql = _DOC_SQL + " ORDER BY p.id"
+            async with db.conn.execute(sql) as cur:
+                while True:
+                    rows = await cur.fetchmany(4096)
+                    if not rows:
+                        break
+                    for row in rows:
+                        self._add(_doc(row))
+                    count += len(rows)
+            await self._commit(seq, token)
+            self._seen_changes = db.conn.total_changes
+            log.info("search index %s rebuilt: %d passages in %.1f s", self.path, count, time.perf_counter() - started)
+            return count
+
+    async def sync(self, db: Database) -> int:
+        """Apply the change log past the index's last commit; returns how many articles were re-indexed.
+
+        Does nothing while the connection has an open transaction (its rows are not committed
+        yet) or when another process holds the index writer.
+        """
+        if self.writer is None or db.conn.in_transaction:
+            return 0
+        async with self._lock:
+            if db.conn.in_transaction:
+                return 0
+            self._seen_changes = db.conn.total_changes
+            self._checked_at = time.monotonic()
+            async with db.conn.execute(
+                "SELECT seq, article_id FROM search_changes WHERE seq > ? ORDER BY seq", (self.applied_seq,)
+            ) as cur:
+                rows = await cur.fetchall()
+            if not rows:
+                return 0
+            last = int(rows[-1][0])
+            article_ids = sorted({int(r[1]) for r in rows})
+            for aid in article_ids:
+                self.writer.delete_documents_by_term("article_id", aid)
+            for i in range(0, len(article_ids), _IN_CHUNK):
+                part = article_ids[i : i + _IN_CHUNK]
+                sql = _DOC_SQL + f" WHERE p.article_id IN ({','.join('?' * len(part))})"
+                async with db.conn.execute(sql, part) as cur:
+                    for row in await cur.fetchall():
+                        self._add(_doc(row))
+            await self._commit(last, await _store_token(db))
+            return len(article_ids)
+
+    async def ensure_fresh(self, db: Database) -> None:
+        """Catch up before a search if this connection committed something, or now and then for others."""
+        if self.writer is None:
+            if time.monotonic() - self._checked_at > EXTERNAL_CHECK_S and self.index is not None:
+                self._checked_at = time.monotonic()
+                self.index.reload()
+            return
+        if db.conn.total_changes != self._seen_changes or time.monotonic() - self._checked_at > EXTERNAL_CHECK_S:
+            await self.sync(db)
+
+    # ------------------------------------------------------------ reading
+
+    def terms(self, words: Iterable[str]) -> list[str]:
+        """Index terms of query words, analyzed like the passage text, in order, no repeats."""
+        out: list[str] = []
+        for word in words:
+            for token in self.analyzer.analyze(word):
+                if token not in out:
+                    out.append(token)
+        return out
+
+    def search(
+        self,
+        terms: Sequence[str],
+        collection_id: int,
+        limit: int,
+        since: int | None = None,
+        until: int | None = None,
+        source: str | None = None,
+    ) -> list[IndexHit]:
+        """The `limit` best passages (BM25, any term) among one collection's, best first."""
+        if not terms or limit <= 0 or self.index is None:
+            return []
+        schema = self.schema
+        should = [(tantivy.Occur.Should, tantivy.Query.term_query(schema, "text", t)) for t in terms]
+        text_q = should[0][1] if len(should) == 1 else tantivy.Query.boolean_query(should)
+        filters = [tantivy.Query.term_query(schema, "collection", collection_id)]
+        if since is not None or until is not None:
+            filters.append(
+                tantivy.Query.range_query(
+                    schema, "published", tantivy.FieldType.Integer, since, until, True, until is None
+                )
+            )
+        if source:
+            filters.append(tantivy.Query.term_query(schema, "source", source.lower()))
+        clauses = [(tantivy.Occur.Must, text_q)] + [
+            (tantivy.Occur.Must, tantivy.Query.const_score_query(f, 0.0)) for f in filters
+        ]
+        searcher = self.index.searcher()
+        result = searcher.search(tantivy.Query.boolean_query(clauses), limit, count=False)
+        if not result.hits:
+            return []
+        addrs = [addr for _, addr in result.hits]
+        pids = searcher.fast_field_values("passage_id", addrs)
+        aids = searcher.fast_field_values("article_id", addrs)
+        return [IndexHit(float(score), int(p), int(a)) for (score, _), p, a in zip(result.hits, pids, aids)]
+
+    def passage_ids(self) -> set[int]:
+        """Every passage id in the index (for checks and tests; reads the whole index)."""
+        if self.index is None:
+            return set()
+        self.index.reload()
+        searcher = self.index.searcher()
+        n = max(int(searcher.num_docs), 1)
+        result = searcher.search(tantivy.Query.all_query(), n, count=False)
+        values = searcher.fast_field_values("passage_id", [addr for _, addr in result.hits])
+        return {int(v) for v in values if v is not None and v != META_ID}
+
+
+_DOC_SQL = """
+    SELECT p.id, p.article_id, p.text,
+           CAST(strftime('%s', COALESCE(a.published, a.fetched)) AS INTEGER), a.source, c.cols
+    FROM passages p
+    JOIN articles a ON a.id = p.article_id
+    JOIN (SELECT article_id, group_concat(collection_id) AS cols FROM article_collections GROUP BY article_id) c
+      ON c.article_id = p.article_id
+"""
+
+
+def _doc(row: Any) -> _Doc:
+    return _Doc(int(row[0]), int(row[1]), row[2], row[3], row[4], [int(c) for c in str(row[5]).split(",")])
+
+
+async def _last_seq(db: Database) -> int:
+    async with db.conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'search_changes'") as cur:
+        row = await cur.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def _store_token(db: Database) -> str:
+    async with db.conn.execute("SELECT value FROM search_state WHERE key = 'store_token'") as cur:
+        row = await cur.fetchone()
+    return str(row[0]) if row else ""
+
+
+def index_path(db: Database) -> Path | None:
+    """Where a database's index lives: `<db file>.index/` (in memory for an in-memory database)."""
+    if str(db.path) == ":memory:":
+        return None
+    return db.path.with_name(db.path.name + ".index")
+
+
+async def open_index(db: Database) -> SearchIndex:
+    """The database's index, opened and caught up on first use."""
+    index: SearchIndex | None = db.search_index
+    if index is not None:
+        return index
+    lock = db.__dict__.setdefault("_search_index_opening", asyncio.Lock())
+    async with lock:
+        if db.search_index is None:
+            index = SearchIndex(index_path(db))
+            await index.open(db)
+            db.search_index = index
+    return db.search_index

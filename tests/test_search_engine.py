@@ -1,0 +1,201 @@
+"""The tantivy passage index beside SQLite: freshness, isolation, filters, crash recovery."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings
+from bot.ingest.models import RawArticle
+from bot.ingest.pipeline import Ingestor
+from bot.search import search_passages
+from bot.search.engine import index_path, open_index
+from bot.store.db import Database, open_database
+from tests.conftest import PROJECT_ROOT
+
+
+def article(n: int, word: str, **kw: object) -> RawArticle:
+    body = f"The {word} committee met on day {n} and approved a plan about {word} exports. Officials said more talks follow."
+    return RawArticle(title=f"Report {n} on {word}", body=body, origin=f"test:{n}", **kw)  # type: ignore[arg-type]
+
+
+async def stored_passage_ids(db: Database) -> set[int]:
+    async with db.conn.execute(
+        "SELECT p.id FROM passages p WHERE EXISTS (SELECT 1 FROM article_collections ac WHERE ac.article_id = p.article_id)"
+    ) as cur:
+        return {int(r[0]) for r in await cur.fetchall()}
+
+
+async def test_a_new_article_is_searchable_right_after_ingest(db: Database, settings: Settings) -> None:
+    cid = await db.collection_id("default")
+    ingestor = Ingestor(db, settings)
+    await ingestor.ingest_one(article(1, "zeppelin"), cid)
+    index = await open_index(db)
+    assert index.search(index.terms(["zeppelin"]), cid, 5)  # in the index itself, no search call needed
+    result = await ingestor.ingest_one(article(2, "quokka"), cid)
+    hits = await search_passages(db, cid, "what about the quokka?")
+    assert [h.article_id for h in hits] == [result.article_id]
+    assert index.passage_ids() == await stored_passage_ids(db)
+
+
+async def test_collections_are_isolated_in_the_index_and_a_shared_article_joins_the_second(
+    db: Database, settings: Settings
+) -> None:
+    ingestor = Ingestor(db, settings)
+    a, b = await db.collection_id("guild:a"), await db.collection_id("guild:b")
+    first = await ingestor.ingest_one(article(1, "zeppelin"), a)
+    await ingestor.ingest_one(article(2, "walrus"), b)
+    index = await open_index(db)
+    assert index.search(index.terms(["zeppelin"]), b, 10) == []
+    assert await search_passages(db, b, "zeppelin") == []
+    assert [h.article_id for h in await search_passages(db, a, "zeppelin")] == [first.article_id]
+    again = await ingestor.ingest_one(article(1, "zeppelin"), b)
+    assert again.status == "duplicate"
+    assert [h.article_id for h in index.search(index.terms(["zeppelin"]), b, 10)] == [first.article_id]
+    assert [h.article_id for h in await search_passages(db, b, "zeppelin")] == [first.article_id]
+    assert await search_passages(db, a, "walrus") == []
+
+
+async def test_since_until_and_source_filters(db: Database, settings: Settings) -> None:
+    from datetime import UTC, datetime
+
+    cid = await db.collection_id("default")
+    ingestor = Ingestor(db, settings)
+    old = await ingestor.ingest_one(article(1, "tariff", published=datetime(2020, 1, 1, tzinfo=UTC), source="Reuters"), cid)
+    new = await ingestor.ingest_one(article(2, "tariff", published=datetime(2024, 6, 1, tzinfo=UTC), source="AP"), cid)
+    ids = lambda hits: [h.article_id for h in hits]  # noqa: E731
+    assert set(ids(await search_passages(db, cid, "tariff"))) == {old.article_id, new.article_id}
+    assert ids(await search_passages(db, cid, "tariff", since="2024-01-01T00:00:00Z")) == [new.article_id]
+    assert ids(await search_passages(db, cid, "tariff", until="2024-01-01T00:00:00Z")) == [old.article_id]
+    assert ids(await search_passages(db, cid, "tariff", until="2024-06-01T00:00:00Z")) == [old.article_id]  # exclusive
+    assert ids(await search_passages(db, cid, "tariff", source="reuters")) == [old.article_id]
+    assert await search_passages(db, cid, "tariff", source="Nobody") == []
+
+
+async def test_many_passages_of_one_article_do_not_hide_other_articles(db: Database, settings: Settings) -> None:
+    cid = await db.collection_id("default")
+    settings.ingest.passage_tokens = 20
+    ingestor = Ingestor(db, settings)
+    long_body = " ".join(f"Sentence {i} is about the giraffe census." for i in range(200))
+    big = await ingestor.ingest_one(RawArticle(title="Giraffes", body=long_body, origin="big"), cid)
+    small = await ingestor.ingest_one(article(3, "giraffe"), cid)
+    hits = await search_passages(db, cid, "giraffe", k=2)
+    assert {h.article_id for h in hits} == {big.article_id, small.article_id}
+    assert len(await search_passages(db, cid, "giraffe", k=3, per_article=3)) == 3
+
+
+@pytest.mark.parametrize(
+    "query",
+    ['"unbalanced', "text:foo", "AND OR NOT", "a:[1 TO 2]", "*", "~2", "(((", "\\", "'; DROP TABLE articles; --",
+     "ÜBER naïve ✓", "^col:foo", "-", "x" * 5000, "\x00\x01", "collection:1", "title:\"x\"^3", "日本 サムスン"],
+)
+async def test_hostile_queries_never_raise(db: Database, settings: Settings, query: str) -> None:
+    cid = await db.collection_id("default")
+    await Ingestor(db, settings).ingest_one(article(1, "zeppelin"), cid)
+    assert isinstance(await search_passages(db, cid, query), list)
+
+
+async def test_deleted_rows_leave_the_index(db: Database, settings: Settings) -> None:
+    cid = await db.collection_id("default")
+    result = await Ingestor(db, settings).ingest_one(article(1, "zeppelin"), cid)
+    await db.conn.execute("DELETE FROM articles WHERE id = ?", (result.article_id,))
+    await db.conn.commit()
+    assert await search_passages(db, cid, "zeppelin") == []
+    assert (await open_index(db)).passage_ids() == set()
+
+
+async def test_a_deleted_or_corrupt_index_is_rebuilt(settings: Settings, caplog: pytest.LogCaptureFixture) -> None:
+    db = await open_database(settings.db_path)
+    cid = await db.collection_id("default")
+    await Ingestor(db, settings).ingest_one(article(1, "zeppelin"), cid)
+    path = index_path(db)
+    await db.close()
+    assert path is not None and path.is_dir()
+    shutil.rmtree(path)
+    async with await open_database(settings.db_path) as db:
+        assert len(await search_passages(db, cid, "zeppelin")) == 1
+        assert db.search_index.passage_ids() == await stored_passage_ids(db)
+    for name in ("meta.json",):
+        (path / name).write_text("{ not json")
+    with caplog.at_level(logging.WARNING, logger="bot.search.engine"):
+        async with await open_database(settings.db_path) as db:
+            assert len(await search_passages(db, cid, "zeppelin")) == 1
+            assert db.search_index.passage_ids() == await stored_passage_ids(db)
+    assert any("rebuilding" in r.getMessage() for r in caplog.records)
+
+
+CRASH_SCRIPT = textwrap.dedent(
+    """
+    import asyncio, os, signal, sys
+    from bot.config import load_settings
+    from bot.ingest.models import RawArticle
+    from bot.ingest.pipeline import Ingestor
+    from bot.store.db import open_database
+
+    async def main(db_path, mode):
+        settings = load_settings(db_path=db_path)
+        db = await open_database(db_path)
+        cid = await db.collection_id("default")
+        ingestor = Ingestor(db, settings)
+        for n in range(100000):
+            raw = RawArticle(title=f"Dispatch {n}", body=f"Word marker{n} appears in dispatch number {n} today.",
+                             origin=str(n))
+            if mode == "after-sqlite-commit" and n == 5:
+                await ingestor.ingest_one(raw, cid, commit=False)
+                await db.conn.commit()  # SQLite has it; the index commit never happens
+                os.kill(os.getpid(), signal.SIGKILL)
+            await ingestor.ingest_one(raw, cid)
+            if n == 3:
+                print("ready", flush=True)
+
+    asyncio.run(main(sys.argv[1], sys.argv[2]))
+    """
+)
+
+
+async def _check_consistent(db_path: Path) -> int:
+    async with await open_database(db_path) as db:
+        cid = await db.collection_id("default")
+        async with db.conn.execute("SELECT id, title FROM articles ORDER BY id") as cur:
+            stored = [(int(r[0]), r[1]) for r in await cur.fetchall()]
+        index = await open_index(db)
+        assert index.passage_ids() == await stored_passage_ids(db)
+        last_id, last_title = stored[-1]
+        n = int(last_title.split()[-1])
+        hits = await search_passages(db, cid, f"marker{n}")
+        assert [h.article_id for h in hits] == [last_id]
+        assert await search_passages(db, cid, f"marker{n + 1}") == []  # nothing unstored comes back
+        return len(stored)
+
+
+async def test_kill_9_after_the_sqlite_commit_is_caught_up_at_the_next_open(settings: Settings) -> None:
+    proc = await asyncio.to_thread(
+        subprocess.run, [sys.executable, "-c", CRASH_SCRIPT, str(settings.db_path), "after-sqlite-commit"],
+        cwd=PROJECT_ROOT, capture_output=True, timeout=60,
+    )
+    assert proc.returncode == -9, proc.stderr.decode()
+    assert await _check_consistent(settings.db_path) == 6
+
+
+async def test_kill_9_at_any_moment_of_an_ingest_loop_leaves_a_consistent_index(settings: Settings) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CRASH_SCRIPT, str(settings.db_path), "loop"],
+        cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    try:
+        assert proc.stdout is not None
+        line = await asyncio.to_thread(proc.stdout.readline)
+        assert line.strip() == b"ready", proc.stderr.read() if proc.stderr else b""
+        await asyncio.sleep(0.7)
+    finally:
+        proc.kill()
+        await asyncio.to_thread(proc.wait)
+    assert proc.returncode == -9
+    assert await _check_consistent(settings.db_path) > 4
