@@ -143,6 +143,11 @@ async def test_briefed_stories_are_dropped_per_channel(db: Database, settings: S
     assert not {s.key for s in same.stories} & {s.key for s in posted.stories}
     other = await builder.build(cid, kind="daily", channel_key="guild:2:news", max_stories=20)
     assert len(other.stories) == 10
+    # an alert in a channel does not empty that channel's daily digest, but the next alert
+    alerted = await builder.build(cid, kind="alert", since="1h", channel_key="guild:2:news")
+    await builder.mark_briefed("guild:2:news", alerted)
+    assert (await builder.build(cid, kind="alert", since="1h", channel_key="guild:2:news")).empty
+    assert len((await builder.build(cid, kind="daily", channel_key="guild:2:news", max_stories=20)).stories) == 10
 
 
 async def test_a_story_that_gained_new_facts_comes_back(db: Database, settings: Settings, tmp_path: Path) -> None:

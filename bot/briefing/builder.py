@@ -145,7 +145,8 @@ class BriefingBuilder:
         briefed: dict[int, tuple[frozenset[str], set[int]]] = {}
         if channel_key:
             ids = [articles[i].id for g in groups for i in g.members if any(articles[j].in_window for j in g.members)]
-            briefed = await self.memory.briefed_facts(channel_key, ids)
+            kinds = ("daily",) if kind == "daily" else ("alert", "adhoc")
+            briefed = await self.memory.briefed_facts(channel_key, ids, kinds)
 
         candidates: list[tuple[Story, list[WindowArticle]]] = []
         dropped_briefed = 0

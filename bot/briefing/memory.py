@@ -27,8 +27,12 @@ class BriefingMemory:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def briefed_facts(self, channel_key: str, article_ids: Sequence[int]) -> dict[int, tuple[frozenset[str], set[int]]]:
-        """For each given article briefed in this channel: (facts, article ids) of the stories it was in."""
+    async def briefed_facts(
+        self, channel_key: str, article_ids: Sequence[int], kinds: Sequence[str] = ("alert", "daily", "adhoc")
+    ) -> dict[int, tuple[frozenset[str], set[int]]]:
+        """For each given article briefed in this channel (in briefings of `kinds`): (facts, article ids)
+        of the stories it was in."""
+        kind_marks = ",".join("?" * len(kinds))
         found: dict[int, tuple[frozenset[str], set[int]]] = {}
         ids = list(dict.fromkeys(article_ids))
         story_rows: dict[int, tuple[frozenset[str], set[int]]] = {}
@@ -38,9 +42,9 @@ class BriefingMemory:
             sql = (
                 "SELECT ba.article_id, bs.id, bs.facts, bs.article_ids FROM briefed_articles ba "
                 "JOIN briefed_stories bs ON bs.id = ba.briefed_story_id "
-                f"WHERE ba.channel_key = ? AND ba.article_id IN ({marks})"
+                f"WHERE ba.channel_key = ? AND bs.kind IN ({kind_marks}) AND ba.article_id IN ({marks})"
             )
-            async with self.db.conn.execute(sql, (channel_key, *chunk)) as cur:
+            async with self.db.conn.execute(sql, (channel_key, *kinds, *chunk)) as cur:
                 for article_id, story_id, facts, article_json in await cur.fetchall():
                     if story_id not in story_rows:
                         story_rows[story_id] = (frozenset(json.loads(facts)), set(json.loads(article_json)))
