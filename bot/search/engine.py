@@ -173,7 +173,11 @@ class SearchIndex:
             return
         self.applied_seq = seq
         await self.sync(db)
-        if self.writer is not None:
+        await self.trim(db)
+
+    async def trim(self, db: Database) -> None:
+        """Drop the change-log rows the index has committed (only between transactions)."""
+        if self.writer is not None and not db.conn.in_transaction:
             await db.conn.execute("DELETE FROM search_changes WHERE seq <= ?", (self.applied_seq,))
             await db.conn.commit()
 
