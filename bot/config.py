@@ -78,6 +78,9 @@ class DiscordSettings:
     feed_failure_threshold: int = 3
     daily_token_budget: int = 0  # 0 = no budget
     briefing_grace_minutes: int = 180
+    message_content: bool = False  # privileged intent: needed for mention and reply questions
+    scheduler_seconds: float = 30.0  # how often feeds, alerts, daily briefings and the outbox are checked
+    max_answer_messages: int = 3  # a long answer is split into at most this many messages, then truncated
 
     def __repr__(self) -> str:
         return (

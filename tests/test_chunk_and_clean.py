@@ -62,3 +62,9 @@ def test_dateline_gives_place_and_source() -> None:
     assert article.title == "Title here"
     assert article.place == "Seoul" and article.source == "Reuters"
     assert article.body == "The bank cut rates."
+
+
+def test_a_byline_at_the_end_is_metadata_too() -> None:
+    cleaned = clean_body("The talks ended without a deal.\n\nBy Daniel Okafor")
+    assert cleaned.author == "Daniel Okafor"
+    assert cleaned.body == "The talks ended without a deal."

@@ -78,7 +78,7 @@ def clean_body(text: str) -> CleanedText:
             result.credits.append(credit.group(1).strip())
             continue
         byline = _BYLINE.match(line)
-        if byline and result.author is None and len(kept) < 6:
+        if byline and result.author is None:
             result.author = byline.group(1)
             continue
         if _FURNITURE.match(line):

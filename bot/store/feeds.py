@@ -1,0 +1,181 @@
+"""Feeds, the collections that follow them, and the items each feed has delivered."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from bot.store.db import Database
+
+DEFAULT_INTERVAL_S = 1800
+FEED_COLUMNS = (
+    "id, url, title, etag, last_modified, last_polled, last_success, last_error, error_count, interval_s, "
+    "item_count, next_poll_at"
+)
+
+
+@dataclass
+class Feed:
+    id: int
+    url: str
+    title: str | None
+    etag: str | None
+    last_modified: str | None
+    last_polled: str | None
+    last_success: str | None
+    last_error: str | None
+    error_count: int
+    interval_s: int
+    item_count: int
+    next_poll_at: str | None
+
+    @classmethod
+    def from_row(cls, row: Any) -> "Feed":
+        return cls(**dict(row))
+
+
+@dataclass
+class FeedInfo:
+    """A feed as one collection sees it (for `feeds list` and `/feed list`)."""
+
+    id: int
+    url: str
+    title: str | None
+    last_polled: str | None
+    last_success: str | None
+    last_error: str | None
+    error_count: int
+    item_count: int
+    interval_s: int
+    channel_id: int | None
+    next_poll_at: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class FeedRepo:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def follow(
+        self,
+        url: str,
+        collection_id: int,
+        *,
+        channel_id: int | None = None,
+        added_by: int | None = None,
+        interval_s: int | None = None,
+    ) -> Feed:
+        """Make a collection follow a feed (created on first use); a feed two collections follow is polled once.
+
+        When collections ask for different intervals the feed is polled at the shortest.
+        """
+        url = url.strip()
+        conn = self.db.conn
+        await conn.execute(
+            "INSERT INTO feeds(url, interval_s) VALUES (?, ?) ON CONFLICT(url) DO UPDATE SET "
+            "interval_s = MIN(interval_s, excluded.interval_s) WHERE ? IS NOT NULL",
+            (url, interval_s or DEFAULT_INTERVAL_S, interval_s),
+        )
+        async with conn.execute("SELECT id FROM feeds WHERE url = ?", (url,)) as cur:
+            feed_id = int((await cur.fetchone())[0])
+        await conn.execute(
+            "INSERT INTO feed_follows(feed_id, collection_id, channel_id, added_by) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(feed_id, collection_id) DO UPDATE SET channel_id = COALESCE(excluded.channel_id, channel_id)",
+            (feed_id, collection_id, channel_id, added_by),
+        )
+        await conn.commit()
+        feed = await self.get(feed_id)
+        assert feed is not None
+        return feed
+
+    async def unfollow(self, feed_id: int, collection_id: int) -> bool:
+        """Stop a collection following a feed; a feed nobody follows any more is forgotten. True if it was followed."""
+        conn = self.db.conn
+        cur = await conn.execute(
+            "DELETE FROM feed_follows WHERE feed_id = ? AND collection_id = ?", (feed_id, collection_id)
+        )
+        removed = cur.rowcount > 0
+        await conn.execute(
+            "DELETE FROM feeds WHERE id = ? AND NOT EXISTS (SELECT 1 FROM feed_follows WHERE feed_id = ?)",
+            (feed_id, feed_id),
+        )
+        await conn.commit()
+        return removed
+
+    async def get(self, feed_id: int) -> Feed | None:
+        async with self.db.conn.execute(f"SELECT {FEED_COLUMNS} FROM feeds WHERE id = ?", (feed_id,)) as cur:
+            row = await cur.fetchone()
+        return Feed.from_row(row) if row else None
+
+    async def list(self, collection_id: int) -> list[FeedInfo]:
+        async with self.db.conn.execute(
+            "SELECT f.id, f.url, f.title, f.last_polled, f.last_success, f.last_error, f.error_count, f.item_count, "
+            "f.interval_s, ff.channel_id, f.next_poll_at FROM feeds f JOIN feed_follows ff ON ff.feed_id = f.id "
+            "WHERE ff.collection_id = ? ORDER BY f.id",
+            (collection_id,),
+        ) as cur:
+            return [FeedInfo(**dict(r)) for r in await cur.fetchall()]
+
+    async def all(self) -> list[Feed]:
+        """Every feed that at least one collection follows."""
+        async with self.db.conn.execute(
+            f"SELECT {FEED_COLUMNS} FROM feeds WHERE EXISTS (SELECT 1 FROM feed_follows WHERE feed_id = feeds.id) ORDER BY id"
+        ) as cur:
+            return [Feed.from_row(r) for r in await cur.fetchall()]
+
+    async def due(self, now: str) -> list[Feed]:
+        """Followed feeds whose next poll time (ISO UTC) has come; never-polled feeds first."""
+        async with self.db.conn.execute(
+            f"SELECT {FEED_COLUMNS} FROM feeds WHERE (next_poll_at IS NULL OR next_poll_at <= ?) "
+            "AND EXISTS (SELECT 1 FROM feed_follows WHERE feed_id = feeds.id) ORDER BY next_poll_at IS NOT NULL, next_poll_at, id",
+            (now,),
+        ) as cur:
+            return [Feed.from_row(r) for r in await cur.fetchall()]
+
+    async def followers(self, feed_id: int) -> list[tuple[int, int | None]]:
+        """(collection id, channel id) of every collection that follows the feed, oldest first."""
+        async with self.db.conn.execute(
+            "SELECT collection_id, channel_id FROM feed_follows WHERE feed_id = ? ORDER BY added_at, collection_id",
+            (feed_id,),
+        ) as cur:
+            return [(int(r[0]), r[1]) for r in await cur.fetchall()]
+
+    async def seen_keys(self, feed_id: int, keys: Iterable[str]) -> set[str]:
+        wanted = list(dict.fromkeys(keys))
+        seen: set[str] = set()
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            async with self.db.conn.execute(
+                f"SELECT item_key FROM feed_items WHERE feed_id = ? AND item_key IN ({marks})", (feed_id, *chunk)
+            ) as cur:
+                seen.update(r[0] for r in await cur.fetchall())
+        return seen
+
+    async def mark_seen(self, feed_id: int, key: str, article_id: int | None) -> None:
+        """Remember an item (the caller commits)."""
+        await self.db.conn.execute(
+            "INSERT OR REPLACE INTO feed_items(feed_id, item_key, article_id) VALUES (?, ?, ?)", (feed_id, key, article_id)
+        )
+
+    async def record_success(
+        self, feed_id: int, *, now: str, next_poll_at: str, title: str | None, etag: str | None,
+        last_modified: str | None, item_count: int | None,
+    ) -> None:
+        """A poll worked (the caller commits). A None title, validator or count keeps the stored one."""
+        await self.db.conn.execute(
+            "UPDATE feeds SET last_polled = ?, last_success = ?, last_error = NULL, error_count = 0, next_poll_at = ?, "
+            "title = COALESCE(?, title), etag = COALESCE(?, etag), last_modified = COALESCE(?, last_modified), "
+            "item_count = COALESCE(?, item_count) WHERE id = ?",
+            (now, now, next_poll_at, title, etag, last_modified, item_count, feed_id),
+        )
+
+    async def record_failure(self, feed_id: int, *, now: str, next_poll_at: str, error: str) -> None:
+        """A poll failed (the caller commits)."""
+        await self.db.conn.execute(
+            "UPDATE feeds SET last_polled = ?, last_error = ?, error_count = error_count + 1, next_poll_at = ? WHERE id = ?",
+            (now, error, next_poll_at, feed_id),
+        )

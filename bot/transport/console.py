@@ -1,0 +1,323 @@
+"""The terminal channel: a line is a question, `/command args` is a command, and the
+briefings for the console channel print as they are posted. Same core as the Discord bot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import threading
+from collections.abc import Awaitable, Callable
+from typing import Any, TextIO
+
+from bot.errors import UserError
+from bot.service.core import CONSOLE_CHANNEL, BriefService
+from bot.service.scheduler import Scheduler
+from bot.store.outbox import OutboxItem
+from bot.transport import render
+
+log = logging.getLogger(__name__)
+
+USER_KEY = "console"
+HISTORY_TURNS = 3
+
+HELP = """\
+Type a question and press Enter, or a command:
+  /ask QUESTION                      ask (a plain line does the same; follow-ups keep the last turns, /new forgets them)
+  /feed add URL [MINUTES]            follow a feed (polled every MINUTES)
+  /feed remove ID|URL                stop following a feed
+  /feed list                         feeds with last poll, item count and last error
+  /article add URL                   add an article (or every item of a feed) by URL
+  /article add text                  paste an article: first line the title, end with a line holding only '.'
+  /article show ID                   one article
+  /briefing subscribe [time=08:00] [tz=Europe/Paris] [alerts=on|off] [topics=word,word]
+  /briefing unsubscribe              stop briefings here
+  /briefing now [SINCE]              a briefing of what came in since SINCE (e.g. 6h, 2d; default 24h)
+  /briefing settings                 this channel's briefing settings
+  /status                            counts, last poll, model, token use, version
+  /help                              this list;  /quit (or Ctrl-D) leaves"""
+
+
+class ConsoleSink:
+    """Posts for the console channel are printed."""
+
+    prefix = "console:"
+
+    def __init__(self, write: Callable[[str], None]) -> None:
+        self.write = write
+
+    async def send(self, item: OutboxItem, late_note: str | None) -> int | None:
+        label = {"daily": "Daily briefing", "alert": "New items", "notice": "Notice", "adhoc": "Briefing"}.get(
+            item.kind, item.kind
+        )
+        lines = [f"\n── {label} ──"]
+        lines += [n for n in (late_note, item.payload.get("note")) if n]
+        lines.append(item.payload.get("text") or "")
+        self.write("\n".join(lines).rstrip() + "\n")
+        return None
+
+
+class Console:
+    def __init__(
+        self,
+        service: BriefService,
+        *,
+        stdin: TextIO | None = None,
+        stdout: TextIO | None = None,
+        background: bool = True,
+    ) -> None:
+        self.service = service
+        self.stdin = stdin or sys.stdin
+        self.stdout = stdout or sys.stdout
+        self.background = background
+        self.history: list[tuple[str, str]] = []
+        self.scheduler = Scheduler(service, ConsoleSink(self.write))
+        self.interactive = self.stdin.isatty() and self.stdout.isatty()
+        self._lines: asyncio.Queue[str] | None = None
+
+    def write(self, text: str) -> None:
+        self.stdout.write(text)
+        self.stdout.flush()
+
+    def say(self, text: str = "") -> None:
+        self.write(text + "\n")
+
+    async def readline(self) -> str | None:
+        """One line from stdin without blocking the event loop; None at end of input.
+
+        A daemon thread reads stdin (so Ctrl-C or the end of the program never waits for a pending read).
+        """
+        if self._lines is None:
+            self._lines = asyncio.Queue()
+            loop = asyncio.get_running_loop()
+            queue = self._lines
+
+            def pump() -> None:
+                while True:
+                    try:
+                        line = self.stdin.readline()
+                    except (OSError, ValueError):
+                        line = ""
+                    loop.call_soon_threadsafe(queue.put_nowait, line)
+                    if line == "":
+                        return
+
+            threading.Thread(target=pump, name="console-stdin", daemon=True).start()
+        if self.interactive:
+            self.write("> ")
+        line = await self._lines.get()
+        return None if line == "" else line.rstrip("\n")
+
+    async def run(self) -> int:
+        collection_id = await self.service.collection_id(None)
+        status = await self.service.status(collection_id)
+        self.say(f"Briefbot console: {status.articles:,} articles, {status.feeds} feeds. Model: {status.model}.")
+        self.say("Type a question, or /help for the commands. Ctrl-D leaves.")
+        ticker: asyncio.Task[None] | None = None
+        if self.background:
+            ticker = asyncio.create_task(self.scheduler.run(self.service.settings.discord.scheduler_seconds))
+        try:
+            while True:
+                line = await self.readline()
+                if line is None:
+                    break
+                line = line.strip()
+                if not line:
+                    continue
+                if line in ("/quit", "/exit"):
+                    break
+                await self.handle(line, collection_id)
+        finally:
+            if ticker is not None:
+                ticker.cancel()
+                try:
+                    await ticker
+                except (asyncio.CancelledError, Exception):
+                    pass
+        self.say("Bye.")
+        return 0
+
+    async def handle(self, line: str, collection_id: int) -> None:
+        try:
+            if line.startswith("/"):
+                await self.command(line, collection_id)
+            else:
+                await self.ask(line, collection_id)
+        except UserError as exc:
+            self.say(str(exc))
+        except Exception:
+            log.exception("console command failed: %s", line[:80])
+            self.say("Sorry, something went wrong with that; the details are in the log.")
+
+    # ------------------------------------------------------------ questions
+
+    async def ask(self, question: str, collection_id: int) -> None:
+        streamed = {"n": 0}
+
+        async def on_delta(text_so_far: str) -> None:
+            new = text_so_far[streamed["n"] :]
+            streamed["n"] = len(text_so_far)
+            self.write(new)
+
+        outcome = await self.service.ask(
+            question, collection_id, user_key=USER_KEY, history=self.history[-HISTORY_TURNS:], on_delta=on_delta,
+            check_cooldown=False,  # one person at a terminal
+        )
+        text = render.answer_text(outcome.answer, outcome.notes, markdown=False)
+        if streamed["n"]:
+            # The streamed text is already on screen: finish with what follows it (notes, sources).
+            body = render.safe((outcome.answer.text or "").strip())
+            rest = text[len(body) :] if text.startswith(body) else "\n\n" + text
+            self.say(rest.rstrip())
+        else:
+            self.say(text)
+        self.say()
+        self.history.append((question, outcome.answer.text or ""))
+
+    # ------------------------------------------------------------ commands
+
+    async def command(self, line: str, collection_id: int) -> None:
+        name, _, rest = line[1:].partition(" ")
+        words = rest.split()
+        sub = words[0].lower() if words else ""
+        handlers: dict[str, Callable[[], Awaitable[None]]] = {
+            "help": lambda: self._help(),
+            "ask": lambda: self.ask(rest, collection_id),
+            "new": lambda: self._forget(),
+            "status": lambda: self._status(collection_id),
+            "feed": lambda: self._feed(sub, words[1:], collection_id),
+            "feeds": lambda: self._feed("list", [], collection_id),
+            "article": lambda: self._article(sub, words[1:], collection_id),
+            "briefing": lambda: self._briefing(sub, words[1:], collection_id),
+        }
+        handler = handlers.get(name.lower())
+        if handler is None:
+            raise UserError(f"Unknown command /{name}. Type /help for the list.")
+        await handler()
+
+    async def _help(self) -> None:
+        self.say(HELP)
+
+    async def _forget(self) -> None:
+        self.history.clear()
+        self.say("Starting a new conversation.")
+
+    async def _status(self, collection_id: int) -> None:
+        status = await self.service.status(collection_id)
+        self.say("\n".join(status.lines()))
+
+    async def _feed(self, sub: str, args: list[str], collection_id: int) -> None:
+        if sub == "add" and args:
+            minutes = None
+            if len(args) > 1:
+                if not args[1].isdigit():
+                    raise UserError("The interval is a number of minutes, e.g. /feed add URL 30")
+                minutes = int(args[1])
+            added = await self.service.add_feed(collection_id, args[0], channel_id=None, added_by=None,
+                                                interval_minutes=minutes)
+            title = added.title
+            if added.error:
+                self.say(f"Following {title}, but its first poll failed: {added.error}. I will keep trying.")
+            else:
+                self.say(f"Following {title}: {added.articles} article{'' if added.articles == 1 else 's'} added.")
+        elif sub == "remove" and args:
+            info = await self.service.remove_feed(collection_id, " ".join(args))
+            self.say(f"Stopped following {info.title or info.url}.")
+        elif sub == "list":
+            feeds = await self.service.list_feeds(collection_id)
+            if not feeds:
+                self.say("No feeds yet. Add one with /feed add URL")
+            for f in feeds:
+                self.say(feed_line(f))
+        else:
+            raise UserError("Use /feed add URL [MINUTES], /feed remove ID or /feed list.")
+
+    async def _article(self, sub: str, args: list[str], collection_id: int) -> None:
+        if sub == "add" and args and args[0].lower() == "text":
+            await self._paste(collection_id)
+        elif sub == "add" and args:
+            results = await self.service.add_article_url(collection_id, args[0])
+            for r in results:
+                self.say(r.describe())
+        elif sub == "show" and args:
+            if not args[0].isdigit():
+                raise UserError("Give the article's number, e.g. /article show 3")
+            article = await self.service.show_article(collection_id, int(args[0]))
+            meta = ", ".join(x for x in (article.source, (article.published or "")[:10], article.url) if x)
+            self.say(f"[{article.id}] {article.title}" + (f"\n{meta}" if meta else ""))
+            self.say(render.truncate(article.body, 4000))
+        else:
+            raise UserError("Use /article add URL, /article add text or /article show ID.")
+
+    async def _paste(self, collection_id: int) -> None:
+        self.say("Paste the article: the first line is its title; end with a line holding only '.'")
+        lines: list[str] = []
+        while True:
+            line = await self.readline()
+            if line is None or line.strip() == ".":
+                break
+            lines.append(line)
+        text = "\n".join(lines).strip()
+        if not text:
+            raise UserError("Nothing pasted; nothing added.")
+        title, _, body = text.partition("\n")
+        result = await self.service.add_article_text(collection_id, title.lstrip("# ").strip(), body)
+        self.say(result.describe())
+
+    async def _briefing(self, sub: str, args: list[str], collection_id: int) -> None:
+        if sub == "subscribe":
+            opts = _options(args, {"time", "tz", "alerts", "topics"})
+            alerts = opts.get("alerts", "on").lower() not in ("off", "no", "false", "0")
+            s = await self.service.subscribe(
+                CONSOLE_CHANNEL, collection_id, guild_id=None, daily_time=opts.get("time", "08:00"),
+                tz=opts.get("tz"), alerts=alerts, topics=opts.get("topics"), role_id=None, user_id=None,
+            )
+            self.say("Subscribed this console. " + subscription_summary(s))
+        elif sub == "unsubscribe":
+            done = await self.service.unsubscribe(CONSOLE_CHANNEL)
+            self.say("Unsubscribed." if done else "This console was not subscribed.")
+        elif sub == "settings":
+            s = await self.service.subscriptions.get(CONSOLE_CHANNEL)
+            self.say(subscription_summary(s) if s else "Not subscribed. Use /briefing subscribe time=08:00 tz=UTC")
+        elif sub == "now":
+            s = await self.service.subscriptions.get(CONSOLE_CHANNEL)
+            briefing, notes = await self.service.briefing_now(
+                collection_id, since=args[0] if args else None, channel_key=CONSOLE_CHANNEL,
+                tz=s.tz if s else "UTC", topics=s.topics if s else (),
+            )
+            from bot.service import deps
+
+            for note in notes:
+                self.say(note)
+            self.say(deps.render_briefing_text(briefing))
+        else:
+            raise UserError("Use /briefing subscribe, /briefing unsubscribe, /briefing now [SINCE] or /briefing settings.")
+
+
+def _options(args: list[str], known: set[str]) -> dict[str, str]:
+    opts: dict[str, str] = {}
+    for arg in args:
+        key, sep, value = arg.partition("=")
+        if not sep or key.lower() not in known:
+            raise UserError(f"Unknown option {arg!r}; use " + ", ".join(f"{k}=…" for k in sorted(known)) + ".")
+        opts[key.lower()] = value
+    return opts
+
+
+def feed_line(f: Any) -> str:
+    state = f"failing ({f.error_count} errors in a row): {f.last_error}" if f.error_count else "ok"
+    minutes = (f.interval_s or 0) // 60
+    return (
+        f"{f.id}. {f.title or f.url} <{f.url}> — every {minutes} min, {f.item_count} items, "
+        f"last poll {f.last_polled or 'never'}, {state}"
+    )
+
+
+def subscription_summary(s: Any) -> str:
+    daily = f"daily at {s.daily_time} ({s.tz})" if s.daily_time else "no daily briefing"
+    alerts = "new-item alerts on" if s.alerts else "new-item alerts off"
+    topics = f", topics: {', '.join(s.topics)}" if s.topics else ""
+    role = f", alerts mention <@&{s.alert_role_id}>" if s.alert_role_id else ""
+    return f"{daily}, {alerts}{topics}{role}."
+

@@ -1,0 +1,134 @@
+"""A local OpenAI-compatible chat server for tests: the real `openai` SDK talks to it over 127.0.0.1.
+
+    async with FakeOpenAI() as server:
+        settings.llm.base_url = server.base_url
+        server.script(FakeReply(status=429), "Japan approved photoresist [1].")
+        ...
+        server.requests  # JSON bodies received, in order
+
+Nothing queued: the reply is the first sentence of the first fenced source followed by [1]
+(or "The sources do not say." when the prompt holds none), streamed when the request asks.
+A queued item is a `str` (the reply text) or a `FakeReply`: `status` (429, 500, …), `delay`
+(seconds before answering, for time-outs), `malformed` (a 200 whose JSON has no choices),
+`refusal`, `text`, `stream` (force or forbid SSE; default: as the request asks).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+_SOURCE = re.compile(r'<source id="(\d+)"[^>]*>\n(.*?)\n</source>', re.DOTALL)
+
+
+@dataclass
+class FakeReply:
+    text: str | None = None
+    status: int = 200
+    delay: float = 0.0
+    malformed: bool = False
+    refusal: bool = False
+    stream: bool | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def default_reply(body: dict[str, Any]) -> str:
+    """The first sentence of the first fenced source in the last user message, citing it."""
+    users = [m for m in body.get("messages", []) if m.get("role") == "user"]
+    content = str(users[-1].get("content", "")) if users else ""
+    match = _SOURCE.search(content)
+    if not match:
+        return "The sources do not say."
+    first = re.split(r"(?<=[.!?])\s+", " ".join(match.group(2).split()), maxsplit=1)[0]
+    return f"{first.rstrip('.')}. [{match.group(1)}]"
+
+
+class FakeOpenAI:
+    def __init__(self, model: str = "fake-model") -> None:
+        self.model = model
+        self.requests: list[dict[str, Any]] = []
+        self.headers: list[dict[str, str]] = []
+        self._queue: deque[FakeReply] = deque()
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def script(self, *replies: str | FakeReply) -> None:
+        for reply in replies:
+            self._queue.append(FakeReply(text=reply) if isinstance(reply, str) else reply)
+
+    async def __aenter__(self) -> "FakeOpenAI":
+        app = web.Application()
+        app.router.add_post("/v1/chat/completions", self._chat)
+        app.router.add_get("/v1/models", self._models)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._runner:
+            await self._runner.cleanup()
+
+    async def _models(self, request: web.Request) -> web.Response:
+        return web.json_response({"object": "list", "data": [{"id": self.model, "object": "model"}]})
+
+    async def _chat(self, request: web.Request) -> web.StreamResponse:
+        body = await request.json()
+        self.requests.append(body)
+        self.headers.append(dict(request.headers))
+        reply = self._queue.popleft() if self._queue else FakeReply()
+        if reply.delay:
+            await asyncio.sleep(reply.delay)
+        if reply.status != 200:
+            headers = {"retry-after-ms": "10", **reply.headers}
+            return web.json_response(
+                {"error": {"message": f"scripted {reply.status}", "type": "fake", "code": None}},
+                status=reply.status,
+                headers=headers,
+            )
+        if reply.malformed:
+            return web.json_response({"id": "x", "object": "chat.completion", "unexpected": True})
+        text = reply.text if reply.text is not None else default_reply(body)
+        stream = body.get("stream", False) if reply.stream is None else reply.stream
+        prompt_tokens = sum(len(str(m.get("content", "")).split()) for m in body.get("messages", []))
+        usage = {"prompt_tokens": prompt_tokens, "completion_tokens": len(text.split()),
+                 "total_tokens": prompt_tokens + len(text.split())}
+        created = int(time.time())
+        if not stream:
+            message: dict[str, Any] = {"role": "assistant", "content": None if reply.refusal else text}
+            if reply.refusal:
+                message["refusal"] = text
+            return web.json_response({
+                "id": "chatcmpl-fake", "object": "chat.completion", "created": created, "model": self.model,
+                "choices": [{"index": 0, "message": message, "finish_reason": "stop"}], "usage": usage,
+            })
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+
+        async def send(data: dict[str, Any]) -> None:
+            await response.write(f"data: {json.dumps(data)}\n\n".encode())
+
+        base = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": created, "model": self.model}
+        await send(base | {"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]})
+        for piece in re.findall(r"\S+\s*", text):
+            delta = {"refusal": piece} if reply.refusal else {"content": piece}
+            await send(base | {"choices": [{"index": 0, "delta": delta, "finish_reason": None}]})
+        await send(base | {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+        if (body.get("stream_options") or {}).get("include_usage"):
+            await send(base | {"choices": [], "usage": usage})
+        await response.write(b"data: [DONE]\n\n")
+        await response.write_eof()
+        return response

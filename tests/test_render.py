@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.transport.render import (
+    MESSAGE_LIMIT,
+    ThrottledEditor,
+    answer_messages,
+    fit_embeds,
+    post_messages,
+    split_message,
+)
+
+
+@dataclass
+class Cite:
+    n: int
+    title: str
+    url: str | None
+    source: str | None = "Wire"
+    published: str | None = "2024-05-01T08:00:00Z"
+
+
+@dataclass
+class FakeAnswer:  # the shape of bot.answer.Answer that rendering reads
+    text: str
+    citations: list[Cite] = field(default_factory=list)
+    note: str | None = None
+
+
+def test_split_keeps_every_part_within_the_limit_and_truncates_cleanly() -> None:
+    text = "\n\n".join(f"Paragraph {i}. " + "word " * 300 for i in range(10))
+    parts = split_message(text, max_parts=3)
+    assert len(parts) == 3 and all(len(p) <= MESSAGE_LIMIT for p in parts)
+    assert parts[-1].endswith("… (truncated)")
+    assert split_message("short") == ["short"]
+    assert all(len(p) <= MESSAGE_LIMIT for p in split_message("x" * 5000, max_parts=5))
+
+
+def test_a_long_answer_ends_with_its_numbered_sources_and_never_pings() -> None:
+    answer = FakeAnswer("@everyone " + "Japan approved it [1]. " * 20, [Cite(1, "Japan approves", "https://e.org/a")])
+    [message] = answer_messages(answer, ["Budget note"])
+    assert message.index("-# Budget note") < message.index("**Sources**")
+    assert "[1] Japan approves (Wire, 2024-05-01) <https://e.org/a>" in message
+    assert "@everyone" not in message and "@\u200beveryone" in message
+
+
+def test_posts_put_only_the_chosen_role_first_and_fit_embeds_in_messages() -> None:
+    embeds = [{"title": "t", "description": "d" * 4000} for _ in range(3)]
+    groups = fit_embeds(embeds)
+    assert [len(g) for g in groups] == [1, 1, 1]  # 2 × 4,000 would pass 6,000 characters
+    messages = post_messages({"text": "x", "embeds": embeds, "role_id": 42, "note": "<@&7> note"}, "Late: due 08:00")
+    assert messages[0][0].startswith("<@&42>\nLate: due 08:00")
+    assert "<@&7>" not in messages[0][0]  # article or model text never carries a working mention
+    assert all(content == "" for content, _ in messages[1:])
+
+
+async def test_streaming_edits_are_throttled_to_one_per_interval() -> None:
+    now = [0.0]
+    edits: list[str] = []
+
+    async def edit(text: str) -> None:
+        edits.append(text)
+
+    editor = ThrottledEditor(edit, interval=1.0, clock=lambda: now[0])
+    for i in range(50):  # 50 deltas over 2.5 s
+        await editor.update("word " * (i + 1))
+        now[0] += 0.05
+    assert len(edits) == 3  # at 0 s, 1 s and 2 s
+    assert all(e.endswith(" ▌") for e in edits)
