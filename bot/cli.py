@@ -229,7 +229,9 @@ def _extra_commands() -> list[Callable[[Any, argparse.ArgumentParser], None]]:
     registrars: list[Callable[[Any, argparse.ArgumentParser], None]] = []
     import importlib
 
-    for module_name in ("bot.commands.ask", "bot.commands.brief", "bot.commands.feeds", "bot.commands.run"):
+    for module_name in (
+        "bot.commands.ask", "bot.commands.brief", "bot.commands.feeds", "bot.commands.run", "bot.commands.reindex",
+    ):
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:

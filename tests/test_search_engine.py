@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import shutil
 import subprocess
@@ -199,3 +200,17 @@ async def test_kill_9_at_any_moment_of_an_ingest_loop_leaves_a_consistent_index(
         await asyncio.to_thread(proc.wait)
     assert proc.returncode == -9
     assert await _check_consistent(settings.db_path) > 4
+
+
+def test_reindex_command_rebuilds_the_index(tmp_path: Path) -> None:
+    from tests.conftest import SAMPLES
+    from tests.test_cli import briefbot
+
+    db = tmp_path / "cli.db"
+    assert briefbot("ingest", str(SAMPLES), db=db).returncode == 0
+    shutil.rmtree(tmp_path / "cli.db.index")
+    done = briefbot("reindex", "--json", db=db)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["passages"] >= 10
+    hits = json.loads(briefbot("search", "photoresist Samsung", "--json", db=db).stdout)
+    assert "photoresist" in hits[0]["text"].lower()

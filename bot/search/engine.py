@@ -35,6 +35,8 @@ ANALYZER = "en_fold_stem"
 META_ID = -1  # article_id / passage_id of the one document that holds the index's own state
 WRITER_HEAP = 96_000_000
 WRITER_THREADS = 2
+REBUILD_HEAP = 512_000_000
+BROAD_COLLECTION = 0.5  # share of the index above which a collection is ranked unfiltered, then checked
 EXTERNAL_CHECK_S = 0.5  # how often a search looks for commits made by other connections or processes
 _IN_CHUNK = 500
 
@@ -173,7 +175,11 @@ class SearchIndex:
             return
         self.applied_seq = seq
         await self.sync(db)
-        if self.writer is not None:
+        await self.trim(db)
+
+    async def trim(self, db: Database) -> None:
+        """Drop the change-log rows the index has committed (only between transactions)."""
+        if self.writer is not None and not db.conn.in_transaction:
             await db.conn.execute("DELETE FROM search_changes WHERE seq <= ?", (self.applied_seq,))
             await db.conn.commit()
 
@@ -238,6 +244,10 @@ class SearchIndex:
             token = token or await _store_token(db)
             seq = await _last_seq(db)
             started = time.perf_counter()
+            # A big writer for the bulk load gives few large segments (searches visit each segment).
+            self.writer.wait_merging_threads()
+            assert self.index is not None
+            self.writer = self.index.writer(REBUILD_HEAP, WRITER_THREADS)
             self.writer.delete_all_documents()
             count = 0
             sql = _DOC_SQL + " ORDER BY p.id"
@@ -250,6 +260,8 @@ class SearchIndex:
                         self._add(_doc(row))
                     count += len(rows)
             await self._commit(seq, token)
+            await asyncio.to_thread(self.writer.wait_merging_threads)
+            self.writer = self.index.writer(WRITER_HEAP, WRITER_THREADS)
             self._seen_changes = db.conn.total_changes
             log.info("search index %s rebuilt: %d passages in %.1f s", self.path, count, time.perf_counter() - started)
             return count
@@ -335,7 +347,30 @@ class SearchIndex:
             (tantivy.Occur.Must, tantivy.Query.const_score_query(f, 0.0)) for f in filters
         ]
         searcher = self.index.searcher()
-        result = searcher.search(tantivy.Query.boolean_query(clauses), limit, count=False)
+        if len(filters) == 1 and searcher.num_docs and (
+            searcher.doc_freq("collection", collection_id) >= BROAD_COLLECTION * searcher.num_docs
+        ):
+            # A collection that holds most of the index: a filter would stop tantivy from skipping
+            # blocks of low-scoring passages (block-max WAND), so rank without it and check the
+            # few top hits' membership with a second, tiny query.
+            hits = self._run(searcher, text_q, limit)
+            if hits:
+                # (A union of term queries: term_set_query on an integer field scans it, ~8x slower here.)
+                ids = tantivy.Query.boolean_query(
+                    [(tantivy.Occur.Should, tantivy.Query.term_query(schema, "passage_id", h.passage_id)) for h in hits]
+                )
+                check = tantivy.Query.const_score_query(
+                    tantivy.Query.boolean_query([(tantivy.Occur.Must, ids), (tantivy.Occur.Must, filters[0])]), 1.0
+                )
+                member = {h.passage_id for h in self._run(searcher, check, len(hits))}
+                kept = [h for h in hits if h.passage_id in member]
+                if len(kept) == len(hits) or len(hits) < limit:
+                    return kept
+        return self._run(searcher, tantivy.Query.boolean_query(clauses), limit)
+
+    @staticmethod
+    def _run(searcher: tantivy.Searcher, query: tantivy.Query, limit: int) -> list[IndexHit]:
+        result = searcher.search(query, limit, count=False)
         if not result.hits:
             return []
         addrs = [addr for _, addr in result.hits]
