@@ -103,6 +103,9 @@ class BriefingSettings:
     max_model_calls: int = 4
     max_prompt_tokens: int = 6000
     story_window_hours: int = 48
+    story_threshold: float = 0.45
+    alert_max_stories: int = 10
+    max_window_articles: int = 5000
 
 
 @dataclass

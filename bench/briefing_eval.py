@@ -1,0 +1,193 @@
+"""Briefing benchmark: story grouping quality, daily-briefing coverage, build time, model cost.
+
+    /work/venv/bin/python bench/briefing_eval.py [--stories 60] [--volume 1000] [--seed 7]
+
+1. Grouping: the planted corpus of bench/briefing_corpus.py (hand-written families + Reuters
+   articles rewritten by 2-5 outlets + same-topic distractors) is ingested through the real
+   pipeline; the briefing's stories are compared with the planted ones by pairwise precision and
+   recall (a pair of articles is positive when they are in one story). A threshold sweep shows
+   the calibration of `[briefing] story_threshold`.
+2. Coverage: the share of planted stories present, whole, in the daily briefing.
+3. Build time for a briefing of `--volume` new Reuters articles without the model.
+4. Model cost with a counting stand-in for the model (no network): calls and prompt tokens
+   (tiktoken, as sent) of the briefing, against one call per article with the same prompt.
+Needs Reuters-21578 in ../shared/data or /work/shared/data (research use only).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.briefing_corpus import DAY, Planted, family_corpus, reuters_corpus, volume_corpus  # noqa: E402
+from bot.briefing import BriefingBuilder  # noqa: E402
+from bot.briefing.stories import group_articles  # noqa: E402
+from bot.config import load_settings  # noqa: E402
+from bot.ingest.pipeline import Ingestor  # noqa: E402
+from bot.store.db import open_database  # noqa: E402
+
+
+def data_file() -> Path:
+    root = Path(__file__).resolve().parents[1]
+    for base in (root.parent / "shared" / "data", Path("/work/shared/data")):
+        path = base / "reuters21578" / "articles.jsonl.gz"
+        if path.is_file():
+            return path
+    raise SystemExit("Reuters-21578 not found in ../shared/data or /work/shared/data")
+
+
+def pairwise(pred: dict[int, str], gold: dict[int, str]) -> tuple[float, float]:
+    """Pairwise precision and recall of a clustering `pred` against `gold` (article id -> label)."""
+    def pairs(counts: Counter) -> int:
+        return sum(n * (n - 1) // 2 for n in counts.values())
+
+    ids = [i for i in gold if i in pred]
+    both = pairs(Counter((pred[i], gold[i]) for i in ids))
+    p_pairs, g_pairs = pairs(Counter(pred[i] for i in ids)), pairs(Counter(gold[i] for i in ids))
+    return (both / p_pairs if p_pairs else 1.0), (both / g_pairs if g_pairs else 1.0)
+
+
+async def ingest(db, settings, collection: str, items: list[Planted]) -> tuple[int, dict[int, str]]:
+    cid = await db.collection_id(collection)
+    results = await Ingestor(db, settings).ingest_many([p.raw for p in items], cid)
+    gold: dict[int, str] = {}
+    for planted, result in zip(items, results):
+        if result.status == "added":
+            gold[result.article_id] = planted.story
+    return cid, gold
+
+
+def coverage(briefing, gold: dict[int, str], planted_sizes: Counter) -> tuple[int, int]:
+    """(planted stories present whole and alone in one briefing story, planted stories)."""
+    present = 0
+    for story in briefing.stories:
+        labels = {gold.get(a) for a in story.article_ids}
+        if len(labels) == 1:
+            label = labels.pop()
+            if planted_sizes.get(label, 0) > 1 and len(story.article_ids) == planted_sizes[label]:
+                present += 1
+    return present, sum(1 for n in planted_sizes.values() if n > 1)
+
+
+class CountingModel:
+    """A stand-in for the model: answers every story line, counts calls and prompt tokens as sent."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def complete(self, messages, *, max_tokens=None, on_delta=None):
+        from bot.briefing.summarize import message_tokens
+        from bot.llm.client import Completion
+
+        self.calls += 1
+        user = messages[-1]["content"]
+        stories = user.count("Story S")
+        text = "\n".join(f"S{i}: Summary of story {i} [1]." for i in range(1, stories + 1))
+        return Completion(text, message_tokens(messages), 12 * stories, "counting")
+
+    async def aclose(self) -> None:
+        return None
+
+
+async def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--stories", type=int, default=60, help="Reuters stories planted (each with a distractor)")
+    ap.add_argument("--volume", type=int, default=1000, help="articles in the build-time briefing")
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--distractor-overlap", type=float, default=0.45,
+                    help="most term overlap a distractor may share with its story (higher: templated series)")
+    args = ap.parse_args()
+    path = data_file()
+    rng = random.Random(args.seed)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = load_settings(db_path=str(Path(tmp) / "bench.db"))
+        db = await open_database(settings.db_path)
+        builder = BriefingBuilder(db, settings, None)
+
+        # ------------------------------------------------ 1-2. grouping and coverage
+        families = family_corpus(rng, DAY)
+        reuters = reuters_corpus(path, rng, DAY, args.stories, args.distractor_overlap)
+        print(f"corpus: {len(families)} family articles ({len(set(p.story for p in families))} stories), "
+              f"{len(reuters)} Reuters articles ({len(set(p.story for p in reuters))} stories, "
+              f"{sum(1 for p in reuters if not p.planted)} single-source distractors)")
+        cid, gold = await ingest(db, settings, "planted", families + reuters)
+        family_ids = {a for a, label in gold.items() if label in {p.story for p in families}}
+        full = await builder.build(cid, kind="adhoc", since="1h", max_stories=100_000)
+        pred = {a: s.key for s in full.stories for a in s.article_ids}
+        window = await builder._window_articles(cid, "0000", "9999")
+        print(f"{len(gold)} articles ingested, {len(Counter(gold.values()))} gold stories, {len(full.stories)} stories found")
+        for name, ids in (("families", family_ids), ("reuters", set(gold) - family_ids), ("all", set(gold))):
+            p, r = pairwise(pred, {a: gold[a] for a in ids})
+            print(f"[{name}] pairwise precision {p:.3f}, recall {r:.3f}")
+        print("threshold sweep on all (precision / recall):")
+        for t in (0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55):
+            groups, _ = group_articles(window, window_hours=settings.briefing.story_window_hours, threshold=t)
+            pt, rt = pairwise({window[i].id: g.representative for g in groups for i in g.members}, gold)
+            print(f"  {t:.2f}: {pt:.3f} / {rt:.3f}")
+        for name, items in (("families", families), ("reuters", reuters)):
+            labels = {p.story for p in items}
+            sub_gold = {a: lab for a, lab in gold.items() if lab in labels}
+            sizes = Counter(sub_gold.values())
+            sub_cid = await db.collection_id(f"daily-{name}")
+            for a in sub_gold:
+                await db.conn.execute(
+                    "INSERT INTO article_collections(collection_id, article_id) VALUES (?, ?)", (sub_cid, a)
+                )
+            await db.conn.commit()
+            planted = sum(1 for n in sizes.values() if n > 1)
+            for limit in sorted({settings.briefing.max_stories, planted}):
+                daily = await builder.build(sub_cid, kind="daily", since="1h", max_stories=limit)
+                got, total = coverage(daily, sub_gold, sizes)
+                print(f"[{name}] daily briefing, max {limit} stories: {got}/{min(total, limit)} slots hold a whole "
+                      f"planted story; planted stories present whole: {got}/{total} ({got / total:.0%})")
+
+        # ------------------------------------------------ 3. build time
+        cid = await db.collection_id("volume")
+        raws = volume_corpus(path, args.volume, DAY)
+        await Ingestor(db, settings).ingest_many(raws, cid)
+        times = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            daily = await builder.build(cid, kind="daily", since="1h", allow_llm=False)
+            times.append(time.perf_counter() - t0)
+        print(f"build time, {daily.article_count} new articles, no model: median {statistics.median(times):.2f} s "
+              f"(min {min(times):.2f}, max {max(times):.2f}); {daily.footer}")
+
+        # ------------------------------------------------ 4. model cost
+        try:
+            import bot.llm.client  # noqa: F401  (the model client lands with the answer module)
+            from bot.briefing.summarize import EXCERPT_TOKENS, StoryInput, StorySource, build_messages, message_tokens
+        except ModuleNotFoundError as exc:
+            print(f"model cost: skipped ({exc})")
+        else:
+            window = await builder._window_articles(cid, "0000", "9999")
+            for max_tokens in (settings.briefing.max_prompt_tokens, 2000):
+                settings.briefing.max_prompt_tokens = max_tokens
+                model = CountingModel()
+                with_model = await BriefingBuilder(db, settings, model).build(cid, kind="daily", since="1h")
+                print(f"model cost, max_prompt_tokens={max_tokens}, max_model_calls={settings.briefing.max_model_calls}: "
+                      f"{with_model.usage['model_calls']} calls, {with_model.usage['prompt_tokens']:,} prompt tokens for "
+                      f"{len(with_model.stories)} stories ({with_model.mode})")
+            per_article = 0
+            full_text = 0
+            for a in window:
+                story = [StoryInput(a.title, [StorySource(1, a.title, a.source, a.published, a.body)])]
+                per_article += message_tokens(build_messages(settings, story, excerpt_tokens=EXCERPT_TOKENS[0], language=None, sentences=2)[0])
+                full_text += message_tokens(build_messages(settings, story, excerpt_tokens=100_000, language=None, sentences=2)[0])
+            print(f"baseline, one call per article: {len(window)} calls, {per_article:,} prompt tokens "
+                  f"(lead excerpts as above; {full_text:,} with full texts)")
+        await db.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

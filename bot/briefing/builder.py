@@ -1,0 +1,304 @@
+"""The briefing use case: new articles of a collection -> ranked, summarised stories with sources.
+
+Which articles are new: those the collection *received* in the window (article_collections.added_at),
+whatever their publication date, so a fresh ingest of old articles is still "new" to the channel.
+Publication time (else arrival) is the story's event time: it decides which articles are close
+enough to be one story, and how recent a story is. Articles that arrived up to
+`story_window_hours` before the window (and the articles that new near-duplicates repeat) are read
+as context: a new article that joins one of their stories makes that story carry all its sources.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.briefing import extractive
+from bot.briefing.features import article_features, gained_facts
+from bot.briefing.memory import BriefingMemory
+from bot.briefing.models import Briefing, BriefingKind, Story, StoryCitation, WindowArticle
+from bot.briefing.rank import TopicMatcher, parse_topics, story_score
+from bot.briefing.stories import group_articles
+from bot.briefing.window import as_utc, iso, parse_since, time_zone
+from bot.config import Settings
+from bot.errors import UserError
+from bot.ingest.dates import utcnow
+from bot.store.db import Database
+
+log = logging.getLogger(__name__)
+
+KINDS = ("alert", "daily", "adhoc")
+SUMMARY_CHARS = {"alert": 200, "daily": 320, "adhoc": 320}
+SUMMARY_SENTENCES = {"alert": 1, "daily": 2, "adhoc": 2}
+CONTEXT_LIMIT = 2000
+TOPIC_TEXT_CHARS = 1500
+LLM_TEXT_CHARS = 2500
+
+_SELECT = (
+    "SELECT a.id, a.title, a.body, a.url, a.source, a.published, a.duplicate_of, ac.added_at "
+    "FROM article_collections ac JOIN articles a ON a.id = ac.article_id "
+)
+
+
+def _row(row: Any, in_window: bool) -> WindowArticle:
+    return WindowArticle(
+        id=row[0], title=row[1], body=row[2], url=row[3], source=row[4], published=row[5],
+        duplicate_of=row[6], added_at=row[7], in_window=in_window,
+    )
+
+
+def format_day(value: datetime) -> str:
+    return f"{value:%A} {value.day} {value:%B %Y}"
+
+
+def format_moment(value: datetime) -> str:
+    return f"{value.day} {value:%b %Y, %H:%M} {value.tzname() or ''}".rstrip()
+
+
+class BriefingBuilder:
+    def __init__(self, db: Database, settings: Settings, llm: Any | None = None) -> None:
+        self.db = db
+        self.settings = settings
+        self.llm = llm
+        self.memory = BriefingMemory(db)
+
+    # ------------------------------------------------------------ loading
+
+    async def _window_articles(self, collection_id: int, since: str, until: str) -> list[WindowArticle]:
+        limit = max(1, self.settings.briefing.max_window_articles)
+        async with self.db.conn.execute(
+            _SELECT + "WHERE ac.collection_id = ? AND ac.added_at >= ? AND ac.added_at <= ? "
+            "ORDER BY ac.added_at DESC, a.id DESC LIMIT ?",
+            (collection_id, since, until, limit),
+        ) as cur:
+            rows = await cur.fetchall()
+        return [_row(r, True) for r in reversed(rows)]
+
+    async def _context_articles(
+        self, collection_id: int, since: datetime, window: Sequence[WindowArticle]
+    ) -> list[WindowArticle]:
+        start = iso(since - timedelta(hours=self.settings.briefing.story_window_hours))
+        async with self.db.conn.execute(
+            _SELECT + "WHERE ac.collection_id = ? AND ac.added_at >= ? AND ac.added_at < ? "
+            "ORDER BY ac.added_at DESC LIMIT ?",
+            (collection_id, start, iso(since), CONTEXT_LIMIT),
+        ) as cur:
+            context = [_row(r, False) for r in await cur.fetchall()]
+        have = {a.id for a in window} | {a.id for a in context}
+        wanted = sorted({a.duplicate_of for a in window if a.duplicate_of and a.duplicate_of not in have})
+        for start_i in range(0, len(wanted), 500):
+            chunk = wanted[start_i : start_i + 500]
+            async with self.db.conn.execute(
+                _SELECT + f"WHERE ac.collection_id = ? AND a.id IN ({','.join('?' * len(chunk))})",
+                (collection_id, *chunk),
+            ) as cur:
+                context.extend(_row(r, False) for r in await cur.fetchall())
+        return context
+
+    # ------------------------------------------------------------ the use case
+
+    async def build(
+        self,
+        collection_id: int,
+        *,
+        kind: BriefingKind = "daily",
+        since: str | datetime | timedelta | None = None,
+        until: datetime | str | None = None,
+        topics: str | Iterable[str] = (),
+        tz: str = "UTC",
+        channel_key: str | None = None,
+        language: str | None = None,
+        allow_llm: bool = True,
+        max_stories: int | None = None,
+        now: datetime | None = None,
+    ) -> Briefing:
+        """The briefing of the articles the collection received between `since` and `until` (default now).
+
+        `since`: a datetime, an ISO text, a duration text ("24h", "7d") or a timedelta back from `until`;
+        default the last 24 hours. With `channel_key`, stories already briefed there are left out
+        unless they gained new facts (then they come back marked as updates).
+        """
+        if kind not in KINDS:
+            raise UserError(f"Unknown briefing kind {kind!r}: use one of {', '.join(KINDS)}.")
+        zone = time_zone(tz)
+        cfg = self.settings.briefing
+        now_utc = as_utc(now or utcnow())
+        end = as_utc(parse_since(until, now_utc, tz)) if isinstance(until, str) else as_utc(until or now_utc)
+        start = parse_since(since, end, tz)
+        if start > end:
+            raise UserError("The briefing window starts after it ends: check --since.")
+        limit = max_stories if max_stories is not None else (cfg.alert_max_stories if kind == "alert" else cfg.max_stories)
+        if limit < 1:
+            raise UserError("A briefing needs room for at least one story (max_stories >= 1).")
+
+        window = await self._window_articles(collection_id, iso(start), iso(end))
+        context = await self._context_articles(collection_id, start, window) if window else []
+        articles = window + context
+        feats = [article_features(a.title, a.body, source=a.source) for a in articles]
+        groups, _sim = group_articles(
+            articles, window_hours=cfg.story_window_hours, threshold=cfg.story_threshold, features=feats
+        )
+
+        matcher = TopicMatcher(parse_topics(topics))
+        briefed: dict[int, tuple[frozenset[str], set[int]]] = {}
+        if channel_key:
+            ids = [articles[i].id for g in groups for i in g.members if any(articles[j].in_window for j in g.members)]
+            kinds = ("daily",) if kind == "daily" else ("alert", "adhoc")
+            briefed = await self.memory.briefed_facts(channel_key, ids, kinds)
+
+        candidates: list[tuple[Story, list[WindowArticle]]] = []
+        dropped_briefed = 0
+        for group in groups:
+            members = [articles[i] for i in group.members]
+            if not any(a.in_window for a in members):
+                continue
+            rep = articles[group.representative]
+            ordered = [rep] + [a for a in members if a is not rep]
+            ignore = frozenset("e:" + a.source_label().lower() for a in members)
+            facts = frozenset().union(*(feats[i].facts for i in group.members)) - ignore
+            topic_score = 0.0
+            if matcher:
+                text = " ".join(f"{a.title}. {a.body[:TOPIC_TEXT_CHARS]}" for a in members)
+                topic_score = matcher.score(text, " ".join(a.title for a in members))
+                if topic_score <= 0:
+                    continue
+            new_facts: list[str] = []
+            if channel_key:
+                seen_facts: frozenset[str] = frozenset()
+                seen_ids: set[int] = set()
+                for a in members:
+                    if a.id in briefed:
+                        seen_facts |= briefed[a.id][0]
+                        seen_ids |= briefed[a.id][1]
+                if seen_ids:
+                    new_facts = gained_facts(facts, seen_facts, ignore)
+                    if not new_facts:
+                        dropped_briefed += 1
+                        continue
+            citations = [
+                StoryCitation(n, a.id, a.title, a.url, a.source_label(), a.published or a.added_at)
+                for n, a in enumerate(ordered, 1)
+            ]
+            sources = list(dict.fromkeys(a.source_label() for a in ordered))
+            times = sorted(a.time for a in members)
+            story = Story(
+                key=f"s{min(a.id for a in members)}",
+                title=rep.title,
+                summary="",
+                citations=citations,
+                article_ids=[a.id for a in ordered],
+                sources=sources,
+                first_seen=times[0],
+                last_seen=times[-1],
+                score=story_score(len({a.source_key() for a in members}), times[-1], end, topic_score),
+                is_update=bool(new_facts),
+                new_facts=new_facts,
+                facts=facts,
+                new_article_ids=[a.id for a in ordered if a.in_window],
+            )
+            candidates.append((story, ordered))
+
+        candidates.sort(key=lambda c: (c[0].score, len(c[0].article_ids), c[0].last_seen, c[0].key), reverse=True)
+        covered = [a for _, arts in candidates for a in arts]
+        article_count = len({a.id for a in covered})
+        source_count = len({a.source_key() for a in covered})
+        shown = candidates[:limit]
+        more = len(candidates) - len(shown)
+
+        usage = {"model_calls": 0, "prompt_tokens": 0, "completion_tokens": 0}
+        notes: list[str] = []
+        self._extractive(shown, kind)
+        if shown and allow_llm and self.llm is not None:
+            await self._llm(shown, kind, language, usage, notes)
+        modes = {s.summary_mode for s, _ in shown}
+        mode = "mixed" if len(modes) > 1 else (modes.pop() if modes else ("llm" if allow_llm and self.llm else "extractive"))
+        if language and any(s.summary_mode == "extractive" for s, _ in shown):
+            notes.append(f"extractive summaries keep the articles' own language ({language} applies to model summaries)")
+        if dropped_briefed:
+            notes.append(f"{dropped_briefed} already briefed {'story' if dropped_briefed == 1 else 'stories'} left out")
+
+        local_end = end.astimezone(zone)
+        local_start = start.astimezone(zone)
+        if kind == "daily":
+            heading = f"Daily briefing — {format_day(local_end)}"
+        elif kind == "alert":
+            heading = f"New {'story' if len(shown) == 1 else 'stories'} — {format_moment(local_end)}"
+        else:
+            heading = f"Briefing — {format_day(local_end)} (since {format_moment(local_start)})"
+        empty_line = f"No new stories since {format_moment(local_start)}." if not shown else ""
+        return Briefing(
+            kind=kind,
+            heading=heading,
+            stories=[s for s, _ in shown],
+            article_count=article_count,
+            source_count=source_count,
+            mode=mode,  # type: ignore[arg-type]
+            usage=usage,
+            window_start=iso(start),
+            window_end=iso(end),
+            empty=not shown,
+            note="; ".join(notes) or None,
+            tz=str(zone.key),
+            post_when_empty=cfg.post_empty_days,
+            empty_line=empty_line,
+            more_stories=more,
+        )
+
+    async def mark_briefed(self, channel_key: str, briefing: Briefing) -> int:
+        """Record what was posted to `channel_key`, so the next briefing there does not repeat it."""
+        if not channel_key:
+            raise ValueError("mark_briefed needs a channel key")
+        return await self.memory.record(channel_key, briefing.kind, briefing.stories)
+
+    # ------------------------------------------------------------ summaries
+
+    def _extractive(self, shown: Sequence[tuple[Story, list[WindowArticle]]], kind: str) -> None:
+        chars, sentences = SUMMARY_CHARS[kind], SUMMARY_SENTENCES[kind]
+        for story, ordered in shown:
+            text, n = None, 1
+            if story.is_update:
+                new = [a for a in ordered if a.in_window]
+                for a in new:
+                    text = extractive.update_summary([a.body], story.new_facts, max_chars=chars)
+                    if text:
+                        n = ordered.index(a) + 1
+                        break
+            if not text:
+                text = extractive.lead_summary(ordered[0].body, sentences=sentences, max_chars=chars)
+                n = 1
+            story.summary = f"{text} [{n}]"
+            story.summary_mode = "extractive"
+
+    async def _llm(
+        self,
+        shown: Sequence[tuple[Story, list[WindowArticle]]],
+        kind: str,
+        language: str | None,
+        usage: dict[str, int],
+        notes: list[str],
+    ) -> None:
+        from bot.briefing.summarize import StoryInput, StorySource, llm_summaries
+
+        inputs = [
+            StoryInput(
+                story.title,
+                [
+                    StorySource(c.n, a.title, c.source, a.published, a.body[:LLM_TEXT_CHARS])
+                    for c, a in zip(story.citations, ordered)
+                ],
+            )
+            for story, ordered in shown
+        ]
+        result = await llm_summaries(
+            self.llm, self.settings, inputs, language=language, sentences=SUMMARY_SENTENCES[kind]
+        )
+        usage["model_calls"] += result.calls
+        usage["prompt_tokens"] += result.prompt_tokens
+        usage["completion_tokens"] += result.completion_tokens
+        notes.extend(result.notes)
+        for i, text in result.texts.items():
+            story = shown[i][0]
+            story.summary = text
+            story.summary_mode = "llm"

@@ -1,0 +1,180 @@
+"""What an article is about, as features: key terms, named entities, numbers, and its facts.
+
+Terms are lower-cased, stop words out, plurals folded. Entities are runs of capitalised
+words (a single capitalised word opening a sentence is not one). Numbers keep their unit
+("1.50 percent", "5.3 trillion yen"); bare small numbers and years are left out, since
+rewrites add and drop dates freely. An article's *facts* are its entities and numbers:
+a new source that repeats them brings no news.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from bot.ingest.chunk import split_sentences
+from bot.search.query import STOP_WORDS
+
+_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
+_ENTITY = re.compile(r"\b[A-Z][\w'’&.-]*[\w](?:[ \t]+(?:of[ \t]+|de[ \t]+)?[A-Z][\w'’&.-]*[\w])*\b|\b[A-Z]\b")
+_NUMBER = re.compile(
+    r"(?P<cur>[$€£¥])?\s?(?P<num>\d[\d,]*(?:\.\d+)?)\s*"
+    r"(?P<scale>trillion|billion|million|thousand|tn|bn|mln|m\b)?\s*"
+    r"(?P<unit>%|per\s?cent|percent|percentage points?|points?|yen|won|dollars?|dlrs|euros?|yuan|pounds?|"
+    r"tonnes?|tons?|barrels?|bpd|days?|weeks?|months?|years?|minutes?|hours?|km|miles?|people|jobs|shares?|"
+    r"units?|vehicles?|cars?|aircraft|jets?)?",
+    re.IGNORECASE,
+)
+
+_DATELINE = re.compile(r"^\s*[A-Z][A-Z .'/-]{1,40}?(?:,\s*[A-Z][a-z]{2,8}\.?\s+\d{1,2})?\s*\([^)\n]{1,60}\)\s*[-–—]+\s*")
+_POSSESSIVE = re.compile(r"'s\b")
+_CALENDAR = frozenset(
+    """monday tuesday wednesday thursday friday saturday sunday january february march april may june july
+    august september october november december jan feb mar apr jun jul aug sep sept oct nov dec""".split()
+)
+# Words that carry no story identity in news text, on top of the search stop words.
+NEWS_STOP_WORDS = STOP_WORDS | _CALENDAR | frozenset(
+    """also would could one two three four five six seven eight nine ten first second third last next
+    percent per cent mln bln billion million trillion thousand pct told statement according added spokesman
+    spokeswoman spokesperson officials official people reuters ap afp wire report reported reports reporters
+    including since still already may might must shall us however while among around ago earlier later
+    s t mr mrs ms dr wednesday's friday's new's""".split()
+)
+
+_UNIT_ALIASES = {
+    "%": "percent", "per cent": "percent", "percent": "percent", "percentcent": "percent",
+    "tn": "trillion", "bn": "billion", "mln": "million", "m": "million", "dlrs": "dollar", "$": "dollar",
+    "€": "euro", "£": "pound", "¥": "yen",
+}
+
+
+@functools.lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """A light English fold: plurals and possessives, enough to match 'chips' with 'chip'."""
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def terms(text: str) -> list[str]:
+    """Content terms of a text, folded, in order (with repeats)."""
+    out: list[str] = []
+    for raw in _WORD.findall(text):
+        w = raw.lower().replace("’", "'")
+        if w.endswith("'s"):
+            w = w[:-2]
+        if len(w) < 2 or w in NEWS_STOP_WORDS:
+            continue
+        out.append(stem(w))
+    return out
+
+
+def _unit(value: str | None) -> str:
+    if not value:
+        return ""
+    v = " ".join(value.lower().split())
+    v = _UNIT_ALIASES.get(v, v)
+    return stem(v) if v not in ("percent",) else v
+
+
+def numbers(text: str) -> list[str]:
+    """Quantities with their units, normalised ("1.50 percent", "5.3 trillion yen", "90 day")."""
+    out: list[str] = []
+    for m in _NUMBER.finditer(text):
+        raw = m.group("num").replace(",", "")
+        try:
+            value = float(raw)
+        except ValueError:
+            continue
+        scale = _unit(m.group("scale"))
+        unit = _unit(m.group("unit")) or _unit(m.group("cur"))
+        if not scale and not unit:
+            # bare numbers: keep only those unlikely to be dates or years
+            if value <= 31 or (1900 <= value <= 2100 and "." not in raw):
+                continue
+        number = f"{value:g}"
+        out.append(" ".join(x for x in (number, scale, unit) if x))
+    return out
+
+
+def entities(text: str, sentences: list[str] | None = None) -> list[str]:
+    """Named things: runs of capitalised words; a lone capitalised word opening a sentence is skipped."""
+    out: list[str] = []
+    for sentence in sentences if sentences is not None else split_sentences(text):
+        opening = len(sentence) - len(sentence.lstrip("\"'“‘([ "))
+        for m in _ENTITY.finditer(sentence):
+            at_start = m.start() <= opening
+            for part in _POSSESSIVE.split(m.group(0).replace("’", "'")):
+                words = part.strip(".'- ").split()
+                while words and words[0].lower() in NEWS_STOP_WORDS:
+                    words = words[1:]
+                    at_start = False
+                if not words or (len(words) == 1 and (at_start or len(words[0]) < 2)):
+                    at_start = False
+                    continue
+                at_start = False
+                if len(words) == 1 and words[0].lower() in NEWS_STOP_WORDS:
+                    continue
+                out.append(" ".join(words).lower())
+    return out
+
+
+@dataclass
+class ArticleFeatures:
+    """Weighted features of one article (before IDF) and its facts."""
+
+    weights: dict[str, float]
+    facts: frozenset[str]
+    sentences: list[str]
+
+
+def article_features(title: str, body: str, lead_chars: int = 3000, source: str | None = None) -> ArticleFeatures:
+    """Terms of title (counted twice) and body lead, plus entities ("e:") and numbers ("n:").
+
+    Only the first `lead_chars` of the body count: the lead says what the story is, and it keeps
+    the cost per article bounded. The dateline and the outlet's own name say who wrote it, not
+    what happened, and are left out.
+    """
+    lead = _DATELINE.sub("", body[:lead_chars], count=1)
+    if source:
+        lead = lead.replace(source, " ")
+        title = title.replace(source, " ")
+    sentences = split_sentences(lead)
+    counts: Counter[str] = Counter(terms(lead))
+    for t in terms(title):
+        counts[t] += 2
+    weights: dict[str, float] = {}
+    for t, c in counts.items():
+        weights[t] = 1.0 + _log(c)
+    ents = entities(lead, sentences) + entities(title, [title])
+    nums = numbers(lead) + numbers(title)
+    for e in set(ents):
+        weights["e:" + e] = 1.5 if " " in e else 1.0
+    for n in set(nums):
+        weights["n:" + n] = 1.5 if " " in n else 1.0
+    facts = frozenset(["e:" + e for e in ents] + ["n:" + n for n in nums])
+    return ArticleFeatures(weights, facts, sentences)
+
+
+def _log(x: float) -> float:
+    import math
+
+    return math.log(x)
+
+
+def sentence_facts(sentence: str) -> frozenset[str]:
+    return frozenset(["e:" + e for e in entities(sentence, [sentence])] + ["n:" + n for n in numbers(sentence)])
+
+
+def gained_facts(current: frozenset[str], briefed: frozenset[str], ignore: frozenset[str] = frozenset()) -> list[str]:
+    """The facts of `current` that were not briefed; news when one number or two entities are new."""
+    new = sorted(f for f in current - briefed - ignore)
+    new_numbers = [f for f in new if f.startswith("n:")]
+    new_entities = [f for f in new if f.startswith("e:")]
+    if new_numbers or len(new_entities) >= 2:
+        return [f[2:] for f in new]
+    return []

@@ -1,0 +1,160 @@
+"""The shapes a briefing is made of: articles in a window, stories, the briefing itself."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+BriefingKind = Literal["alert", "daily", "adhoc"]
+
+
+@dataclass
+class WindowArticle:
+    """An article as the briefing sees it: text, metadata and when it arrived in the collection."""
+
+    id: int
+    title: str
+    body: str
+    url: str | None
+    source: str | None
+    published: str | None  # ISO UTC or None
+    added_at: str  # ISO UTC: when the collection got it
+    duplicate_of: int | None
+    in_window: bool = True  # False: context only (arrived before the window, may still join a story)
+
+    @property
+    def time(self) -> str:
+        """The article's event time: its publication, else its arrival."""
+        return self.published or self.added_at
+
+    def source_key(self) -> str:
+        """Who published it, for counting independent sources."""
+        if self.source:
+            return self.source.strip().lower()
+        if self.url:
+            from urllib.parse import urlsplit
+
+            host = (urlsplit(self.url).hostname or "").lower()
+            if host:
+                return host[4:] if host.startswith("www.") else host
+        return f"article:{self.id}"
+
+    def source_label(self) -> str:
+        if self.source:
+            return self.source.strip()
+        key = self.source_key()
+        return key if not key.startswith("article:") else "unknown source"
+
+
+@dataclass
+class StoryCitation:
+    """A numbered source of a story (the same fields as an answer's Citation)."""
+
+    n: int
+    article_id: int
+    title: str
+    url: str | None
+    source: str | None
+    published: str | None
+    quote: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "n": self.n,
+            "article_id": self.article_id,
+            "title": self.title,
+            "url": self.url,
+            "source": self.source,
+            "published": self.published,
+        }
+
+
+@dataclass
+class Story:
+    key: str
+    title: str
+    summary: str
+    citations: list[StoryCitation]
+    article_ids: list[int]
+    sources: list[str]
+    first_seen: str
+    last_seen: str
+    score: float
+    is_update: bool = False  # briefed before in this channel, back because it gained new facts
+    new_facts: list[str] = field(default_factory=list)
+    summary_mode: Literal["llm", "extractive"] = "extractive"
+    facts: frozenset[str] = field(default_factory=frozenset, repr=False)
+    new_article_ids: list[int] = field(default_factory=list)  # the ones that arrived in the window
+
+    @property
+    def source_count(self) -> int:
+        return len(self.sources)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "title": self.title,
+            "summary": self.summary,
+            "summary_mode": self.summary_mode,
+            "citations": [c.to_dict() for c in self.citations],
+            "article_ids": list(self.article_ids),
+            "new_article_ids": list(self.new_article_ids),
+            "sources": list(self.sources),
+            "first_seen": self.first_seen,
+            "last_seen": self.last_seen,
+            "score": round(self.score, 4),
+            "is_update": self.is_update,
+            "new_facts": list(self.new_facts),
+        }
+
+
+@dataclass
+class Briefing:
+    kind: BriefingKind
+    heading: str
+    stories: list[Story]
+    article_count: int
+    source_count: int
+    mode: Literal["llm", "extractive", "mixed"]
+    usage: dict[str, int]
+    window_start: str
+    window_end: str
+    empty: bool
+    note: str | None = None
+    tz: str = "UTC"
+    post_when_empty: bool = False  # daily briefings on empty days: post a short line (True) or nothing
+    empty_line: str = ""
+    more_stories: int = 0  # stories that passed the filters but did not fit max_stories
+
+    @property
+    def should_post(self) -> bool:
+        """Whether a channel should get a message for this briefing at all."""
+        return not self.empty or (self.kind == "daily" and self.post_when_empty)
+
+    @property
+    def footer(self) -> str:
+        articles = f"{self.article_count} article{'s' if self.article_count != 1 else ''}"
+        sources = f"{self.source_count} source{'s' if self.source_count != 1 else ''}"
+        text = f"{articles} from {sources}"
+        if self.more_stories:
+            text += f" · top {len(self.stories)} of {len(self.stories) + self.more_stories} stories"
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "heading": self.heading,
+            "stories": [s.to_dict() for s in self.stories],
+            "article_count": self.article_count,
+            "source_count": self.source_count,
+            "footer": self.footer,
+            "mode": self.mode,
+            "usage": dict(self.usage),
+            "window_start": self.window_start,
+            "window_end": self.window_end,
+            "tz": self.tz,
+            "empty": self.empty,
+            "should_post": self.should_post,
+            "more_stories": self.more_stories,
+            "note": self.note,
+        }

@@ -1,0 +1,270 @@
+"""Briefings on the sample articles: stories, memory per channel, topics, time zones, rendering, CLI."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.briefing import BriefingBuilder, render_embeds, render_text
+from bot.briefing.models import Briefing, Story, StoryCitation
+from bot.briefing.render import (
+    DESCRIPTION_LIMIT,
+    EMBEDS_LIMIT,
+    FIELD_VALUE_LIMIT,
+    FIELDS_LIMIT,
+    TITLE_LIMIT,
+    TOTAL_LIMIT,
+    embed_length,
+)
+from bot.config import Settings
+from bot.ingest.pipeline import Ingestor
+from bot.ingest.sources import iter_sources
+from bot.store.db import Database
+from tests.conftest import SAMPLES
+from tests.test_cli import briefbot
+
+FIRST = "01-japan-approves-photoresist-samsung.md"
+
+# The first sample, rewritten by another outlet: new headline and dateline, synonyms, sentences reordered.
+REWRITTEN_COPY = """# Tokyo clears photoresist export to Samsung, first since curbs began
+published: 2019-08-08T09:10:00Z
+url: https://example.com/asia/tokyo-clears-photoresist-export-samsung
+
+OSAKA (Pacific Business Daily) – Tokyo has cleared an export of photoresist to Samsung Electronics, sources with knowledge of the matter said on Thursday, the first permit issued for the chipmaking material since Japan tightened controls on shipments to South Korea in July.
+
+Trade minister Hiroshige Seko told journalists the permit proved the rules were not an embargo. "Legitimate deals will be approved," he said.
+
+The clearance applies to one contract only and leaves the broader regime in place: Japanese suppliers of photoresist, fluorinated polyimide and hydrogen fluoride must still seek a licence for every shipment to South Korea, and reviews can last up to 90 days.
+
+The light-sensitive coating is used to print circuit patterns on silicon wafers, and Samsung depends on Japanese makers for the advanced grades its extreme ultraviolet lines require.
+
+Seoul welcomed the decision but repeated that the restrictions should be scrapped altogether.
+"""
+
+# A later report on the same approval that brings facts the first one did not have.
+FOLLOW_UP = """# Samsung photoresist shipment approved by Japan worth 2.4 billion yen, Shin-Etsu to supply
+published: 2019-08-08T14:00:00Z
+url: https://example.net/markets/samsung-photoresist-shipment-value
+
+TOKYO (Harbour Markets) – The photoresist shipment Japan's trade ministry approved for Samsung Electronics is worth about 2.4 billion yen and will be supplied by Shin-Etsu Chemical, two people familiar with the contract said on Thursday, the first licence granted since Tokyo tightened export controls on South Korea.
+
+The material is expected to reach Samsung's Hwaseong foundry within 10 days. Trade minister Hiroshige Seko said legitimate transactions would be approved and that the measures were not an embargo.
+
+Under the rule, exporters of photoresist, fluorinated polyimide and hydrogen fluoride must apply for a licence for each shipment to South Korea, with reviews of up to 90 days.
+"""
+
+
+async def ingest(db: Database, settings: Settings, *sources: str | Path) -> list:
+    cid = await db.collection_id("default")
+    return await Ingestor(db, settings).ingest_many(iter_sources([str(s) for s in sources], settings), cid)
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def story_of(briefing: Briefing, article_id: int) -> Story:
+    matches = [s for s in briefing.stories if article_id in s.article_ids]
+    assert len(matches) == 1, f"article {article_id} is in {len(matches)} stories"
+    return matches[0]
+
+
+async def samples(db: Database, settings: Settings) -> dict[str, int]:
+    results = await ingest(db, settings, SAMPLES)
+    return {Path(r.origin).name: r.article_id for r in results}
+
+
+async def test_digest_of_the_samples_has_each_story_once(db: Database, settings: Settings) -> None:
+    ids = await samples(db, settings)
+    cid = await db.collection_id("default")
+    builder = BriefingBuilder(db, settings, None)
+    briefing = await builder.build(cid, kind="daily", since="24h", max_stories=20)
+    assert len(briefing.stories) == 10  # ten distinct events, none merged
+    seen = [a for s in briefing.stories for a in s.article_ids]
+    assert sorted(seen) == sorted(ids.values())
+    for story in briefing.stories:
+        assert story.summary.endswith("[1]") and story.citations[0].url
+    assert briefing.article_count == 10 and briefing.source_count == 1
+    assert briefing.footer == "10 articles from 1 source"
+
+    daily = await builder.build(cid, kind="daily")  # default: top 8 of the last 24 hours
+    assert len(daily.stories) == 8 and daily.more_stories == 2
+    assert daily.footer.startswith("10 articles from 1 source") and "top 8 of 10 stories" in daily.footer
+    text = render_text(daily)
+    assert text.startswith("Daily briefing — ") and "10 articles from 1 source" in text
+
+
+async def test_a_rewritten_copy_adds_a_source_to_its_story(db: Database, settings: Settings, tmp_path: Path) -> None:
+    ids = await samples(db, settings)
+    [copy] = await ingest(db, settings, write(tmp_path, "copy.md", REWRITTEN_COPY))
+    assert copy.status == "added"
+    cid = await db.collection_id("default")
+    briefing = await BriefingBuilder(db, settings, None).build(cid, kind="adhoc", since="1h", max_stories=20)
+    assert len(briefing.stories) == 10
+    story = story_of(briefing, ids[FIRST])
+    assert copy.article_id in story.article_ids and len(story.article_ids) == 2
+    assert story.sources == ["Briefbot Wire", "Pacific Business Daily"]
+    assert [c.n for c in story.citations] == [1, 2]
+    # the second licence, twelve days later and sharing many words, stays its own story
+    assert ids["02-second-approval-hydrogen-fluoride.md"] not in story.article_ids
+    assert briefing.footer == "11 articles from 2 sources"
+    text = render_text(briefing)
+    assert text.count("Pacific Business Daily") == 1 and "2 sources" in text
+
+
+async def test_alert_after_a_poll_of_only_duplicates_is_empty(db: Database, settings: Settings, tmp_path: Path) -> None:
+    await samples(db, settings)
+    cid = await db.collection_id("default")
+    builder = BriefingBuilder(db, settings, None)
+    first = await builder.build(cid, kind="alert", since="1h", channel_key="chan:alert")
+    assert len(first.stories) == 10 and first.should_post
+    await builder.mark_briefed("chan:alert", first)
+
+    # the next poll finds the same items again, and a rewritten copy of one of them
+    again = await ingest(db, settings, SAMPLES, write(tmp_path, "copy.md", REWRITTEN_COPY))
+    assert [r.status for r in again].count("duplicate") == 10
+    second = await builder.build(cid, kind="alert", since=first.window_end, channel_key="chan:alert")
+    assert second.empty and second.stories == [] and not second.should_post
+    assert render_embeds(second) == []
+    assert "already briefed" in (second.note or "")
+
+
+async def test_briefed_stories_are_dropped_per_channel(db: Database, settings: Settings) -> None:
+    await samples(db, settings)
+    cid = await db.collection_id("default")
+    builder = BriefingBuilder(db, settings, None)
+    posted = await builder.build(cid, kind="daily", channel_key="guild:1:news", max_stories=3)
+    await builder.mark_briefed("guild:1:news", posted)
+    same = await builder.build(cid, kind="daily", channel_key="guild:1:news", max_stories=20)
+    assert len(same.stories) == 7
+    assert not {s.key for s in same.stories} & {s.key for s in posted.stories}
+    other = await builder.build(cid, kind="daily", channel_key="guild:2:news", max_stories=20)
+    assert len(other.stories) == 10
+    # an alert in a channel does not empty that channel's daily digest, but the next alert
+    alerted = await builder.build(cid, kind="alert", since="1h", channel_key="guild:2:news")
+    await builder.mark_briefed("guild:2:news", alerted)
+    assert (await builder.build(cid, kind="alert", since="1h", channel_key="guild:2:news")).empty
+    assert len((await builder.build(cid, kind="daily", channel_key="guild:2:news", max_stories=20)).stories) == 10
+
+
+async def test_a_story_that_gained_new_facts_comes_back(db: Database, settings: Settings, tmp_path: Path) -> None:
+    ids = await samples(db, settings)
+    cid = await db.collection_id("default")
+    builder = BriefingBuilder(db, settings, None)
+    posted = await builder.build(cid, kind="alert", since="1h", channel_key="c")
+    await builder.mark_briefed("c", posted)
+    [follow] = await ingest(db, settings, write(tmp_path, "follow.md", FOLLOW_UP))
+    update = await builder.build(cid, kind="alert", since="1h", channel_key="c")
+    assert [s.article_ids for s in update.stories] == [[ids[FIRST], follow.article_id]] or (
+        len(update.stories) == 1 and set(update.stories[0].article_ids) == {ids[FIRST], follow.article_id}
+    )
+    story = update.stories[0]
+    assert story.is_update and "2.4 billion yen" in story.new_facts
+    assert "2.4 billion yen" in story.summary or "10 days" in story.summary
+    await builder.mark_briefed("c", update)
+    assert (await builder.build(cid, kind="alert", since="1h", channel_key="c")).empty
+
+
+async def test_topics_filter_and_rank(db: Database, settings: Settings) -> None:
+    ids = await samples(db, settings)
+    cid = await db.collection_id("default")
+    builder = BriefingBuilder(db, settings, None)
+    fibre = await builder.build(cid, kind="daily", topics="carbon fibre")
+    assert {a for s in fibre.stories for a in s.article_ids} == {
+        ids["04-hyosung-carbon-fibre.md"], ids["09-carbon-fibre-bicycles.md"]
+    }
+    rates = await builder.build(cid, kind="daily", topics=["interest rates", "nothing-matches-this"])
+    assert [s.article_ids for s in rates.stories] == [[ids["10-bank-of-korea-rate-cut.md"]]]
+    ranked = await builder.build(cid, kind="daily", topics="photoresist", max_stories=20)
+    assert ids[FIRST] in ranked.stories[0].article_ids or ids["02-second-approval-hydrogen-fluoride.md"] in ranked.stories[0].article_ids
+    none = await builder.build(cid, kind="alert", topics="cricket")
+    assert none.empty and render_embeds(none) == []
+
+
+async def test_heading_date_is_in_the_channel_time_zone(db: Database, settings: Settings) -> None:
+    cid = await db.collection_id("default")
+    builder = BriefingBuilder(db, settings, None)
+    late_utc = datetime(2019, 8, 8, 23, 30, tzinfo=UTC)
+    utc = await builder.build(cid, kind="daily", now=late_utc)
+    tokyo = await builder.build(cid, kind="daily", now=late_utc, tz="Asia/Tokyo")
+    la = await builder.build(cid, kind="daily", now=datetime(2019, 8, 9, 3, 0, tzinfo=UTC), tz="America/Los_Angeles")
+    assert utc.heading == "Daily briefing — Thursday 8 August 2019"
+    assert tokyo.heading == "Daily briefing — Friday 9 August 2019"
+    assert la.heading == "Daily briefing — Thursday 8 August 2019"
+    assert tokyo.window_end == "2019-08-08T23:30:00Z" and tokyo.window_start == "2019-08-07T23:30:00Z"
+    alert = await builder.build(cid, kind="alert", now=late_utc, tz="Europe/Paris")
+    assert "9 Aug 2019, 01:30 CEST" in alert.empty_line or "01:30" in alert.heading
+
+
+async def test_empty_days_post_a_line_or_nothing(db: Database, settings: Settings) -> None:
+    cid = await db.collection_id("default")
+    settings.briefing.post_empty_days = False
+    quiet = await BriefingBuilder(db, settings, None).build(cid, kind="daily", tz="Europe/Paris")
+    assert quiet.empty and not quiet.should_post and render_embeds(quiet) == []
+    assert "No new stories" in render_text(quiet)
+    settings.briefing.post_empty_days = True
+    loud = await BriefingBuilder(db, settings, None).build(cid, kind="daily", tz="Europe/Paris")
+    [embed] = render_embeds(loud)
+    assert loud.should_post and embed["description"].startswith("No new stories since ")
+    assert embed["title"].startswith("Daily briefing — ")
+    alert = await BriefingBuilder(db, settings, None).build(cid, kind="alert")
+    assert render_embeds(alert) == []  # alerts never post an empty message
+
+
+def _long_briefing(count: int) -> Briefing:
+    stories = []
+    for i in range(count):
+        citations = [
+            StoryCitation(n, 1000 * i + n, "T" * 300, f"https://example.org/{'x' * 200}/{i}/{n}", f"Outlet {n} " + "y" * 80, "2019-08-08T00:00:00Z")
+            for n in range(1, 13)
+        ]
+        stories.append(
+            Story(
+                key=f"s{i}", title=f"Story {i} @everyone " + "headline " * 60, summary="word " * 1500 + "[1]",
+                citations=citations, article_ids=[c.article_id for c in citations], sources=[c.source or "" for c in citations],
+                first_seen="2019-08-08T00:00:00Z", last_seen="2019-08-08T00:00:00Z", score=1.0,
+            )
+        )
+    return Briefing(
+        kind="daily", heading="Daily briefing — " + "Z" * 400, stories=stories, article_count=12 * count,
+        source_count=12, mode="extractive", usage={}, window_start="", window_end="", empty=False, note="n" * 500,
+    )
+
+
+def test_embeds_stay_within_discord_limits() -> None:
+    for count in (1, 3, 8, 30):
+        embeds = render_embeds(_long_briefing(count))
+        assert 1 <= len(embeds) <= EMBEDS_LIMIT
+        assert sum(embed_length(e) for e in embeds) <= TOTAL_LIMIT
+        for embed in embeds:
+            assert len(embed.get("title", "")) <= TITLE_LIMIT
+            assert len(embed.get("description", "")) <= DESCRIPTION_LIMIT
+            assert len(embed.get("fields", [])) <= FIELDS_LIMIT
+            assert all(len(f["value"]) <= FIELD_VALUE_LIMIT for f in embed.get("fields", []))
+            assert len(embed.get("footer", {}).get("text", "")) <= 2048
+            assert "@everyone" not in embed.get("description", "")
+        text = "\n".join(e.get("description", "") for e in embeds)
+        assert "**1. Story 0" in text
+        if count == 30:
+            assert "more stories" in text
+        assert embeds[0]["title"].startswith("Daily briefing") and "footer" in embeds[-1]
+
+
+async def test_brief_on_the_command_line(tmp_path: Path) -> None:
+    db = tmp_path / "cli.db"
+    assert briefbot("ingest", str(SAMPLES), db=db).returncode == 0
+    run = briefbot("brief", "--json", "--since", "24h", "--max-stories", "20", db=db)
+    assert run.returncode == 0, run.stderr
+    data = json.loads(run.stdout)
+    assert data["kind"] == "daily" and len(data["stories"]) == 10 and data["footer"] == "10 articles from 1 source"
+    story = data["stories"][0]
+    assert story["article_ids"] and story["summary"] and story["citations"][0]["url"].startswith("https://")
+    human = briefbot("brief", "--tz", "Europe/Paris", "--topics", "carbon fibre", db=db)
+    assert human.returncode == 0 and "Hyosung" in human.stdout and "Bank of Korea" not in human.stdout
+    bad = briefbot("brief", "--since", "yesterday-ish", db=db)
+    assert bad.returncode == 2 and "Cannot read --since" in bad.stderr
+    bad_tz = briefbot("brief", "--tz", "Mars/Olympus", db=db)
+    assert bad_tz.returncode == 2 and "Unknown time zone" in bad_tz.stderr
