@@ -26,6 +26,7 @@ from bot.llm.prompts import fence_sources, load_prompt, render
 from bot.llm.terms import WeightedTerm, content_terms, weigh
 from bot.llm.tokens import count_tokens, truncate_to_tokens
 from bot.search import search_passages
+from bot.search.engine import open_index
 from bot.store.db import Database
 from bot.text_safety import neutralize_mentions
 from bot.timewindow import TimeWindow, human_date, parse_question, parse_since, zone
@@ -99,35 +100,16 @@ class Answerer:
         self.db = db
         self.settings = settings
         self.llm = llm
-        self._df: dict[str, int] = {}
-        self._n: tuple[float, int] = (0.0, 0)
         self.last_scores: tuple[float, float] = (0.0, 0.0)  # (passage, sentence) relevance of the last question
 
     # ------------------------------------------------------------ term statistics
 
-    async def _passage_count(self) -> int:
-        stamp, n = self._n
-        if time.monotonic() - stamp > 60 or n == 0:
-            async with self.db.conn.execute("SELECT count(*) FROM passages") as cur:
-                row = await cur.fetchone()
-            n = int(row[0]) if row else 0
-            self._n = (time.monotonic(), n)
-        return n
-
-    async def _doc_freq(self, word: str) -> int:
-        if word not in self._df:
-            if len(self._df) > 20000:
-                self._df.clear()
-            async with self.db.conn.execute(
-                "SELECT count(*) FROM passages_fts WHERE passages_fts MATCH ?", ('"' + word.replace('"', '""') + '"',)
-            ) as cur:
-                row = await cur.fetchone()
-            self._df[word] = int(row[0]) if row else 0
-        return self._df[word]
-
     async def _terms(self, words: list[tuple[str, float]]) -> list[WeightedTerm]:
-        df = {w: await self._doc_freq(w) for w, _ in words}
-        return weigh(words, df, await self._passage_count())
+        """IDF weights from the search index's statistics over every indexed passage."""
+        index = await open_index(self.db)
+        await index.ensure_fresh(self.db)
+        df = {w: index.doc_freq(w) for w, _ in words}
+        return weigh(words, df, index.doc_count())
 
     # ------------------------------------------------------------ the use case
 

@@ -255,3 +255,24 @@ async def test_cli_ask_with_and_without_a_model(db: Database, settings: Settings
         assert json.loads(out)["found"] is False and len(server.requests) == 1
     code, _, err = await _run_cli("ask", "  ", env=env)
     assert code == 2 and "Ask a question" in err
+
+
+async def test_term_weights_come_from_the_index_and_a_rare_term_outweighs_a_common_one(
+    db: Database, settings: Settings
+) -> None:
+    collection = await db.collection_id("default")
+    items = [
+        RawArticle(title=f"Tariff note {i}", body=f"The tariff on item {i} was changed by the ministry today.", origin="paste")
+        for i in range(6)
+    ]
+    items.append(RawArticle(title="Airship", body="A zeppelin tariff was announced for the airship hangar.", origin="paste"))
+    await Ingestor(db, settings).ingest_many(items, collection)
+    answerer = await _answerer(db, settings)
+    weights = {t.word: t.weight for t in await answerer._terms([("tariffs", 1.0), ("zeppelin", 1.0), ("quokka", 1.0)])}
+    assert weights["zeppelin"] > weights["tariffs"] > 0  # 1 passage against 7 (stemmed: "tariffs" counts "tariff")
+    assert weights["quokka"] > weights["zeppelin"]  # in no passage at all
+    from bot.search.engine import open_index
+
+    index = await open_index(db)
+    assert (index.doc_freq("tariffs"), index.doc_freq("Zeppelin"), index.doc_freq("quokka")) == (7, 1, 0)
+    assert index.doc_count() == 7

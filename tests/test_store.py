@@ -42,3 +42,34 @@ def test_migration_numbers_are_unique_and_ordered() -> None:
     conn = sqlite3.connect(":memory:")
     for _, name, sql in migration_files():
         conn.executescript(sql)  # every file is valid SQL on its own, in order
+
+
+async def test_the_fts5_copy_of_passages_is_dropped_and_its_data_kept(tmp_path: Path) -> None:
+    # A store made before migration 008 (FTS5 table and triggers filled), then opened by this version.
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    conn.execute(
+        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+        " applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')))"
+    )
+    for version, name, sql in migration_files():
+        if version < 8:
+            conn.executescript(sql)
+            conn.execute("INSERT INTO schema_migrations(version, name) VALUES (?, ?)", (version, name))
+    conn.execute("INSERT INTO articles(id, title, body, fetched, content_hash) VALUES (1, 'T', 'b', '2020-01-01T00:00:00Z', 'h')")
+    conn.execute("INSERT INTO passages(article_id, position, text, tokens) VALUES (1, 0, 'zeppelin budget', 2)")
+    conn.commit()
+    assert conn.execute("SELECT count(*) FROM passages_fts WHERE passages_fts MATCH 'zeppelin'").fetchone()[0] == 1
+    conn.close()
+
+    db = await open_database(path)
+    async with db.conn.execute(
+        "SELECT name FROM sqlite_master WHERE name LIKE 'passages_fts%' OR name IN ('passages_ai', 'passages_ad', 'passages_au')"
+    ) as cur:
+        assert await cur.fetchall() == []
+    await db.conn.execute("INSERT INTO passages(article_id, position, text, tokens) VALUES (1, 1, 'more text', 2)")
+    await db.conn.execute("UPDATE passages SET text = 'zeppelins' WHERE position = 0")
+    await db.conn.commit()
+    async with db.conn.execute("SELECT text FROM passages ORDER BY position") as cur:
+        assert [r[0] for r in await cur.fetchall()] == ["zeppelins", "more text"]
+    await db.close()

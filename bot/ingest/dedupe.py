@@ -140,7 +140,6 @@ class NearSignature:
     shingles: np.ndarray  # sorted unique uint64 hashes of word 3-shingles (title and body)
     numbers: frozenset[str]  # tokens with digits in them
     band_keys: np.ndarray  # NUM_BANDS int64 LSH keys
-    simhash: int  # a 64-bit SimHash of the same shingles, for the articles.simhash column
 
 
 def _words(text: str) -> list[str]:
@@ -161,13 +160,6 @@ def shingle_set(text: str, words: list[str] | None = None) -> np.ndarray:
         return np.unique(_mix64(grams))
 
 
-def _simhash_of(shingles: np.ndarray) -> int:
-    bits = np.unpackbits(shingles.view(np.uint8).reshape(-1, 8), axis=1, bitorder="little")
-    ones = np.packbits(bits.sum(axis=0, dtype=np.int64) * 2 > shingles.size, bitorder="little")
-    value = int(ones.view("<u8")[0])
-    return value - (1 << 64) if value >= (1 << 63) else value
-
-
 def near_signature(title: str, body: str) -> NearSignature:
     words = _words(f"{title}\n{body}")
     shingles = shingle_set("", words)
@@ -178,7 +170,6 @@ def near_signature(title: str, body: str) -> NearSignature:
         shingles=shingles,
         numbers=frozenset(w for w in words if not w.isalpha()),
         band_keys=keys.view(np.int64),
-        simhash=_simhash_of(shingles),
     )
 
 

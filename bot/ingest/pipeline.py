@@ -126,7 +126,7 @@ class Ingestor:
 
         near_index = await self._near_index()
         links: list[tuple[int, int]] = []
-        new: list[tuple[int, int, _Prepared, int, int | None]] = []  # (slot, id, prepared, simhash, near)
+        new: list[tuple[int, int, _Prepared, int | None]] = []  # (slot, id, prepared, near)
         for i, p in prepared:
             existing = (by_canon.get(p.canon) if p.canon else None) or by_hash.get(p.digest)
             if existing:
@@ -141,14 +141,14 @@ class Ingestor:
             near = await near_index.nearest(signature)
             if near is None:
                 near_index.add(article_id, signature)  # written by flush() once the article row exists
-            new.append((i, article_id, p, signature.simhash, near))
+            new.append((i, article_id, p, near))
             links.append((collection_id, article_id))
 
-        chunked = chunk_many([p.cleaned.body for _, _, p, _, _ in new], self.settings.ingest.passage_tokens)
+        chunked = chunk_many([p.cleaned.body for _, _, p, _ in new], self.settings.ingest.passage_tokens)
         fetched = to_iso(utcnow()) or ""
         article_rows: list[tuple[object, ...]] = []
         passage_rows: list[tuple[int, int, str, int]] = []
-        for (i, article_id, p, fingerprint, near), passages in zip(new, chunked):
+        for (i, article_id, p, near), passages in zip(new, chunked):
             title, body, raw = p.title, p.cleaned.body, p.raw
             if passages and not body.startswith(title):
                 # The title leads the first passage so that headline words are searchable.
@@ -161,7 +161,7 @@ class Ingestor:
                 meta["captions"] = p.cleaned.captions
             article_rows.append((
                 article_id, title, body, raw.url, p.canon, raw.source, raw.author or p.cleaned.author, raw.place,
-                to_iso(raw.published), fetched, raw.language, p.digest, fingerprint, near,
+                to_iso(raw.published), fetched, raw.language, p.digest, None, near,  # simhash: unused since MinHash
                 json.dumps(meta) if meta else None,
             ))
             passage_rows.extend((article_id, x.position, x.text, x.tokens) for x in passages)

@@ -319,6 +319,30 @@ class SearchIndex:
                     out.append(token)
         return out
 
+    def doc_freq(self, word: str) -> int:
+        """How many indexed passages hold `word`, analysed like the passage text (an IDF statistic).
+
+        One term: tantivy's own document frequency (what its BM25 uses; passages replaced since the
+        last segment merge still count until that merge). A word the analyser splits ("U.S.", "o'neil")
+        counts the passages holding all its parts.
+        """
+        terms = self.terms([word])
+        if not terms or self.index is None:
+            return 0
+        searcher = self.index.searcher()
+        if len(terms) == 1:
+            return int(searcher.doc_freq("text", terms[0]))
+        both = tantivy.Query.boolean_query(
+            [(tantivy.Occur.Must, tantivy.Query.term_query(self.schema, "text", t)) for t in terms]
+        )
+        return int(searcher.search(both, 1, count=True).count or 0)
+
+    def doc_count(self) -> int:
+        """How many passages the index holds (its state document not counted)."""
+        if self.index is None:
+            return 0
+        return max(int(self.index.searcher().num_docs) - 1, 0)
+
     def search(
         self,
         terms: Sequence[str],

@@ -139,10 +139,3 @@ class ArticleRepo:
             "SELECT id, position, text, tokens FROM passages WHERE article_id = ? ORDER BY position", (article_id,)
         ) as cur:
             return [(r[0], r[1], r[2], r[3]) for r in await cur.fetchall()]
-
-    async def simhashes(self) -> list[tuple[int, int]]:
-        """(article id, simhash) of every original article (not itself a near-duplicate)."""
-        async with self.db.conn.execute(
-            "SELECT id, simhash FROM articles WHERE simhash IS NOT NULL AND duplicate_of IS NULL"
-        ) as cur:
-            return [(r[0], r[1]) for r in await cur.fetchall()]
