@@ -252,6 +252,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if not args.verbose:
+        logging.getLogger("trafilatura").setLevel(logging.ERROR)  # "discarding data": we say why a page failed
     handler: Handler | None = getattr(args, "handler", None)
     if handler is None:
         parser.print_help()

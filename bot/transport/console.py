@@ -31,7 +31,7 @@ Type a question and press Enter, or a command:
   /article add URL                   add an article (or every item of a feed) by URL
   /article add text                  paste an article: first line the title, end with a line holding only '.'
   /article show ID                   one article
-  /briefing subscribe [time=08:00] [tz=Europe/Paris] [alerts=on|off] [topics=word,word]
+  /briefing subscribe [time=08:00] [tz=Europe/Paris] [alerts=on|off] [topics=word,word] [language=French]
   /briefing unsubscribe              stop briefings here
   /briefing now [SINCE]              a briefing of what came in since SINCE (e.g. 6h, 2d; default 24h)
   /briefing settings                 this channel's briefing settings
@@ -267,19 +267,20 @@ class Console:
 
     async def _briefing(self, sub: str, args: list[str], collection_id: int) -> None:
         if sub == "subscribe":
-            opts = _options(args, {"time", "tz", "alerts", "topics"})
-            alerts = opts.get("alerts", "on").lower() not in ("off", "no", "false", "0")
+            opts = _options(args, {"time", "tz", "alerts", "topics", "language"})
+            alerts = _on_off("alerts", opts.get("alerts", "on"))
             s = await self.service.subscribe(
                 CONSOLE_CHANNEL, collection_id, guild_id=None, daily_time=opts.get("time", "08:00"),
                 tz=opts.get("tz"), alerts=alerts, topics=opts.get("topics"), role_id=None, user_id=None,
+                language=opts.get("language"),
             )
-            self.say("Subscribed this console. " + subscription_summary(s))
+            self.say("Subscribed this console. " + subscription_summary(s, extractive=self.service.llm is None))
         elif sub == "unsubscribe":
             done = await self.service.unsubscribe(CONSOLE_CHANNEL)
             self.say("Unsubscribed." if done else "This console was not subscribed.")
         elif sub == "settings":
             s = await self.service.subscriptions.get(CONSOLE_CHANNEL)
-            self.say(subscription_summary(s) if s else "Not subscribed. Use /briefing subscribe time=08:00 tz=UTC")
+            self.say(subscription_summary(s, extractive=self.service.llm is None) if s else "Not subscribed. Use /briefing subscribe time=08:00 tz=UTC")
         elif sub == "now":
             s = await self.service.subscriptions.get(CONSOLE_CHANNEL)
             briefing, notes = await self.service.briefing_now(
@@ -293,6 +294,15 @@ class Console:
             self.say(deps.render_briefing_text(briefing))
         else:
             raise UserError("Use /briefing subscribe, /briefing unsubscribe, /briefing now [SINCE] or /briefing settings.")
+
+
+def _on_off(name: str, value: str) -> bool:
+    word = value.strip().lower()
+    if word in ("on", "yes", "true", "1"):
+        return True
+    if word in ("off", "no", "false", "0"):
+        return False
+    raise UserError(f"{name}={value!r} is not understood; use {name}=on or {name}=off.")
 
 
 def _options(args: list[str], known: set[str]) -> dict[str, str]:
@@ -314,10 +324,19 @@ def feed_line(f: Any) -> str:
     )
 
 
-def subscription_summary(s: Any) -> str:
+def subscription_summary(s: Any, *, extractive: bool = False) -> str:
+    """One line on a channel's subscription; `extractive`: no model writes the summaries here."""
     daily = f"daily at {s.daily_time} ({s.tz})" if s.daily_time else "no daily briefing"
     alerts = "new-item alerts on" if s.alerts else "new-item alerts off"
     topics = f", topics: {', '.join(s.topics)}" if s.topics else ""
     role = f", alerts mention <@&{s.alert_role_id}>" if s.alert_role_id else ""
-    return f"{daily}, {alerts}{topics}{role}."
+    language = ""
+    if getattr(s, "language", None):
+        language = f", summaries in {s.language}"
+        if extractive:
+            language += (
+                " (no model is configured, so summaries are extracts that keep the articles' own language;"
+                f" {s.language} applies once a model writes them)"
+            )
+    return f"{daily}, {alerts}{topics}{language}{role}."
 
