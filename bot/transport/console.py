@@ -66,8 +66,11 @@ class Console:
         stdin: TextIO | None = None,
         stdout: TextIO | None = None,
         background: bool = True,
+        collection: str | None = None,
     ) -> None:
+        """`collection`: the collection to use (default: the `default` one, as the CLI's)."""
         self.service = service
+        self.collection = collection
         self.stdin = stdin or sys.stdin
         self.stdout = stdout or sys.stdout
         self.background = background
@@ -75,10 +78,16 @@ class Console:
         self.scheduler = Scheduler(service, ConsoleSink(self.write))
         self.interactive = self.stdin.isatty() and self.stdout.isatty()
         self._lines: asyncio.Queue[str] | None = None
+        self.output_closed = False
 
     def write(self, text: str) -> None:
-        self.stdout.write(text)
-        self.stdout.flush()
+        if self.output_closed:
+            return
+        try:
+            self.stdout.write(text)
+            self.stdout.flush()
+        except BrokenPipeError:  # `briefbot console | head`: the reader left, so the console ends quietly
+            self.output_closed = True
 
     def say(self, text: str = "") -> None:
         self.write(text + "\n")
@@ -110,7 +119,10 @@ class Console:
         return None if line == "" else line.rstrip("\n")
 
     async def run(self) -> int:
-        collection_id = await self.service.collection_id(None)
+        if self.collection:
+            collection_id = await self.service.db.collection_id(self.collection)
+        else:
+            collection_id = await self.service.collection_id(None)
         status = await self.service.status(collection_id)
         self.say(f"Briefbot console: {status.articles:,} articles, {status.feeds} feeds. Model: {status.model}.")
         self.say("Type a question, or /help for the commands. Ctrl-D leaves.")
@@ -119,7 +131,7 @@ class Console:
             ticker = asyncio.create_task(self.scheduler.run(self.service.settings.discord.scheduler_seconds))
         try:
             while True:
-                line = await self.readline()
+                line = None if self.output_closed else await self.readline()
                 if line is None:
                     break
                 line = line.strip()
