@@ -10,6 +10,7 @@ or when it fails, the extractive answerer composes the answer from the best sent
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -44,6 +45,9 @@ OLD_AFTER = timedelta(days=30)
 RETRIEVE_K = 12
 HISTORY_TURNS = 6
 NOT_FOUND = "I don't have anything on that in the stored articles."
+# A question this long that finds nothing as a whole is asked again as its first sentence: people paste a
+# question followed by context, greetings or filler that drowns its terms.
+LONG_QUESTION_CHARS = 300
 
 OnDelta = Callable[[str], Awaitable[None]]
 
@@ -85,6 +89,14 @@ def _is_follow_up(question: str) -> bool:
     q = question.strip().lower()
     words = q.split()
     return len(content_terms(question)) <= 3 or q.startswith(_FOLLOW_UP_STARTS) or bool(_ANAPHORA & set(words))
+
+
+def _lead_sentence(question: str) -> str | None:
+    """The first sentence of a long question (None when short or a single sentence)."""
+    if len(question) <= LONG_QUESTION_CHARS:
+        return None
+    match = re.match(r"(.{8,%d}?[?!.])\s+\S" % LONG_QUESTION_CHARS, question)
+    return match.group(1) if match else None
 
 
 def _without_headline(c: Candidate) -> Candidate:
@@ -148,6 +160,15 @@ class Answerer:
         best_sentence = scored[0].coverage if scored else 0.0
         self.last_scores = (best, best_sentence)
         if not candidates or best < RELEVANCE_THRESHOLD or best_sentence < SENTENCE_THRESHOLD:
+            lead = _lead_sentence(question)
+            if lead:
+                result = await self.answer(
+                    lead, collection_id, history=history, since=since, source=source, tz=tz, now=now,
+                    on_delta=on_delta, allow_llm=allow_llm,
+                )
+                if result.found:
+                    notes.append(f"Your question is long and found nothing as a whole, so this answers its first sentence: “{lead}”.")
+                    return self._finish(result, started, 0.0, notes)
             text = await self._not_found_text(question, collection_id, window, source, terms)
             return self._finish(Answer(text, [], "extractive", False), started, 0.0, notes)
 

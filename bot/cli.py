@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -180,6 +181,21 @@ async def cmd_show(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------- parser
 
 
+def _count(minimum: int) -> Callable[[str], int]:
+    """An argparse type: a whole number of at least `minimum`, else a clear usage error."""
+
+    def parse(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+        if number < minimum:
+            raise argparse.ArgumentTypeError(f"{value!r} is less than {minimum}")
+        return number
+
+    return parse
+
+
 Handler = Callable[[argparse.Namespace], Awaitable[int]]
 
 
@@ -207,12 +223,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("search", parents=[common], help="the passages that best match a query")
     p.add_argument("query", nargs="+")
-    p.add_argument("-k", type=int, default=5, help="how many results (default 5)")
+    p.add_argument("-k", type=_count(1), default=5, help="how many results (default 5)")
     p.set_defaults(handler=cmd_search)
 
     p = sub.add_parser("articles", parents=[common], help="list stored articles, newest first")
-    p.add_argument("--limit", type=int, default=50)
-    p.add_argument("--offset", type=int, default=0)
+    p.add_argument("--limit", type=_count(1), default=50, help="how many (default 50)")
+    p.add_argument("--offset", type=_count(0), default=0, help="how many to skip (default 0)")
     p.set_defaults(handler=cmd_articles)
 
     p = sub.add_parser("show", parents=[common], help="print one article with its metadata")
@@ -252,6 +268,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if not args.verbose:
+        logging.getLogger("trafilatura").setLevel(logging.ERROR)  # "discarding data": we say why a page failed
     handler: Handler | None = getattr(args, "handler", None)
     if handler is None:
         parser.print_help()
@@ -263,6 +281,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `briefbot articles | head`: the reader left; say nothing more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ async def cmd_console(args: argparse.Namespace) -> int:
     settings = load_settings(args.config, args.db)
     service = await BriefService.open(settings)
     try:
-        return await Console(service, background=not args.no_background).run()
+        return await Console(service, background=not args.no_background, collection=args.collection).run()
     finally:
         await service.close()
 

@@ -23,7 +23,14 @@ def decode_text(data: bytes) -> str:
         pass
     if b"\x00" in data[:8192]:
         raise DecodeError("this is a binary file, not text")
-    best = charset_normalizer.from_bytes(data[:200_000]).best()
+    matches = charset_normalizer.from_bytes(data[:200_000])
+    best = matches.best()
+    for match in matches:
+        # A tie between Western (cp1252, the web's "latin-1") and another code page goes to cp1252:
+        # short Portuguese or Spanish text otherwise comes out as Polish ("Săo Paulo").
+        if best is not None and match.encoding == "cp1252" and match.chaos <= best.chaos and match.coherence >= best.coherence:
+            best = match
+            break
     if best is None or best.encoding is None or best.chaos > 0.2:
         raise DecodeError("the text is not UTF-8 and its encoding could not be recognised")
     try:

@@ -12,7 +12,8 @@ from bot.errors import UserError
 
 _NAME = re.compile(r"^[a-z0-9_]+$")
 # Anything in article text that could close or open our fence is defused.
-_FENCE_TAG = re.compile(r"<(/?)(\s*)(source)", re.IGNORECASE)
+# ("< /source>", "<\t/ source>" and the full-width "＜/source＞" included).
+_FENCE_TAG = re.compile(r"[<＜﹤](\s*/?\s*)(source)", re.IGNORECASE)
 
 
 def load_prompt(settings: Settings, name: str) -> str:
@@ -41,12 +42,12 @@ def _get(item: Any, key: str, default: Any = None) -> Any:
 
 
 def _attr(value: Any) -> str:
-    return " ".join(str(value or "").replace('"', "'").replace("<", "‹").replace(">", "›").split())
+    return " ".join(str(value or "").replace('"', "'").replace("<", "‹").replace(">", "›").replace("＜", "‹").replace("＞", "›").split())
 
 
 def defuse(text: str) -> str:
     """Article text with any <source …> / </source> tag made inert."""
-    return _FENCE_TAG.sub(lambda m: "‹" + m.group(1) + m.group(2) + m.group(3), text)
+    return _FENCE_TAG.sub(lambda m: "‹" + m.group(1) + m.group(2), text)
 
 
 def fence_sources(items: Iterable[Any]) -> str:

@@ -83,6 +83,18 @@ def parse_tz(value: str | None) -> str:
     return name
 
 
+def parse_language(value: str | None) -> str | None:
+    """'French', 'português', 'Simplified Chinese' -> the name; '', 'off', 'none' -> None (the sources' own language).
+
+    The name goes into the model's instructions, so it is a short name of letters, spaces and hyphens only."""
+    name = " ".join((value or "").split())
+    if name.lower() in ("", "off", "none", "no", "default"):
+        return None
+    if len(name) > 30 or not all(c.isalpha() or c in " -" for c in name):
+        raise UserError(f"{name[:40]!r} is not a language name; use a name like French, Japanese or 'off'.")
+    return name
+
+
 def parse_topics(value: str | Sequence[str] | None) -> list[str]:
     if not value:
         return []
@@ -413,7 +425,7 @@ class BriefService:
         existing = await self.subscriptions.get(channel_key)
         sub = await self.subscriptions.upsert(
             channel_key, collection_id, guild_id=guild_id, daily_time=time_, tz=zone, alerts=alerts,
-            topics=parse_topics(topics), language=language, alert_role_id=role_id, created_by=user_id,
+            topics=parse_topics(topics), language=parse_language(language), alert_role_id=role_id, created_by=user_id,
             last_alert_at=iso(self.now()),
         )
         if time_ and (existing is None or existing.daily_time != time_ or existing.tz != zone):

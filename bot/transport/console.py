@@ -31,7 +31,7 @@ Type a question and press Enter, or a command:
   /article add URL                   add an article (or every item of a feed) by URL
   /article add text                  paste an article: first line the title, end with a line holding only '.'
   /article show ID                   one article
-  /briefing subscribe [time=08:00] [tz=Europe/Paris] [alerts=on|off] [topics=word,word]
+  /briefing subscribe [time=08:00] [tz=Europe/Paris] [alerts=on|off] [topics=word,word] [language=French]
   /briefing unsubscribe              stop briefings here
   /briefing now [SINCE]              a briefing of what came in since SINCE (e.g. 6h, 2d; default 24h)
   /briefing settings                 this channel's briefing settings
@@ -66,8 +66,11 @@ class Console:
         stdin: TextIO | None = None,
         stdout: TextIO | None = None,
         background: bool = True,
+        collection: str | None = None,
     ) -> None:
+        """`collection`: the collection to use (default: the `default` one, as the CLI's)."""
         self.service = service
+        self.collection = collection
         self.stdin = stdin or sys.stdin
         self.stdout = stdout or sys.stdout
         self.background = background
@@ -75,10 +78,16 @@ class Console:
         self.scheduler = Scheduler(service, ConsoleSink(self.write))
         self.interactive = self.stdin.isatty() and self.stdout.isatty()
         self._lines: asyncio.Queue[str] | None = None
+        self.output_closed = False
 
     def write(self, text: str) -> None:
-        self.stdout.write(text)
-        self.stdout.flush()
+        if self.output_closed:
+            return
+        try:
+            self.stdout.write(text)
+            self.stdout.flush()
+        except BrokenPipeError:  # `briefbot console | head`: the reader left, so the console ends quietly
+            self.output_closed = True
 
     def say(self, text: str = "") -> None:
         self.write(text + "\n")
@@ -110,7 +119,10 @@ class Console:
         return None if line == "" else line.rstrip("\n")
 
     async def run(self) -> int:
-        collection_id = await self.service.collection_id(None)
+        if self.collection:
+            collection_id = await self.service.db.collection_id(self.collection)
+        else:
+            collection_id = await self.service.collection_id(None)
         status = await self.service.status(collection_id)
         self.say(f"Briefbot console: {status.articles:,} articles, {status.feeds} feeds. Model: {status.model}.")
         self.say("Type a question, or /help for the commands. Ctrl-D leaves.")
@@ -119,7 +131,7 @@ class Console:
             ticker = asyncio.create_task(self.scheduler.run(self.service.settings.discord.scheduler_seconds))
         try:
             while True:
-                line = await self.readline()
+                line = None if self.output_closed else await self.readline()
                 if line is None:
                     break
                 line = line.strip()
@@ -267,19 +279,20 @@ class Console:
 
     async def _briefing(self, sub: str, args: list[str], collection_id: int) -> None:
         if sub == "subscribe":
-            opts = _options(args, {"time", "tz", "alerts", "topics"})
-            alerts = opts.get("alerts", "on").lower() not in ("off", "no", "false", "0")
+            opts = _options(args, {"time", "tz", "alerts", "topics", "language"})
+            alerts = _on_off("alerts", opts.get("alerts", "on"))
             s = await self.service.subscribe(
                 CONSOLE_CHANNEL, collection_id, guild_id=None, daily_time=opts.get("time", "08:00"),
                 tz=opts.get("tz"), alerts=alerts, topics=opts.get("topics"), role_id=None, user_id=None,
+                language=opts.get("language"),
             )
-            self.say("Subscribed this console. " + subscription_summary(s))
+            self.say("Subscribed this console. " + subscription_summary(s, extractive=self.service.llm is None))
         elif sub == "unsubscribe":
             done = await self.service.unsubscribe(CONSOLE_CHANNEL)
             self.say("Unsubscribed." if done else "This console was not subscribed.")
         elif sub == "settings":
             s = await self.service.subscriptions.get(CONSOLE_CHANNEL)
-            self.say(subscription_summary(s) if s else "Not subscribed. Use /briefing subscribe time=08:00 tz=UTC")
+            self.say(subscription_summary(s, extractive=self.service.llm is None) if s else "Not subscribed. Use /briefing subscribe time=08:00 tz=UTC")
         elif sub == "now":
             s = await self.service.subscriptions.get(CONSOLE_CHANNEL)
             briefing, notes = await self.service.briefing_now(
@@ -293,6 +306,15 @@ class Console:
             self.say(deps.render_briefing_text(briefing))
         else:
             raise UserError("Use /briefing subscribe, /briefing unsubscribe, /briefing now [SINCE] or /briefing settings.")
+
+
+def _on_off(name: str, value: str) -> bool:
+    word = value.strip().lower()
+    if word in ("on", "yes", "true", "1"):
+        return True
+    if word in ("off", "no", "false", "0"):
+        return False
+    raise UserError(f"{name}={value!r} is not understood; use {name}=on or {name}=off.")
 
 
 def _options(args: list[str], known: set[str]) -> dict[str, str]:
@@ -314,10 +336,19 @@ def feed_line(f: Any) -> str:
     )
 
 
-def subscription_summary(s: Any) -> str:
+def subscription_summary(s: Any, *, extractive: bool = False) -> str:
+    """One line on a channel's subscription; `extractive`: no model writes the summaries here."""
     daily = f"daily at {s.daily_time} ({s.tz})" if s.daily_time else "no daily briefing"
     alerts = "new-item alerts on" if s.alerts else "new-item alerts off"
     topics = f", topics: {', '.join(s.topics)}" if s.topics else ""
     role = f", alerts mention <@&{s.alert_role_id}>" if s.alert_role_id else ""
-    return f"{daily}, {alerts}{topics}{role}."
+    language = ""
+    if getattr(s, "language", None):
+        language = f", summaries in {s.language}"
+        if extractive:
+            language += (
+                " (no model is configured, so summaries are extracts that keep the articles' own language;"
+                f" {s.language} applies once a model writes them)"
+            )
+    return f"{daily}, {alerts}{topics}{language}{role}."
 

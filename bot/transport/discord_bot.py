@@ -7,6 +7,7 @@ import asyncio
 import logging
 from typing import Any
 
+import aiohttp
 import discord
 from discord import app_commands
 from discord.ext import commands
@@ -230,5 +231,12 @@ async def run_bot(settings: Settings) -> int:
             "[discord] message_content = true, but the Message Content Intent is not enabled for this bot: "
             "enable it on the Bot page of the Developer Portal, or set message_content = false."
         )
+        return 2
+    except discord.HTTPException as exc:
+        log.error("Discord answered %s at start-up (%s); try again later.", exc.status, exc.text or "no details")
+        return 2
+    except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
+        log.error("Cannot reach Discord (%s): check the network connection, then run briefbot run again.",
+                  type(exc).__name__ + (f": {exc}" if str(exc) else ""))
         return 2
     return 0

@@ -26,6 +26,7 @@ class BriefingCog(commands.Cog):
         alerts="Post new items as they arrive (default on)",
         topics="Only stories about these words (comma-separated)",
         role="A role to mention in new-item alerts (the only mention the bot makes)",
+        language="Language of model-written summaries, e.g. French (extracts keep the articles' own language)",
     )
     @app_commands.checks.has_permissions(manage_guild=True)
     async def subscribe(
@@ -36,6 +37,7 @@ class BriefingCog(commands.Cog):
         alerts: bool = True,
         topics: str | None = None,
         role: discord.Role | None = None,
+        language: str | None = None,
     ) -> None:
         if role is not None and (role.is_default() or role.managed):
             raise UserError("Choose an ordinary role for alerts (not @everyone or a bot's role).")
@@ -43,8 +45,10 @@ class BriefingCog(commands.Cog):
         sub = await self.bot.core.subscribe(
             channel_key(interaction), collection_id, guild_id=interaction.guild_id, daily_time=time, tz=timezone,
             alerts=alerts, topics=topics, role_id=role.id if role else None, user_id=interaction.user.id,
+            language=language,
         )
-        await reply(interaction, "Subscribed this channel: " + subscription_summary(sub), ephemeral=False)
+        extractive = self.bot.core.llm is None
+        await reply(interaction, "Subscribed this channel: " + subscription_summary(sub, extractive=extractive), ephemeral=False)
 
     @briefing.command(name="unsubscribe", description="Stop briefings and alerts in this channel")
     @app_commands.checks.has_permissions(manage_guild=True)
@@ -56,7 +60,7 @@ class BriefingCog(commands.Cog):
     async def settings(self, interaction: discord.Interaction) -> None:
         sub = await self.bot.core.subscriptions.get(channel_key(interaction))
         text = (
-            subscription_summary(sub) if sub else "This channel is not subscribed. A server manager can use /briefing subscribe."
+            subscription_summary(sub, extractive=self.bot.core.llm is None) if sub else "This channel is not subscribed. A server manager can use /briefing subscribe."
         )
         await reply(interaction, text)
 
