@@ -270,6 +270,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if not args.verbose:
         logging.getLogger("trafilatura").setLevel(logging.ERROR)  # "discarding data": we say why a page failed
+    # Even with -v, a line per SQL statement (aiosqlite) buries what matters.
+    logging.getLogger("aiosqlite").setLevel(logging.INFO)
     handler: Handler | None = getattr(args, "handler", None)
     if handler is None:
         parser.print_help()

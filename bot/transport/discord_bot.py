@@ -94,6 +94,9 @@ class BriefBot(commands.Bot):
     ) -> None:
         """`guild_ready_timeout`: how long discord.py waits for the servers' GUILD_CREATE events before
         on_ready (its default, 2 s, suits Discord; tests on the fake pass ~0.05)."""
+        # Briefbot never joins voice: silence discord.py's "voice will NOT be supported" start-up warnings.
+        discord.VoiceClient.warn_nacl = False
+        discord.VoiceClient.warn_dave = False
         intents = discord.Intents.default()
         intents.message_content = settings.discord.message_content
         super().__init__(
