@@ -112,6 +112,40 @@ async def test_deleted_rows_leave_the_index(db: Database, settings: Settings) ->
     assert (await open_index(db)).passage_ids() == set()
 
 
+async def test_hits_the_database_drops_are_replaced_by_the_next_ones(db: Database, settings: Settings) -> None:
+    cid = await db.collection_id("default")
+    ingestor = Ingestor(db, settings)
+    ids = [(await ingestor.ingest_one(article(n, "zeppelin"), cid)).article_id for n in range(1, 5)]
+    first = await search_passages(db, cid, "zeppelin", k=2)
+    assert len(first) == 2
+    # Delete the two best inside an open transaction: the index cannot catch up yet (it applies only
+    # committed changes), so it still returns them, and SQLite's check must drop them and read on.
+    await db.conn.execute("BEGIN")
+    await db.conn.executemany("DELETE FROM articles WHERE id = ?", [(h.article_id,) for h in first])
+    hits = await search_passages(db, cid, "zeppelin", k=2)
+    assert len(hits) == 2 and {h.article_id for h in hits} == set(ids) - {h.article_id for h in first}
+    await db.conn.rollback()
+
+
+async def test_one_collection_skips_the_membership_check_and_a_second_one_brings_it_back(
+    db: Database, settings: Settings
+) -> None:
+    ingestor = Ingestor(db, settings)
+    a, b = await db.collection_id("guild:a"), await db.collection_id("guild:b")
+    await ingestor.ingest_one(article(1, "zeppelin"), a)
+    index = await open_index(db)
+    assert index.sole_collection == a
+    assert index.search(index.terms(["zeppelin"]), b, 5) == []  # another collection is still filtered
+    await ingestor.ingest_one(article(2, "zeppelin"), b)
+    assert index.sole_collection is None
+    assert len(index.search(index.terms(["zeppelin"]), a, 5)) == 1
+    assert len(await search_passages(db, b, "zeppelin")) == 1
+    await db.conn.execute("DELETE FROM article_collections WHERE collection_id = ?", (b,))
+    await db.conn.commit()
+    await index.sync(db)
+    assert index.sole_collection == a and len(index.search(index.terms(["zeppelin"]), a, 5)) == 1
+
+
 async def test_a_deleted_or_corrupt_index_is_rebuilt(settings: Settings, caplog: pytest.LogCaptureFixture) -> None:
     db = await open_database(settings.db_path)
     cid = await db.collection_id("default")
