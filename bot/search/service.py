@@ -7,6 +7,9 @@ lagging index can never return a passage that is not stored or not in the collec
 
 from __future__ import annotations
 
+import sqlite3
+from typing import Any
+
 from bot.search.engine import IndexHit, iso_to_epoch, open_index
 from bot.search.models import SearchHit
 from bot.search.query import query_terms
@@ -90,6 +93,17 @@ class _Check:
         """
 
 
+async def _read(db: Database, sql: str, params: list[object]) -> list[Any]:
+    """Rows of a short query: on this thread through the reader connection, else through aiosqlite."""
+    reader = db.reader()
+    if reader is not None:
+        try:
+            return reader.execute(sql, params).fetchall()
+        except sqlite3.OperationalError:  # busy (a checkpoint), or the file cannot be opened twice
+            pass
+    return list(await db.conn.execute_fetchall(sql, params))
+
+
 async def _hydrate(db: Database, check: _Check, wanted: list[IndexHit], k: int) -> list[SearchHit]:
     """The first `k` of `wanted` that SQLite confirms, with their text and metadata, in rank order.
 
@@ -102,8 +116,7 @@ async def _hydrate(db: Database, check: _Check, wanted: list[IndexHit], k: int) 
         size = k - len(hits) + (SPARE if start else 0)
         part = wanted[start : start + size]
         start += len(part)
-        found = await db.conn.execute_fetchall(check.sql(len(part)), [h.passage_id for h in part] + check.params)
-        rows = {int(r[0]): r for r in found}
+        rows = {int(r[0]): r for r in await _read(db, check.sql(len(part)), [h.passage_id for h in part] + check.params)}
         for h in part:
             row = rows.get(h.passage_id)
             if row is not None and row[1] == h.article_id:
