@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import shutil
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -110,6 +111,59 @@ async def test_deleted_rows_leave_the_index(db: Database, settings: Settings) ->
     await db.conn.commit()
     assert await search_passages(db, cid, "zeppelin") == []
     assert (await open_index(db)).passage_ids() == set()
+
+
+async def test_hits_the_database_drops_are_replaced_by_the_next_ones(
+    db: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.search import engine
+
+    monkeypatch.setattr(engine, "EXTERNAL_CHECK_S", 3600.0)  # the index does not look for others' commits
+    cid = await db.collection_id("default")
+    ingestor = Ingestor(db, settings)
+    ids = [(await ingestor.ingest_one(article(n, "zeppelin"), cid)).article_id for n in range(1, 5)]
+    first = await search_passages(db, cid, "zeppelin", k=2)
+    assert len(first) == 2
+    # Another process deletes the two best: the index still returns them, SQLite's check drops them
+    # and the next ones are read.
+    other = sqlite3.connect(db.path)
+    other.execute("PRAGMA foreign_keys=ON")
+    other.executemany("DELETE FROM articles WHERE id = ?", [(h.article_id,) for h in first])
+    other.commit()
+    other.close()
+    assert len((await open_index(db)).search(["zeppelin"], cid, 10)) == 4  # lagging
+    hits = await search_passages(db, cid, "zeppelin", k=2)
+    assert len(hits) == 2 and {h.article_id for h in hits} == set(ids) - {h.article_id for h in first}
+
+
+async def test_an_in_memory_store_is_searched_through_aiosqlite(settings: Settings) -> None:
+    db = await open_database(":memory:")
+    try:
+        assert db.reader() is None
+        cid = await db.collection_id("default")
+        result = await Ingestor(db, settings).ingest_one(article(1, "zeppelin"), cid)
+        assert [h.article_id for h in await search_passages(db, cid, "zeppelin")] == [result.article_id]
+    finally:
+        await db.close()
+
+
+async def test_one_collection_skips_the_membership_check_and_a_second_one_brings_it_back(
+    db: Database, settings: Settings
+) -> None:
+    ingestor = Ingestor(db, settings)
+    a, b = await db.collection_id("guild:a"), await db.collection_id("guild:b")
+    await ingestor.ingest_one(article(1, "zeppelin"), a)
+    index = await open_index(db)
+    assert index.sole_collection == a
+    assert index.search(index.terms(["zeppelin"]), b, 5) == []  # another collection is still filtered
+    await ingestor.ingest_one(article(2, "zeppelin"), b)
+    assert index.sole_collection is None
+    assert len(index.search(index.terms(["zeppelin"]), a, 5)) == 1
+    assert len(await search_passages(db, b, "zeppelin")) == 1
+    await db.conn.execute("DELETE FROM article_collections WHERE collection_id = ?", (b,))
+    await db.conn.commit()
+    await index.sync(db)
+    assert index.sole_collection == a and len(index.search(index.terms(["zeppelin"]), a, 5)) == 1
 
 
 async def test_a_deleted_or_corrupt_index_is_rebuilt(settings: Settings, caplog: pytest.LogCaptureFixture) -> None:

@@ -108,6 +108,10 @@ class SearchIndex:
         self.applied_seq = 0
         self._seen_changes = -1
         self._checked_at = 0.0
+        # The one collection every indexed passage belongs to, when there is only one (as of the
+        # last sync); None when there are several or it is not known (then searches check membership).
+        self.sole_collection: int | None = None
+        self._sole_known = False
         self._lock = asyncio.Lock()
 
     # ------------------------------------------------------------ open / close
@@ -259,6 +263,7 @@ class SearchIndex:
                     for row in rows:
                         self._add(_doc(row))
                     count += len(rows)
+            await self._note_collections(db)
             await self._commit(seq, token)
             await asyncio.to_thread(self.writer.wait_merging_threads)
             self.writer = self.index.writer(WRITER_HEAP, WRITER_THREADS)
@@ -279,11 +284,12 @@ class SearchIndex:
                 return 0
             self._seen_changes = db.conn.total_changes
             self._checked_at = time.monotonic()
-            async with db.conn.execute(
+            rows = await db.conn.execute_fetchall(
                 "SELECT seq, article_id FROM search_changes WHERE seq > ? ORDER BY seq", (self.applied_seq,)
-            ) as cur:
-                rows = await cur.fetchall()
+            )
             if not rows:
+                if not self._sole_known:
+                    await self._note_collections(db)
                 return 0
             last = int(rows[-1][0])
             article_ids = sorted({int(r[1]) for r in rows})
@@ -295,8 +301,17 @@ class SearchIndex:
                 async with db.conn.execute(sql, part) as cur:
                     for row in await cur.fetchall():
                         self._add(_doc(row))
+            await self._note_collections(db)
             await self._commit(last, await _store_token(db))
             return len(article_ids)
+
+    async def _note_collections(self, db: Database) -> None:
+        """Whether one collection holds every article (two O(log n) look-ups; after the rows to index were read)."""
+        (low, high), = await db.conn.execute_fetchall(
+            "SELECT (SELECT min(collection_id) FROM article_collections), (SELECT max(collection_id) FROM article_collections)"
+        )
+        self.sole_collection = int(low) if low is not None and low == high else None
+        self._sole_known = True
 
     async def ensure_fresh(self, db: Database) -> None:
         """Catch up before a search if this connection committed something, or now and then for others."""
@@ -371,6 +386,9 @@ class SearchIndex:
             (tantivy.Occur.Must, tantivy.Query.const_score_query(f, 0.0)) for f in filters
         ]
         searcher = self.index.searcher()
+        if len(filters) == 1 and collection_id == self.sole_collection:
+            # The only collection there is (the usual case): nothing to filter or check.
+            return self._run(searcher, text_q, limit)
         if len(filters) == 1 and searcher.num_docs and (
             searcher.doc_freq("collection", collection_id) >= BROAD_COLLECTION * searcher.num_docs
         ):

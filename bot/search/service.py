@@ -7,12 +7,16 @@ lagging index can never return a passage that is not stored or not in the collec
 
 from __future__ import annotations
 
-from bot.search.engine import iso_to_epoch, open_index
+import sqlite3
+from typing import Any
+
+from bot.search.engine import IndexHit, iso_to_epoch, open_index
 from bot.search.models import SearchHit
 from bot.search.query import query_terms
 from bot.store.db import Database
 
 MAX_FETCH = 4096
+SPARE = 8  # extra passages read when SQLite drops some of the first ones
 
 
 async def search_passages(
@@ -33,70 +37,90 @@ async def search_passages(
     if k <= 0:
         return []
     per_article = max(per_article, 1)
-    index = await open_index(db)
+    index = db.search_index or await open_index(db)
     terms = index.terms(query_terms(question))
     if not terms:
         return []
     await index.ensure_fresh(db)
     since_ts, until_ts = iso_to_epoch(since), iso_to_epoch(until)
+    check = _Check(collection_id, since, until, source)
     limit = max(k * per_article * 3, 20)
     while True:
         found = index.search(terms, collection_id, limit, since_ts, until_ts, source)
-        hits = await _hydrate(db, collection_id, found, k, per_article, since, until, source)
+        hits = await _hydrate(db, check, _collapse(found, per_article), k)
         if len(hits) >= k or len(found) < limit or limit >= MAX_FETCH:
             return hits
         limit *= 4
 
 
-async def _hydrate(
-    db: Database,
-    collection_id: int,
-    found: list,
-    k: int,
-    per_article: int,
-    since: str | None,
-    until: str | None,
-    source: str | None,
-) -> list[SearchHit]:
-    # Collapse to `per_article` passages per article first, so only what is shown is read.
+def _collapse(found: list[IndexHit], per_article: int) -> list[IndexHit]:
+    """At most `per_article` passages per article, in rank order, so only what is shown is read."""
     taken: dict[int, int] = {}
     wanted = []
     for hit in found:
-        if taken.get(hit.article_id, 0) >= per_article:
-            continue
-        taken[hit.article_id] = taken.get(hit.article_id, 0) + 1
-        wanted.append(hit)
-    if not wanted:
-        return []
-    # Read a few spare ones in case SQLite drops some (index lagging behind a delete, filters).
-    wanted = wanted[: k + max(k, 8)] if len(wanted) > k else wanted
-    filters = ["ac.collection_id = ?"]
-    params: list[object] = [collection_id]
-    if since:
-        filters.append("COALESCE(a.published, a.fetched) >= ?")
-        params.append(since)
-    if until:
-        filters.append("COALESCE(a.published, a.fetched) < ?")
-        params.append(until)
-    if source:
-        filters.append("a.source = ? COLLATE NOCASE")
-        params.append(source)
-    ids = [h.passage_id for h in wanted]
-    sql = f"""
-        SELECT p.id, p.article_id, p.position, a.title, a.url, a.source, a.published, p.text
-        FROM passages p
-        JOIN articles a ON a.id = p.article_id
-        JOIN article_collections ac ON ac.article_id = a.id
-        WHERE p.id IN ({','.join('?' * len(ids))}) AND {' AND '.join(filters)}
+        n = taken.get(hit.article_id, 0)
+        if n < per_article:
+            taken[hit.article_id] = n + 1
+            wanted.append(hit)
+    return wanted
+
+
+class _Check:
+    """The SQL that reads hits and checks them again: collection, time window, source."""
+
+    def __init__(self, collection_id: int, since: str | None, until: str | None, source: str | None) -> None:
+        filters = ["ac.collection_id = ?"]
+        self.params: list[object] = [collection_id]
+        if since:
+            filters.append("COALESCE(a.published, a.fetched) >= ?")
+            self.params.append(since)
+        if until:
+            filters.append("COALESCE(a.published, a.fetched) < ?")
+            self.params.append(until)
+        if source:
+            filters.append("a.source = ? COLLATE NOCASE")
+            self.params.append(source)
+        self.where = " AND ".join(filters)
+
+    def sql(self, n: int) -> str:
+        # Passages by primary key, then their article and its membership: three index look-ups a hit.
+        return f"""
+            SELECT p.id, p.article_id, p.position, a.title, a.url, a.source, a.published, p.text
+            FROM passages p
+            CROSS JOIN articles a ON a.id = p.article_id
+            CROSS JOIN article_collections ac ON ac.article_id = a.id
+            WHERE p.id IN ({','.join('?' * n)}) AND {self.where}
+        """
+
+
+async def _read(db: Database, sql: str, params: list[object]) -> list[Any]:
+    """Rows of a short query: on this thread through the reader connection, else through aiosqlite."""
+    reader = db.reader()
+    if reader is not None:
+        try:
+            return reader.execute(sql, params).fetchall()
+        except sqlite3.OperationalError:  # busy (a checkpoint), or the file cannot be opened twice
+            pass
+    return list(await db.conn.execute_fetchall(sql, params))
+
+
+async def _hydrate(db: Database, check: _Check, wanted: list[IndexHit], k: int) -> list[SearchHit]:
+    """The first `k` of `wanted` that SQLite confirms, with their text and metadata, in rank order.
+
+    One query (one trip to the database thread) reads the first `k`; only when SQLite drops some
+    (an index lagging behind a delete, or a filter) does a second one read the next ones.
     """
-    async with db.conn.execute(sql, ids + params) as cur:
-        rows = {int(r[0]): r for r in await cur.fetchall()}
     hits: list[SearchHit] = []
-    for h in wanted:
-        row = rows.get(h.passage_id)
-        if row is None or row[1] != h.article_id:
-            continue
-        hits.append(SearchHit(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], h.score))
-        if len(hits) >= k:
-            break
+    start = 0
+    while len(hits) < k and start < len(wanted):
+        size = k - len(hits) + (SPARE if start else 0)
+        part = wanted[start : start + size]
+        start += len(part)
+        rows = {int(r[0]): r for r in await _read(db, check.sql(len(part)), [h.passage_id for h in part] + check.params)}
+        for h in part:
+            row = rows.get(h.passage_id)
+            if row is not None and row[1] == h.article_id:
+                hits.append(SearchHit(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], h.score))
+                if len(hits) >= k:
+                    break
     return hits

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 from importlib import resources
 from pathlib import Path
 from types import TracebackType
@@ -37,11 +38,29 @@ class Database:
         self.conn = conn
         self.path = path
         self.search_index: Any = None  # bot.search.engine.SearchIndex, opened on first search or ingest
+        self._reader: sqlite3.Connection | None = None
+
+    def reader(self) -> sqlite3.Connection | None:
+        """A second, query-only connection for short reads on the event loop's own thread.
+
+        It saves the trip to aiosqlite's thread (a search reads a few rows by primary key in
+        ~0.05 ms; the trip costs more on a busy machine) and sees committed data only, like the
+        search index. None for an in-memory database, which a second connection cannot see.
+        """
+        if self._reader is None and str(self.path) != ":memory:":
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA query_only=ON")
+            conn.execute("PRAGMA busy_timeout=100")  # never hold the event loop long; callers fall back
+            self._reader = conn
+        return self._reader
 
     async def close(self) -> None:
         if self.search_index is not None:
             self.search_index.close()
             self.search_index = None
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
         await self.conn.close()
 
     async def __aenter__(self) -> "Database":
