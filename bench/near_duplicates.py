@@ -24,7 +24,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.config import load_settings  # noqa: E402
-from bot.ingest.dedupe import BandIndex, SimHashIndex, near_signature, same_story, simhash  # noqa: E402
+from bot.ingest.dedupe import BandIndex, near_signature, same_story  # noqa: E402
+from bench.simhash_baseline import SimHashIndex, simhash  # noqa: E402
 from bot.ingest.pipeline import Ingestor  # noqa: E402
 from bot.ingest.records import record_to_article  # noqa: E402
 from bot.store.db import open_database  # noqa: E402

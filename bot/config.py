@@ -37,7 +37,6 @@ class IngestSettings:
     fetch_timeout: float = 20.0
     user_agent: str = "Briefbot/0.1 (+https://github.com/briefbot)"
     allow_private_urls: bool = False
-    near_duplicate_distance: int = 3  # SimHash Hamming distance (legacy; linking uses near_duplicate_similarity)
     near_duplicate_similarity: float = 0.5  # word-shingle Jaccard similarity for "same story" (MinHash/LSH)
 
 

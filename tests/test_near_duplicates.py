@@ -3,7 +3,7 @@ from __future__ import annotations
 import time
 
 from bot.config import Settings
-from bot.ingest.dedupe import NEAR_SCHEME, hamming, jaccard, near_signature, simhash
+from bot.ingest.dedupe import NEAR_SCHEME, jaccard, near_signature
 from bot.ingest.models import IngestResult, RawArticle
 from bot.ingest.pipeline import Ingestor
 from bot.ingest.sources import iter_sources
@@ -49,9 +49,7 @@ async def ingest_all(db: Database, settings: Settings, items: list[RawArticle]) 
     return await Ingestor(db, settings).ingest_many(items, await db.collection_id("default"))
 
 
-def test_a_one_word_rewrite_of_a_short_item_is_close_in_jaccard_but_not_in_simhash() -> None:
-    # The reason for MinHash: the old SimHash moves by far more than its 3-bit allowance here.
-    assert hamming(simhash(SENTENCE), simhash(ONE_WORD_REWRITE)) > 3
+def test_a_one_word_rewrite_of_a_short_item_is_close_in_jaccard() -> None:
     a, b = near_signature("Norway raises rates", SENTENCE), near_signature("Norway raises rates", ONE_WORD_REWRITE)
     assert jaccard(a.shingles, b.shingles) >= 0.75
     assert len(set(a.band_keys.tolist()) & set(b.band_keys.tolist())) >= 1
