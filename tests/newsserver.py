@@ -14,6 +14,8 @@ from types import TracebackType
 import pytest
 from aiohttp import web
 
+from tests.loopback import serve_on_loopback
+
 # Written for these tests; each story is about something different so none repeats another.
 STORIES: dict[str, tuple[str, list[str]]] = {
     "harbour": (
@@ -241,10 +243,7 @@ class NewsServer:
         r.add_get("/redirect-loop", const(lambda: _raise(web.HTTPFound("/redirect-loop"))))
         r.add_get("/image.png", const(lambda: web.Response(body=b"\x89PNG\r\n\x1a\n" + bytes(300), content_type="image/png")))
         self._runner = web.AppRunner(app, shutdown_timeout=0.2, handler_cancellation=True, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.port = await serve_on_loopback(self._runner, self.host)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:

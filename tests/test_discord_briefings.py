@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+from tests.loopback import serve_on_loopback
+
 from bot.ingest.models import RawArticle
 from bot.service.clock import ManualClock
 from tests.discord_helpers import guild_with_channel, no_pings, running_bot
@@ -38,10 +40,7 @@ class FeedSite:
         app.router.add_get("/feed.xml", self._feed)
         app.router.add_get("/a/{slug}", self._article)
         self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.port = await serve_on_loopback(self._runner)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -14,6 +14,8 @@ from typing import Any
 import yarl
 from aiohttp import web
 
+from tests.loopback import serve_on_loopback
+
 from . import rest
 from .gateway import Connection, Session, websocket_handler
 from .models import (
@@ -231,10 +233,7 @@ class FakeDiscord:
         app.router.add_route("*", "/api/v10/{tail:.*}", self._rest)
         app.router.add_get("/attachments/{aid}/{filename}", self._attachment)
         self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.port = await serve_on_loopback(self._runner)
         self._patch(discord.http.Route, "BASE", self.base_url)
         self._patch(discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(self.gateway_url))
 
