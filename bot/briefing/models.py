@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal
+
+from bot.llm.context import SourceRef
 
 BriefingKind = Literal["alert", "daily", "adhoc"]
 
@@ -47,26 +49,14 @@ class WindowArticle:
 
 
 @dataclass
-class StoryCitation:
-    """A numbered source of a story (the same fields as an answer's Citation)."""
+class StoryCitation(SourceRef):
+    """A numbered source of a story: an answer's source fields, and the passage it rests on."""
 
-    n: int
-    article_id: int
-    title: str
-    url: str | None
-    source: str | None
-    published: str | None
     quote: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "n": self.n,
-            "article_id": self.article_id,
-            "title": self.title,
-            "url": self.url,
-            "source": self.source,
-            "published": self.published,
-        }
+        """The source fields, without the quote (briefing JSON lists sources, not passages)."""
+        return {f.name: getattr(self, f.name) for f in fields(SourceRef)}
 
 
 @dataclass
