@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot import answer as answer_module  # noqa: E402
-from bot.answer import Answerer, Turn  # noqa: E402
+from bot.answering.answerer import Answerer, Turn  # noqa: E402
 from bot.config import load_settings  # noqa: E402
 from bot.ingest.pipeline import Ingestor  # noqa: E402
 from bot.ingest.sources import iter_sources  # noqa: E402

@@ -14,7 +14,7 @@ from bot.ingest.models import RawArticle
 from bot.ingest.pipeline import Ingestor
 from bot.ingest.sources import iter_sources
 from bot.store.db import open_database
-from bot.transport.discord_bot import BriefBot
+from bot.transport.discord.bot import BriefBot
 
 SAMPLES = Path(__file__).resolve().parent.parent / "examples" / "articles"
 

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from bot.answer import NOT_FOUND, Answerer, Turn
+from bot.answering.answerer import NOT_FOUND, Answerer, Turn
 from bot.config import Settings
 from bot.errors import UserError
 from bot.ingest.models import RawArticle
@@ -189,7 +189,7 @@ async def test_time_phrases_restrict_retrieval_in_the_askers_zone(db: Database, 
     explicit = await answerer.answer("Hyosung carbon fibre", cid, now=NOW, since="1d")
     assert not explicit.found
     assert (await answerer.answer("Hyosung carbon fibre", cid, now=NOW, since="2019-08-19")).found
-    with pytest.raises(UserError, match="not understood"):
+    with pytest.raises(UserError, match="not a time I understand"):
         await answerer.answer("Hyosung", cid, since="fortnight")
     with pytest.raises(UserError, match="time zone"):
         await answerer.answer("Hyosung", cid, tz="Mars/Olympus")

@@ -82,8 +82,9 @@ async def test_the_console_channel_prints_its_daily_briefing_when_it_is_posted(s
 
     from bot.ingest.models import RawArticle
     from bot.ingest.pipeline import Ingestor
-    from bot.service.clock import ManualClock
-    from bot.service.core import CONSOLE_CHANNEL, BriefService
+    from bot.timeutil import ManualClock
+    from bot.app import App
+    from bot.usecases.channels import CONSOLE_CHANNEL
     from bot.transport.console import Console
 
     start = datetime.now(UTC).replace(second=0, microsecond=0)
@@ -94,11 +95,11 @@ async def test_the_console_channel_prints_its_daily_briefing_when_it_is_posted(s
         body="A night train between Vienna and Amsterdam ran again on Sunday after a pause of four years, the operator said.",
         published=start,
     ), cid)
-    service = BriefService(db, settings, clock=clock)
+    service = App(settings, db, None, clock)
     out = io.StringIO()
     console_ = Console(service, stdin=io.StringIO(""), stdout=out, background=False)
     due = (start + timedelta(minutes=1)).strftime("%H:%M")
-    await service.subscribe(CONSOLE_CHANNEL, cid, guild_id=None, daily_time=due, tz="UTC", alerts=False,
+    await service.briefings.subscribe(CONSOLE_CHANNEL, cid, guild_id=None, daily_time=due, tz="UTC", alerts=False,
                             topics=None, role_id=None, user_id=None)
     assert (await console_.scheduler.tick(poll=False)).sent == []
     clock.advance(minutes=1)

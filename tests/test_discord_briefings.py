@@ -16,7 +16,7 @@ from aiohttp import web
 from tests.loopback import serve_on_loopback
 
 from bot.ingest.models import RawArticle
-from bot.service.clock import ManualClock
+from bot.timeutil import ManualClock
 from tests.discord_helpers import guild_with_channel, no_pings, running_bot
 from tests.fakediscord import FakeDiscord
 
@@ -86,7 +86,7 @@ async def test_feed_add_is_refused_to_a_member_without_manage_server(settings) -
         async with running_bot(fake, settings) as bot:
             inter = await fake.invoke_slash(guild, chan, reader, "feed add", {"url": "http://127.0.0.1:9/feed.xml"})
             body = await inter.wait_response()
-            feeds = await bot.core.list_feeds(await bot.core.collection_id(guild.id))
+            feeds = await bot.app.feeds.list(await bot.app.collection_id(f'guild:{guild.id}'))
         assert "Manage Server" in body["data"]["content"] and body["data"]["flags"] & EPHEMERAL
         assert feeds == []
 
@@ -104,7 +104,7 @@ async def test_a_new_feed_item_becomes_one_alert_in_the_subscribed_channel_with_
             added = await fake.invoke_slash(guild, chan, admin, "feed add", {"url": site.url("/feed.xml"), "interval": 5})
             await added.wait_response()
             msg = await fake.wait_for_message(chan, lambda m: "Following" in (m["content"] or ""))
-            assert "Following Test Wire: 1 article added." in msg["content"], msg["content"]
+            assert "Following Test Wire: 1 article added; polled every 5 minutes." in msg["content"], msg["content"]
             sub = await fake.invoke_slash(guild, chan, admin, "briefing subscribe",
                                           {"time": "off", "alerts": True, "role": role.id})
             await sub.wait_response()
@@ -182,18 +182,18 @@ async def test_a_restart_between_writing_and_sending_a_briefing_sends_it_exactly
             report = await bot.scheduler.tick()
             assert report.queued and report.sent == []  # written, not sent
             item_id = report.queued[0]
-            item = await bot.core.outbox.get(item_id)
+            item = await bot.app.repos.outbox.get(item_id)
             assert item is not None and item.sent_at is None and item.attempts == 1
 
         clock.advance(minutes=1)
         async with running_bot(fake, settings, clock=clock) as bot:  # a new client, same fake, same database
             posted = await fake.wait_for_message(chan, lambda m: "wheat" in _all_text(m).lower())
             assert (await bot.scheduler.drain()).sent == []  # waits for the start-up send to be marked
-            item = await bot.core.outbox.get(item_id)
+            item = await bot.app.repos.outbox.get(item_id)
             assert item is not None and item.message_id == int(posted["id"])
             # Sent but not marked (a crash right after sending): the retry carries the same nonce.
-            await bot.core.db.conn.execute("UPDATE outbox SET sent_at = NULL WHERE id = ?", (item_id,))
-            await bot.core.db.conn.commit()
+            await bot.app.db.conn.execute("UPDATE outbox SET sent_at = NULL WHERE id = ?", (item_id,))
+            await bot.app.db.conn.commit()
             await bot.scheduler.drain()
         with_nonce = [m for m in fake.messages(chan) if m.get("nonce") == item.nonce]
         assert len(with_nonce) == 1 and len([m for m in fake.messages(chan) if "wheat" in _all_text(m).lower()]) == 1
@@ -218,7 +218,7 @@ async def test_a_daily_briefing_missed_while_down_is_sent_late_and_says_so(setti
 
 
 async def test_guild_sync_intent_hint_autocomplete_and_briefing_now(settings, caplog) -> None:
-    caplog.set_level("INFO", logger="bot.transport.discord_bot")
+    caplog.set_level("INFO", logger="bot.transport.discord.bot")
     async with FakeDiscord() as fake:
         guild, chan, reader, admin = await guild_with_channel(fake, settings, samples=True)
         settings.discord.guild_ids = [guild.id]

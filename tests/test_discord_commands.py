@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from bot.service.clock import ManualClock
+from bot.timeutil import ManualClock
 from tests.discord_helpers import guild_with_channel, running_bot
 from tests.fakediscord import FakeDiscord
 from tests.newsserver import NewsServer
@@ -75,10 +75,10 @@ async def test_article_add_url_stores_the_page_in_this_server_only_and_names_it(
         async with running_bot(fake, settings) as bot:
             inter = await fake.invoke_slash(guild, chan, admin, "article add url", {"url": site.url("/story/harbour.html")})
             reply = await fake.wait_for_message(chan, lambda m: "added" in (m["content"] or ""))
-            here = await bot.core.collection_id(guild.id)
-            there = await bot.core.collection_id(other.id)
-            assert await bot.core.articles.count(there) == 0
-            (stored,) = await bot.core.articles.list(here, limit=5)
+            here = await bot.app.collection_id(f'guild:{guild.id}')
+            there = await bot.app.collection_id(f'guild:{other.id}')
+            assert await bot.app.repos.articles.count(there) == 0
+            (stored,) = await bot.app.repos.articles.list(here, limit=5)
             mine = await fake.autocomplete(guild, chan, reader, "article show", {"id": "harb"}, "id")
             theirs = await fake.autocomplete(other, other_chan, other_reader, "article show", {"id": "harb"}, "id")
         assert "Harbour traffic grows for a third month" in reply["content"]
@@ -98,7 +98,7 @@ async def test_article_add_url_refuses_private_addresses_privately_and_stores_no
                 inter = await fake.invoke_slash(guild, chan, admin, "article add url", {"url": url})
                 replies.append(await fake.wait_for_message(chan, lambda m, u=url: u in (m["content"] or "")))
                 assert fake.interaction_messages(inter)[0]["flags"] & EPHEMERAL
-            assert await bot.core.articles.count(await bot.core.collection_id(guild.id)) == 0
+            assert await bot.app.repos.articles.count(await bot.app.collection_id(f'guild:{guild.id}')) == 0
         assert "refused" in replies[0]["content"] and "loopback" in replies[0]["content"]
         assert "refused" in replies[1]["content"] and "link-local" in replies[1]["content"]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
-from bot.service.clock import ManualClock, iso
-from bot.service.scheduler import MAX_ATTEMPTS
+from bot.timeutil import ManualClock, iso
+from bot.usecases.scheduler import MAX_ATTEMPTS
 from tests.discord_helpers import guild_with_channel, no_pings, running_bot
 from tests.fakediscord import FakeDiscord
 
@@ -19,10 +19,10 @@ async def test_a_403_on_a_post_is_kept_retried_with_back_off_and_finally_dropped
         _, chan, _, _ = await guild_with_channel(fake, settings, samples=False)
         async with running_bot(fake, settings, clock=clock) as bot:
             key = f"discord:{chan.id}"
-            item = await bot.core.outbox.add(key, "notice", {"text": "The feed Test Wire works again."}, now=iso(clock()))
+            item = await bot.app.repos.outbox.add(key, "notice", {"text": "The feed Test Wire works again."}, now=iso(clock()))
             fake.fail_next("POST", rf"/channels/{chan.id}/messages$", 403, MISSING_PERMISSIONS)
             report = await bot.scheduler.tick(poll=False)  # the scheduler survives the refusal
-            kept = await bot.core.outbox.get(item.id)
+            kept = await bot.app.repos.outbox.get(item.id)
             assert report.sent == [] and report.dropped == []
             assert kept.sent_at is None and kept.dropped_at is None and kept.attempts == 1
             assert "403" in kept.last_error and "Missing Permissions" in kept.last_error
@@ -33,13 +33,13 @@ async def test_a_403_on_a_post_is_kept_retried_with_back_off_and_finally_dropped
             assert (await bot.scheduler.tick(poll=False)).sent == [item.id]  # permission fixed: sent
             assert "works again" in fake.messages(chan)[-1]["content"] and no_pings(fake.messages(chan)[-1])
 
-            stuck = await bot.core.outbox.add(key, "notice", {"text": "Never allowed."}, now=iso(clock()))
+            stuck = await bot.app.repos.outbox.add(key, "notice", {"text": "Never allowed."}, now=iso(clock()))
             fake.fail_next("POST", rf"/channels/{chan.id}/messages$", 403, MISSING_PERMISSIONS, times=MAX_ATTEMPTS)
             for _ in range(MAX_ATTEMPTS):
                 await bot.scheduler.tick(poll=False)
                 clock.advance(hours=1)
             assert (await bot.scheduler.tick(poll=False)).sent == []
-            gone = await bot.core.outbox.get(stuck.id)
+            gone = await bot.app.repos.outbox.get(stuck.id)
         assert gone.attempts == MAX_ATTEMPTS and gone.dropped_at is not None and "gave up" in gone.last_error
         assert not any("Never allowed" in (m["content"] or "") for m in fake.messages(chan))
 
@@ -48,7 +48,7 @@ async def test_the_scheduler_loop_keeps_running_through_a_403(settings) -> None:
     async with FakeDiscord() as fake:
         _, chan, _, _ = await guild_with_channel(fake, settings, samples=False)
         async with running_bot(fake, settings) as bot:
-            item = await bot.core.outbox.add(f"discord:{chan.id}", "notice", {"text": "hello"}, now=iso(bot.core.now()))
+            item = await bot.app.repos.outbox.add(f"discord:{chan.id}", "notice", {"text": "hello"}, now=iso(bot.app.now()))
             fake.fail_next("POST", rf"/channels/{chan.id}/messages$", 403, MISSING_PERMISSIONS)
             stop = asyncio.Event()
             loop = asyncio.create_task(bot.scheduler.run(0.01, stop))
@@ -56,7 +56,7 @@ async def test_the_scheduler_loop_keeps_running_through_a_403(settings) -> None:
             assert not loop.done()
             stop.set()
             await asyncio.wait_for(loop, 5)
-            kept = await bot.core.outbox.get(item.id)
+            kept = await bot.app.repos.outbox.get(item.id)
         assert kept.sent_at is None and kept.attempts == 1 and "403" in kept.last_error
 
 

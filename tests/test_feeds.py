@@ -232,4 +232,4 @@ async def test_feeds_from_the_command_line(site: NewsServer, tmp_path: Path) -> 
     code, out, _ = await briefbot("feeds", "remove", "1", db=db)
     assert code == 0 and "Stopped following feed 1" in out
     code, _, err = await briefbot("feeds", "remove", "1", db=db)
-    assert code == 2 and "does not follow a feed with id 1" in err
+    assert code == 2 and "No feed '1' is followed here" in err

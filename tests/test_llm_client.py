@@ -5,10 +5,10 @@ import time
 import pytest
 
 from bot.config import Settings
-from bot.llm.citations import check_citations, citation_numbers
+from bot.text.citations import check_citations, citation_numbers
 from bot.llm.client import LLMClient, LLMError, make_client
 from bot.llm.prompts import fence_sources, load_prompt, render
-from bot.text_safety import neutralize_mentions
+from bot.text.safety import neutralize_mentions
 from tests.fake_openai import FakeOpenAI, FakeReply
 
 SOURCES = [{"title": "Japan approves photoresist", "source": "Wire", "published": "2019-08-08T06:30:00Z",

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.service.clock import ManualClock, iso
-from bot.service.core import BriefService
-from bot.service.scheduler import ChannelGone, Scheduler
+from bot.timeutil import ManualClock, iso
+from bot.app import App
+from bot.usecases.scheduler import ChannelGone, Scheduler
 from bot.store.outbox import OutboxItem, OutboxRepo
 
 
@@ -39,20 +39,20 @@ async def test_outbox_rows_are_unique_nonced_and_pending_until_marked(db) -> Non
 
 async def test_drain_retries_a_failed_send_after_a_back_off_and_drops_gone_channels(db, settings) -> None:
     clock = ManualClock(datetime(2024, 5, 1, 8, 0, tzinfo=UTC))
-    service = BriefService(db, settings, clock=clock)
+    service = App(settings, db, None, clock)
     sink = RecordingSink()
-    scheduler = Scheduler(service, sink)
-    item = await service.outbox.add("discord:1", "alert", {"text": "x"}, now=iso(clock()))
+    scheduler = Scheduler(service.scheduler_parts(), sink)
+    item = await service.repos.outbox.add("discord:1", "alert", {"text": "x"}, now=iso(clock()))
     sink.fail_next = RuntimeError("connection reset")
     report = await scheduler.drain()
     assert report.sent == [] and sink.sent == []
-    assert (await service.outbox.get(item.id)).last_error == "connection reset"  # type: ignore[union-attr]
+    assert (await service.repos.outbox.get(item.id)).last_error == "connection reset"  # type: ignore[union-attr]
     assert (await scheduler.drain()).sent == []  # backing off
     clock.advance(seconds=30)
     report = await scheduler.drain()
     assert report.sent == [item.id] and sink.sent == [(item.nonce, None)]
     assert (await scheduler.drain()).sent == []  # never twice
-    gone = await service.outbox.add("discord:2", "alert", {"text": "y"}, now=iso(clock()))
+    gone = await service.repos.outbox.add("discord:2", "alert", {"text": "y"}, now=iso(clock()))
     sink.fail_next = ChannelGone("deleted")
     assert (await scheduler.drain()).dropped == [gone.id]
 
@@ -60,14 +60,14 @@ async def test_drain_retries_a_failed_send_after_a_back_off_and_drops_gone_chann
 async def test_a_late_daily_says_so_and_one_past_the_grace_period_is_dropped(db, settings) -> None:
     settings.discord.briefing_grace_minutes = 60
     clock = ManualClock(datetime(2024, 5, 1, 8, 30, tzinfo=UTC))
-    service = BriefService(db, settings, clock=clock)
+    service = App(settings, db, None, clock)
     sink = RecordingSink()
-    scheduler = Scheduler(service, sink)
-    late = await service.outbox.add(
+    scheduler = Scheduler(service.scheduler_parts(), sink)
+    late = await service.repos.outbox.add(
         "discord:1", "daily", {"text": "x", "due_label": "08:00 UTC"}, now="2024-05-01T08:00:00Z",
         due_at="2024-05-01T08:00:00Z",
     )
-    too_late = await service.outbox.add(
+    too_late = await service.repos.outbox.add(
         "discord:1", "daily", {"text": "y", "due_label": "06:00 UTC"}, now="2024-05-01T06:00:00Z",
         due_at="2024-05-01T06:00:00Z",
     )

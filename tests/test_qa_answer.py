@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.answer import Answerer
+from bot.answering.answerer import Answerer
 from bot.config import Settings
 from bot.store.db import open_database
 from tests.discord_helpers import seed

@@ -44,9 +44,9 @@ async def test_every_settings_command_needs_manage_server_and_is_refused_private
             commands = {c.qualified_name: c for c in bot.tree.walk_commands() if isinstance(c, app_commands.Command)}
             assert {n for n, c in commands.items() if _needs_manage_guild(c)} == set(SETTINGS_COMMANDS)
             assert set(commands) == set(SETTINGS_COMMANDS) | EVERYONE_COMMANDS  # a new command must be classified
-            cid = await bot.core.collection_id(guild.id)
-            feed = await FeedRepo(bot.core.db).follow("http://127.0.0.1:9/feed.xml", cid)
-            await bot.core.subscribe(
+            cid = await bot.app.collection_id(f'guild:{guild.id}')
+            feed = await FeedRepo(bot.app.db).follow("http://127.0.0.1:9/feed.xml", cid)
+            await bot.app.briefings.subscribe(
                 f"discord:{chan.id}", cid, guild_id=guild.id, daily_time="08:00", tz="UTC", alerts=True, topics=None,
                 role_id=None, user_id=admin.id,
             )
@@ -57,9 +57,9 @@ async def test_every_settings_command_needs_manage_server_and_is_refused_private
                 assert body["type"] == 4, (name, body)  # a message, not a modal or a defer
                 assert "Manage Server" in body["data"]["content"], name
                 assert body["data"]["flags"] & EPHEMERAL and _no_pings(body), name
-            sub = await bot.core.subscriptions.get(f"discord:{chan.id}")
-            feeds = await bot.core.list_feeds(cid)
-            articles = await bot.core.articles.count(cid)
+            sub = await bot.app.repos.subscriptions.get(f"discord:{chan.id}")
+            feeds = await bot.app.feeds.list(cid)
+            articles = await bot.app.repos.articles.count(cid)
     assert sub is not None and sub.daily_time == "08:00"  # neither changed nor removed
     assert [f.id for f in feeds] == [feed.id] and articles == 0
 
@@ -75,7 +75,7 @@ async def test_bad_subscribe_options_get_a_private_clear_reply_and_change_nothin
                 body = await inter.wait_response()
                 assert body["data"]["flags"] & EPHEMERAL and _no_pings(body)
                 replies.append(body["data"]["content"])
-            sub = await bot.core.subscriptions.get(f"discord:{chan.id}")
+            sub = await bot.app.repos.subscriptions.get(f"discord:{chan.id}")
     assert "'25:99' is not a time of day" in replies[0]
     assert "Unknown time zone 'Mars/Base'" in replies[1]
     assert "is not a language name" in replies[2]
@@ -86,13 +86,13 @@ async def test_briefing_settings_says_extractive_summaries_keep_the_articles_lan
     async with FakeDiscord() as fake:
         guild, chan, reader, admin = await guild_with_channel(fake, settings, samples=False)
         async with running_bot(fake, settings) as bot:
-            assert bot.core.llm is None  # no model configured: summaries are extracts
+            assert bot.app.llm is None  # no model configured: summaries are extracts
             inter = await fake.invoke_slash(guild, chan, admin, "briefing subscribe", {"language": "French"})
             subscribed = await fake.wait_for_message(chan, lambda m: "Subscribed" in (m.get("content") or ""), timeout=10)
             await inter.wait_response()
             inter = await fake.invoke_slash(guild, chan, reader, "briefing settings", {})
             body = await inter.wait_response()
-            sub = await bot.core.subscriptions.get(f"discord:{chan.id}")
+            sub = await bot.app.repos.subscriptions.get(f"discord:{chan.id}")
     assert sub is not None and sub.language == "French"
     for text in (subscribed["content"], body["data"]["content"]):
         assert "summaries in French" in text and "keep the articles' own language" in text, text

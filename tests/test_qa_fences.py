@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from bot.answer import Answerer
+from bot.answering.answerer import Answerer
 from bot.briefing import BriefingBuilder
 from bot.config import Settings
 from bot.ingest.models import RawArticle

@@ -16,7 +16,7 @@ import discord
 import pytest
 
 from bot.config import Settings
-from bot.transport.discord_bot import run_bot
+from bot.transport.discord.bot import run_bot
 from tests.conftest import PROJECT_ROOT
 from tests.discord_helpers import guild_with_channel, running_bot, seed
 from tests.fake_openai import FakeOpenAI, FakeReply

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.transport.render import (
+from bot.transport.discord.render import (
     MESSAGE_LIMIT,
     ThrottledEditor,
     answer_messages,
@@ -22,7 +22,7 @@ class Cite:
 
 
 @dataclass
-class FakeAnswer:  # the shape of bot.answer.Answer that rendering reads
+class FakeAnswer:  # the shape of bot.answering.answerer.Answer that rendering reads
     text: str
     citations: list[Cite] = field(default_factory=list)
     note: str | None = None

@@ -5,10 +5,11 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.errors import UserError
-from bot.service.clock import ManualClock
-from bot.service.core import BriefService, parse_daily_time, parse_since, parse_tz
-from bot.service.cooldown import CooldownError, Cooldowns
-from bot.service.scheduler import last_due
+from bot.timeutil import ManualClock
+from bot.app import App
+from bot.timeutil import parse_daily_time, parse_since, parse_tz
+from bot.usecases.cooldown import CooldownError, Cooldowns
+from bot.usecases.briefings import last_due
 from bot.store.subscriptions import Subscription
 
 
@@ -34,10 +35,10 @@ def test_settings_values_are_checked_with_clear_messages() -> None:
     with pytest.raises(UserError, match="Unknown time zone"):
         parse_tz("Mars/Olympus")
     now = datetime(2024, 5, 1, tzinfo=UTC)
-    assert parse_since("6h", now) == datetime(2024, 4, 30, 18, tzinfo=UTC)
-    assert parse_since("2024-04-01", now) == datetime(2024, 4, 1, tzinfo=UTC)
-    with pytest.raises(UserError, match="duration or date"):
-        parse_since("yesterdayish", now)
+    assert parse_since("6h", "UTC", now).since == datetime(2024, 4, 30, 18, tzinfo=UTC)
+    assert parse_since("2024-04-01", "UTC", now).since == datetime(2024, 4, 1, tzinfo=UTC)
+    with pytest.raises(UserError, match="not a time I understand"):
+        parse_since("yesterdayish", "UTC", now)
 
 
 def test_cooldown_is_per_user_and_says_how_long_to_wait() -> None:
@@ -55,16 +56,16 @@ def test_cooldown_is_per_user_and_says_how_long_to_wait() -> None:
 
 async def test_subscribing_after_today_s_time_waits_for_tomorrow(db, settings) -> None:
     clock = ManualClock(datetime(2024, 5, 1, 10, 0, tzinfo=UTC))
-    service = BriefService(db, settings, clock=clock)
+    service = App(settings, db, None, clock)
     cid = await db.collection_id("guild:1")
-    sub = await service.subscribe(
+    sub = await service.briefings.subscribe(
         "discord:5", cid, guild_id=1, daily_time="09:00", tz="UTC", alerts=True, topics="chips, Japan chips",
         role_id=None, user_id=7,
     )
     assert sub.last_daily_date == "2024-05-01"
-    assert sub.topics == ["chips", "japan"]
-    again = await service.subscribe(
+    assert sub.topics == ["chips", "japan chips"]  # comma-separated phrases, as the README promises
+    again = await service.briefings.subscribe(
         "discord:5", cid, guild_id=1, daily_time="09:00", tz="UTC", alerts=False, topics=None, role_id=3, user_id=7,
     )
     assert again.id == sub.id and not again.alerts and again.alert_role_id == 3
-    assert await service.unsubscribe("discord:5") and not await service.unsubscribe("discord:5")
+    assert await service.briefings.unsubscribe("discord:5") and not await service.briefings.unsubscribe("discord:5")

@@ -5,10 +5,10 @@ from datetime import datetime, timezone
 import pytest
 
 from bot.errors import UserError
-from bot.llm.context import context_tokens, pack_context
+from bot.answering.context import context_tokens, pack_context
 from bot.llm.tokens import count_tokens
 from bot.search.models import SearchHit
-from bot.timewindow import human_date, parse_question, parse_since
+from bot.timeutil import human_date, parse_question, parse_since
 
 NOW = datetime(2019, 8, 22, 10, 0, tzinfo=timezone.utc)  # Thursday
 
@@ -48,7 +48,8 @@ def test_since_values() -> None:
     assert parse_since("24h", now=NOW).since == _utc(2019, 8, 21, 10)
     assert parse_since("7d", now=NOW).since == _utc(2019, 8, 15, 10)
     assert parse_since("2019-08-01", "Europe/Paris", NOW).since == _utc(2019, 7, 31, 22)
-    for bad in ("soon", "2019-13-01", ""):
+    assert parse_since("", now=NOW).since == _utc(2019, 8, 21, 10)  # empty: the default window, 24 h
+    for bad in ("soon", "2019-13-01", "yesterday-ish", "99999999999999d", "1e400h"):
         with pytest.raises(UserError):
             parse_since(bad, now=NOW)
     assert human_date("2019-07-12T00:00:00Z") == "12 July 2019"

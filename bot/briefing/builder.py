@@ -21,7 +21,7 @@ from bot.briefing.memory import BriefingMemory
 from bot.briefing.models import Briefing, BriefingKind, Story, StoryCitation, WindowArticle
 from bot.briefing.rank import TopicMatcher, parse_topics, story_score
 from bot.briefing.stories import group_articles
-from bot.briefing.window import as_utc, iso, parse_since, time_zone
+from bot.timeutil import as_utc, iso, parse_since, zone
 from bot.config import Settings
 from bot.errors import UserError
 from bot.ingest.dates import utcnow
@@ -47,6 +47,17 @@ def _row(row: Any, in_window: bool) -> WindowArticle:
         id=row[0], title=row[1], body=row[2], url=row[3], source=row[4], published=row[5],
         duplicate_of=row[6], added_at=row[7], in_window=in_window,
     )
+
+
+def _instant(value: str | datetime | timedelta, reference: datetime, tz: str) -> datetime:
+    """A window bound: an instant, a timedelta back from `reference`, or text read by timeutil.parse_since."""
+    if isinstance(value, datetime):
+        return as_utc(value)
+    if isinstance(value, timedelta):
+        return reference - value
+    window = parse_since(value, tz, reference)
+    assert window.since is not None
+    return window.since
 
 
 def format_day(value: datetime) -> str:
@@ -122,11 +133,11 @@ class BriefingBuilder:
         """
         if kind not in KINDS:
             raise UserError(f"Unknown briefing kind {kind!r}: use one of {', '.join(KINDS)}.")
-        zone = time_zone(tz)
+        local_zone = zone(tz)
         cfg = self.settings.briefing
         now_utc = as_utc(now or utcnow())
-        end = as_utc(parse_since(until, now_utc, tz)) if isinstance(until, str) else as_utc(until or now_utc)
-        start = parse_since(since, end, tz)
+        end = _instant(until, now_utc, tz) if until is not None else now_utc
+        start = _instant(since, end, tz) if since is not None else end - timedelta(hours=24)
         if start > end:
             raise UserError("The briefing window starts after it ends: check --since.")
         limit = max_stories if max_stories is not None else (cfg.alert_max_stories if kind == "alert" else cfg.max_stories)
@@ -219,8 +230,8 @@ class BriefingBuilder:
         if dropped_briefed:
             notes.append(f"{dropped_briefed} already briefed {'story' if dropped_briefed == 1 else 'stories'} left out")
 
-        local_end = end.astimezone(zone)
-        local_start = start.astimezone(zone)
+        local_end = end.astimezone(local_zone)
+        local_start = start.astimezone(local_zone)
         if kind == "daily":
             heading = f"Daily briefing — {format_day(local_end)}"
         elif kind == "alert":
@@ -240,7 +251,7 @@ class BriefingBuilder:
             window_end=iso(end),
             empty=not shown,
             note="; ".join(notes) or None,
-            tz=str(zone.key),
+            tz=str(local_zone.key),
             post_when_empty=cfg.post_empty_days,
             empty_line=empty_line,
             more_stories=more,

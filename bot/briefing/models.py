@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
-from bot.llm.context import SourceRef
+from bot.search.models import SourceRef
 
 BriefingKind = Literal["alert", "daily", "adhoc"]
 

@@ -26,7 +26,7 @@ EMBED_COLOR = 0x2F6FDE
 
 def _safe(text: str) -> str:
     try:
-        from bot.text_safety import neutralize_mentions
+        from bot.text.safety import neutralize_mentions
     except ModuleNotFoundError:  # pragma: no cover - until the answer module lands
         return text.replace("@everyone", "@\u200beveryone").replace("@here", "@\u200bhere").replace("<@", "<@\u200b")
     return neutralize_mentions(text)

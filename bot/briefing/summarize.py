@@ -123,7 +123,7 @@ def parse_reply(text: str, count: int) -> dict[int, str]:
 
 def localize(text: str, numbering: dict[int, int]) -> str:
     """Checked citations renumbered from the prompt's global numbers to the story's own."""
-    from bot.llm.citations import check_citations
+    from bot.text.citations import check_citations
 
     clean, _used = check_citations(text, numbering.keys())
     return _MARK.sub(lambda m: f"[{numbering[int(m.group(1))]}]", clean)

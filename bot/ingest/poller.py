@@ -86,12 +86,15 @@ class _Fetched:
 
 
 class FeedPoller:
-    def __init__(self, db: Database, settings: Settings, concurrency: int = POLL_CONCURRENCY) -> None:
+    def __init__(
+        self, db: Database, settings: Settings, concurrency: int = POLL_CONCURRENCY, *, ingestor: Ingestor | None = None
+    ) -> None:
+        """`ingestor`: the store's one Ingestor (so near-duplicates link across every path); a new one if None."""
         self.db = db
         self.settings = settings
         self.feeds = FeedRepo(db)
         self.articles = ArticleRepo(db)
-        self.ingestor = Ingestor(db, settings)
+        self.ingestor = ingestor or Ingestor(db, settings)
         self.concurrency = concurrency
         self._store_lock = asyncio.Lock()
 

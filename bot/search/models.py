@@ -18,3 +18,15 @@ class SearchHit:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass
+class SourceRef:
+    """A numbered article as the answer cites it."""
+
+    n: int
+    article_id: int
+    title: str
+    url: str | None
+    source: str | None
+    published: str | None

@@ -1,1 +1,2 @@
-"""Transports: the Discord bot and the terminal channel, over the same core (bot.service)."""
+"""Front ends: the command line (cli/), the terminal console and the Discord bot (discord/), thin adapters
+over the use cases that bot.app.App builds once."""

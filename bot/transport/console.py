@@ -11,11 +11,13 @@ import threading
 from collections.abc import Awaitable, Callable
 from typing import Any, TextIO
 
+from bot.app import App
+from bot.briefing.render import render_text
 from bot.errors import UserError
-from bot.service.core import CONSOLE_CHANNEL, BriefService
-from bot.service.scheduler import Scheduler
 from bot.store.outbox import OutboxItem
-from bot.transport import render
+from bot.transport import wording
+from bot.usecases.channels import CONSOLE_CHANNEL, CONSOLE_COLLECTION
+from bot.usecases.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +63,7 @@ class ConsoleSink:
 class Console:
     def __init__(
         self,
-        service: BriefService,
+        app: App,
         *,
         stdin: TextIO | None = None,
         stdout: TextIO | None = None,
@@ -69,13 +71,13 @@ class Console:
         collection: str | None = None,
     ) -> None:
         """`collection`: the collection to use (default: the `default` one, as the CLI's)."""
-        self.service = service
+        self.app = app
         self.collection = collection
         self.stdin = stdin or sys.stdin
         self.stdout = stdout or sys.stdout
         self.background = background
         self.history: list[tuple[str, str]] = []
-        self.scheduler = Scheduler(service, ConsoleSink(self.write))
+        self.scheduler = Scheduler(app.scheduler_parts(), ConsoleSink(self.write))
         self.interactive = self.stdin.isatty() and self.stdout.isatty()
         self._lines: asyncio.Queue[str] | None = None
         self.output_closed = False
@@ -119,16 +121,16 @@ class Console:
         return None if line == "" else line.rstrip("\n")
 
     async def run(self) -> int:
-        if self.collection:
-            collection_id = await self.service.db.collection_id(self.collection)
-        else:
-            collection_id = await self.service.collection_id(None)
-        status = await self.service.status(collection_id)
-        self.say(f"Briefbot console: {status.articles:,} articles, {status.feeds} feeds. Model: {status.model}.")
+        collection_id = await self.app.collection_id(self.collection or CONSOLE_COLLECTION)
+        status = await self.app.status.status(collection_id)
+        self.say(
+            f"Briefbot console: {status.articles:,} articles, {status.feeds} feeds in {status.db_path}. "
+            f"Model: {status.model}."
+        )
         self.say("Type a question, or /help for the commands. Ctrl-D leaves.")
         ticker: asyncio.Task[None] | None = None
         if self.background:
-            ticker = asyncio.create_task(self.scheduler.run(self.service.settings.discord.scheduler_seconds))
+            ticker = asyncio.create_task(self.scheduler.run(self.app.settings.discord.scheduler_seconds))
         try:
             while True:
                 line = None if self.output_closed else await self.readline()
@@ -172,14 +174,13 @@ class Console:
             streamed["n"] = len(text_so_far)
             self.write(new)
 
-        outcome = await self.service.ask(
-            question, collection_id, user_key=USER_KEY, history=self.history[-HISTORY_TURNS:], on_delta=on_delta,
-            check_cooldown=False,  # one person at a terminal
+        outcome = await self.app.asking.ask(  # one person at a terminal: no cooldown
+            question, collection_id, history=self.history[-HISTORY_TURNS:], on_delta=on_delta
         )
-        text = render.answer_text(outcome.answer, outcome.notes, markdown=False)
+        text = wording.answer_text(outcome.answer, outcome.notes, markdown=False)
         if streamed["n"]:
             # The streamed text is already on screen: finish with what follows it (notes, sources).
-            body = render.safe((outcome.answer.text or "").strip())
+            body = wording.safe((outcome.answer.text or "").strip())
             rest = text[len(body) :] if text.startswith(body) else "\n\n" + text
             self.say(rest.rstrip())
         else:
@@ -216,8 +217,8 @@ class Console:
         self.say("Starting a new conversation.")
 
     async def _status(self, collection_id: int) -> None:
-        status = await self.service.status(collection_id)
-        self.say("\n".join(status.lines()))
+        status = await self.app.status.status(collection_id)
+        self.say("\n".join(wording.status_lines(status)))
 
     async def _feed(self, sub: str, args: list[str], collection_id: int) -> None:
         if sub == "add" and args:
@@ -226,22 +227,17 @@ class Console:
                 if not args[1].isdigit():
                     raise UserError("The interval is a number of minutes, e.g. /feed add URL 30")
                 minutes = int(args[1])
-            added = await self.service.add_feed(collection_id, args[0], channel_id=None, added_by=None,
-                                                interval_minutes=minutes)
-            title = added.title
-            if added.error:
-                self.say(f"Following {title}, but its first poll failed: {added.error}. I will keep trying.")
-            else:
-                self.say(f"Following {title}: {added.articles} article{'' if added.articles == 1 else 's'} added.")
+            added = await self.app.feeds.add(collection_id, args[0], interval_minutes=minutes)
+            self.say(wording.feed_added(added))
         elif sub == "remove" and args:
-            info = await self.service.remove_feed(collection_id, " ".join(args))
+            info = await self.app.feeds.remove(collection_id, " ".join(args))
             self.say(f"Stopped following {info.title or info.url}.")
         elif sub == "list":
-            feeds = await self.service.list_feeds(collection_id)
+            feeds = await self.app.feeds.list(collection_id)
             if not feeds:
                 self.say("No feeds yet. Add one with /feed add URL")
             for f in feeds:
-                self.say(feed_line(f))
+                self.say(wording.feed_line(f))
         else:
             raise UserError("Use /feed add URL [MINUTES], /feed remove ID or /feed list.")
 
@@ -249,16 +245,16 @@ class Console:
         if sub == "add" and args and args[0].lower() == "text":
             await self._paste(collection_id)
         elif sub == "add" and args:
-            results = await self.service.add_article_url(collection_id, args[0])
+            results = await self.app.articles.add_url(collection_id, args[0])
             for r in results:
                 self.say(r.describe())
         elif sub == "show" and args:
             if not args[0].isdigit():
                 raise UserError("Give the article's number, e.g. /article show 3")
-            article = await self.service.show_article(collection_id, int(args[0]))
+            article = (await self.app.articles.show(collection_id, int(args[0]))).article
             meta = ", ".join(x for x in (article.source, (article.published or "")[:10], article.url) if x)
             self.say(f"[{article.id}] {article.title}" + (f"\n{meta}" if meta else ""))
-            self.say(render.truncate(article.body, 4000))
+            self.say(wording.truncate(wording.safe(article.body), 4000))
         else:
             raise UserError("Use /article add URL, /article add text or /article show ID.")
 
@@ -274,36 +270,37 @@ class Console:
         if not text:
             raise UserError("Nothing pasted; nothing added.")
         title, _, body = text.partition("\n")
-        result = await self.service.add_article_text(collection_id, title.lstrip("# ").strip(), body)
+        result = await self.app.articles.add_text(collection_id, title.lstrip("# ").strip(), body)
         self.say(result.describe())
 
     async def _briefing(self, sub: str, args: list[str], collection_id: int) -> None:
         if sub == "subscribe":
             opts = _options(args, {"time", "tz", "alerts", "topics", "language"})
             alerts = _on_off("alerts", opts.get("alerts", "on"))
-            s = await self.service.subscribe(
-                CONSOLE_CHANNEL, collection_id, guild_id=None, daily_time=opts.get("time", "08:00"),
-                tz=opts.get("tz"), alerts=alerts, topics=opts.get("topics"), role_id=None, user_id=None,
-                language=opts.get("language"),
+            s = await self.app.briefings.subscribe(
+                CONSOLE_CHANNEL, collection_id, daily_time=opts.get("time", "08:00"), tz=opts.get("tz"),
+                alerts=alerts, topics=opts.get("topics"), language=opts.get("language"),
             )
-            self.say("Subscribed this console. " + subscription_summary(s, extractive=self.service.llm is None))
+            self.say("Subscribed this console. " + wording.subscription_summary(s, extractive=self.app.llm is None))
         elif sub == "unsubscribe":
-            done = await self.service.unsubscribe(CONSOLE_CHANNEL)
+            done = await self.app.briefings.unsubscribe(CONSOLE_CHANNEL)
             self.say("Unsubscribed." if done else "This console was not subscribed.")
         elif sub == "settings":
-            s = await self.service.subscriptions.get(CONSOLE_CHANNEL)
-            self.say(subscription_summary(s, extractive=self.service.llm is None) if s else "Not subscribed. Use /briefing subscribe time=08:00 tz=UTC")
+            s = await self.app.briefings.settings(CONSOLE_CHANNEL)
+            extractive = self.app.llm is None
+            self.say(
+                wording.subscription_summary(s, extractive=extractive)
+                if s else "Not subscribed. Use /briefing subscribe time=08:00 tz=UTC"
+            )
         elif sub == "now":
-            s = await self.service.subscriptions.get(CONSOLE_CHANNEL)
-            briefing, notes = await self.service.briefing_now(
-                collection_id, since=args[0] if args else None, channel_key=CONSOLE_CHANNEL,
+            s = await self.app.briefings.settings(CONSOLE_CHANNEL)
+            outcome = await self.app.briefings.brief(
+                collection_id, since=" ".join(args) or None, channel_key=CONSOLE_CHANNEL,
                 tz=s.tz if s else "UTC", topics=s.topics if s else (),
             )
-            from bot.service import deps
-
-            for note in notes:
+            for note in outcome.notes:
                 self.say(note)
-            self.say(deps.render_briefing_text(briefing))
+            self.say(render_text(outcome.briefing))
         else:
             raise UserError("Use /briefing subscribe, /briefing unsubscribe, /briefing now [SINCE] or /briefing settings.")
 
@@ -326,29 +323,4 @@ def _options(args: list[str], known: set[str]) -> dict[str, str]:
         opts[key.lower()] = value
     return opts
 
-
-def feed_line(f: Any) -> str:
-    state = f"failing ({f.error_count} errors in a row): {f.last_error}" if f.error_count else "ok"
-    minutes = (f.interval_s or 0) // 60
-    return (
-        f"{f.id}. {f.title or f.url} <{f.url}> — every {minutes} min, {f.item_count} items, "
-        f"last poll {f.last_polled or 'never'}, {state}"
-    )
-
-
-def subscription_summary(s: Any, *, extractive: bool = False) -> str:
-    """One line on a channel's subscription; `extractive`: no model writes the summaries here."""
-    daily = f"daily at {s.daily_time} ({s.tz})" if s.daily_time else "no daily briefing"
-    alerts = "new-item alerts on" if s.alerts else "new-item alerts off"
-    topics = f", topics: {', '.join(s.topics)}" if s.topics else ""
-    role = f", alerts mention <@&{s.alert_role_id}>" if s.alert_role_id else ""
-    language = ""
-    if getattr(s, "language", None):
-        language = f", summaries in {s.language}"
-        if extractive:
-            language += (
-                " (no model is configured, so summaries are extracts that keep the articles' own language;"
-                f" {s.language} applies once a model writes them)"
-            )
-    return f"{daily}, {alerts}{topics}{language}{role}."
 

@@ -1,0 +1,328 @@
+"""The answer use case: a question (and earlier turns) in, a short cited answer out.
+
+Free of Discord: the CLI, the terminal channel and the bot all call `Answerer.answer`.
+Retrieval is BM25 over the collection's passages, re-ranked by weighted question-term
+coverage; a calibrated threshold on that coverage decides "nothing relevant" (then no model
+call). With a model the packed sources go to it and its citations are checked; without one,
+or when it fails, the extractive answerer composes the answer from the best sentences.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime, timedelta, timezone
+from typing import Any, Literal
+
+from bot.config import Settings
+from bot.errors import UserError
+from bot.text.citations import check_citations
+from bot.llm.client import LLMClient, LLMError
+from bot.answering.context import ContextSource, SourceRef, pack_context
+from bot.answering.extractive import Candidate, choose_sentences, compose, keep_naming, score_candidates
+from bot.llm.prompts import fence_sources, load_prompt, render
+from bot.answering.terms import WeightedTerm, content_terms, weigh
+from bot.llm.tokens import count_tokens, truncate_to_tokens
+from bot.search import search_passages
+from bot.search.engine import open_index
+from bot.store.db import Database
+from bot.text.safety import neutralize_mentions
+from bot.timeutil import TimeWindow, human_date, parse_question, parse_since, zone
+
+log = logging.getLogger(__name__)
+
+MAX_QUESTION_CHARS = 2000
+# Weighted share of the question's terms that the best passage (with its title) must hold,
+# and that its best sentence must reach; calibrated on bench/questions_samples.jsonl and
+# bench/questions_reuters.jsonl (see bench/README.md).
+RELEVANCE_THRESHOLD = 0.55
+SENTENCE_THRESHOLD = 0.34
+FOLLOW_UP_WEIGHT = 0.4
+OLD_AFTER = timedelta(days=30)
+RETRIEVE_K = 12
+HISTORY_TURNS = 6
+NOT_FOUND = "I don't have anything on that in the stored articles."
+# A question this long that finds nothing as a whole is asked again as its first sentence: people paste a
+# question followed by context, greetings or filler that drowns its terms.
+LONG_QUESTION_CHARS = 300
+
+OnDelta = Callable[[str], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Turn:
+    role: Literal["user", "assistant"]
+    text: str
+
+
+@dataclass
+class Citation(SourceRef):
+    quote: str
+
+
+@dataclass
+class Answer:
+    text: str
+    citations: list[Citation]
+    mode: Literal["llm", "extractive"]
+    found: bool
+    usage: dict[str, int] = field(default_factory=lambda: {"prompt_tokens": 0, "completion_tokens": 0})
+    elapsed_ms: float = 0.0
+    note: str | None = None
+    as_of: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data = {"answer": data.pop("text"), **data}
+        data["elapsed_ms"] = round(self.elapsed_ms, 1)
+        return data
+
+
+_FOLLOW_UP_STARTS = ("and ", "what about", "how about", "also", "but ", "so ", "then ", "why", "when", "who")
+_ANAPHORA = {"it", "they", "them", "that", "this", "those", "these", "he", "she", "its", "their", "there", "one"}
+
+
+def _is_follow_up(question: str) -> bool:
+    q = question.strip().lower()
+    words = q.split()
+    return len(content_terms(question)) <= 3 or q.startswith(_FOLLOW_UP_STARTS) or bool(_ANAPHORA & set(words))
+
+
+def _lead_sentence(question: str) -> str | None:
+    """The first sentence of a long question (None when short or a single sentence)."""
+    if len(question) <= LONG_QUESTION_CHARS:
+        return None
+    match = re.match(r"(.{8,%d}?[?!.])\s+\S" % LONG_QUESTION_CHARS, question)
+    return match.group(1) if match else None
+
+
+def _without_headline(c: Candidate) -> Candidate:
+    """The store leads an article's first passage with its headline; the fence already carries the title."""
+    head = f"{c.title}. "
+    if c.position == 0 and c.text.startswith(head):
+        return replace(c, text=c.text[len(head):])
+    return c
+
+
+class Answerer:
+    def __init__(self, db: Database, settings: Settings, llm: LLMClient | None) -> None:
+        self.db = db
+        self.settings = settings
+        self.llm = llm
+        self.last_scores: tuple[float, float] = (0.0, 0.0)  # (passage, sentence) relevance of the last question
+
+    # ------------------------------------------------------------ term statistics
+
+    async def _terms(self, words: list[tuple[str, float]]) -> list[WeightedTerm]:
+        """IDF weights from the search index's statistics over every indexed passage."""
+        index = await open_index(self.db)
+        await index.ensure_fresh(self.db)
+        df = {w: index.doc_freq(w) for w, _ in words}
+        return weigh(words, df, index.doc_count())
+
+    # ------------------------------------------------------------ the use case
+
+    async def answer(
+        self,
+        question: str,
+        collection_id: int,
+        *,
+        history: Sequence[Turn] = (),
+        since: str | datetime | None = None,
+        source: str | None = None,
+        tz: str = "UTC",
+        now: datetime | None = None,
+        on_delta: OnDelta | None = None,
+        allow_llm: bool = True,
+    ) -> Answer:
+        started = time.perf_counter()
+        model_seconds = 0.0
+        question = " ".join((question or "").split())
+        if not question:
+            raise UserError("Ask a question, for example: what did Japan approve for Samsung?")
+        notes: list[str] = []
+        if len(question) > MAX_QUESTION_CHARS:
+            question = question[:MAX_QUESTION_CHARS].rsplit(" ", 1)[0]
+            notes.append(f"Your question was cut to its first {MAX_QUESTION_CHARS:,} characters.")
+        zone(tz)  # refuse an unknown zone early, with a clear message
+        now = now or datetime.now(timezone.utc)
+        window = self._window(question, since, tz, now)
+
+        terms, search_text = await self._question_terms(question, window, history)
+        candidates = keep_naming(question, await self._retrieve(search_text, collection_id, window, source))
+        scored = score_candidates(question, terms, candidates)
+        if window and window.recent and candidates:
+            self._weight_recent(candidates, scored)
+        best = max((c.relevance for c in candidates), default=0.0)
+        best_sentence = scored[0].coverage if scored else 0.0
+        self.last_scores = (best, best_sentence)
+        if not candidates or best < RELEVANCE_THRESHOLD or best_sentence < SENTENCE_THRESHOLD:
+            lead = _lead_sentence(question)
+            if lead:
+                result = await self.answer(
+                    lead, collection_id, history=history, since=since, source=source, tz=tz, now=now,
+                    on_delta=on_delta, allow_llm=allow_llm,
+                )
+                if result.found:
+                    notes.append(f"Your question is long and found nothing as a whole, so this answers its first sentence: “{lead}”.")
+                    return self._finish(result, started, 0.0, notes)
+            text = await self._not_found_text(question, collection_id, window, source, terms)
+            return self._finish(Answer(text, [], "extractive", False), started, 0.0, notes)
+
+        ranked = sorted(candidates, key=lambda c: -c.relevance - 0.3 * (c is scored[0].candidate))
+        as_of = self._as_of(ranked[:1], now)
+        mode: Literal["llm", "extractive"] = "extractive"
+        if self.llm is not None and allow_llm:
+            t0 = time.perf_counter()
+            try:
+                result = await self._llm_answer(question, ranked, history, tz, now, as_of, on_delta)
+                model_seconds = time.perf_counter() - t0
+                return self._finish(result, started, model_seconds, notes)
+            except LLMError as exc:
+                model_seconds = time.perf_counter() - t0
+                log.warning("model call failed, answering extractively: %s", exc)
+                notes.append(f"The model was unavailable ({exc}); this answer is extractive.")
+        chosen = choose_sentences(terms, scored)
+        numbers: dict[int, int] = {}
+        for s in chosen:
+            numbers.setdefault(s.candidate.article_id, len(numbers) + 1)
+        text = compose(chosen, numbers)
+        as_of = self._as_of([s.candidate for s in chosen], now)
+        if as_of:
+            text = f"As of {human_date(as_of)}: {text}"
+        citations = []
+        for s in chosen:
+            n = numbers[s.candidate.article_id]
+            if all(c.n != n for c in citations):
+                c = s.candidate
+                citations.append(Citation(n, c.article_id, c.title, c.url, c.source, c.published, c.text))
+        result = Answer(neutralize_mentions(text), citations, mode, True, as_of=as_of)
+        return self._finish(result, started, model_seconds, notes)
+
+    # ------------------------------------------------------------ steps
+
+    @staticmethod
+    def _window(question: str, since: str | datetime | None, tz: str, now: datetime) -> TimeWindow | None:
+        if isinstance(since, datetime):
+            aware = since if since.tzinfo else since.replace(tzinfo=timezone.utc)
+            return TimeWindow(aware.astimezone(timezone.utc), None, f"since {human_date(aware.date().isoformat())}")
+        if isinstance(since, str) and since.strip():
+            return parse_since(since, tz, now)
+        return parse_question(question, tz, now)
+
+    async def _question_terms(
+        self, question: str, window: TimeWindow | None, history: Sequence[Turn]
+    ) -> tuple[list[WeightedTerm], str]:
+        own = question.lower().replace(window.phrase, " ") if window and window.phrase else question
+        words: list[tuple[str, float]] = [(w, 1.0) for w in content_terms(own)]
+        earlier = [t.text for t in history if t.role == "user"]
+        if earlier and _is_follow_up(question):
+            have = {w for w, _ in words}
+            for w in content_terms(earlier[-1]):
+                if w not in have:
+                    words.append((w, FOLLOW_UP_WEIGHT))
+        terms = await self._terms(words)
+        return terms, " ".join(w for w, _ in words) or own
+
+    async def _retrieve(
+        self, text: str, collection_id: int, window: TimeWindow | None, source: str | None
+    ) -> list[Candidate]:
+        hits = await search_passages(
+            self.db, collection_id, text, k=RETRIEVE_K, per_article=2,
+            since=window.since_iso if window else None, until=window.until_iso if window else None, source=source,
+        )
+        return [Candidate(**vars(h), rank=i) for i, h in enumerate(hits)]
+
+    @staticmethod
+    def _weight_recent(candidates: list[Candidate], scored: list[Any]) -> None:
+        """"Latest": among relevant passages, newer articles rank higher."""
+        dates = sorted({c.published or "" for c in candidates}, reverse=True)
+        bonus = {d: 0.1 * (1 - i / max(len(dates), 1)) for i, d in enumerate(dates)}
+        for s in scored:
+            s.score += bonus[s.candidate.published or ""]
+        scored.sort(key=lambda s: -s.score)
+
+    @staticmethod
+    def _as_of(used: Sequence[Candidate], now: datetime) -> str | None:
+        """The newest date among the articles the answer rests on, when that is older than OLD_AFTER."""
+        newest = max((c.published for c in used if c.published), default=None)
+        if not newest:
+            return None
+        try:
+            when = datetime.fromisoformat(newest.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        return newest[:10] if now - when > OLD_AFTER else None
+
+    async def _not_found_text(
+        self, question: str, collection_id: int, window: TimeWindow | None, source: str | None,
+        terms: list[WeightedTerm],
+    ) -> str:
+        if window and not window.recent:
+            wider = await self._retrieve(" ".join(t.word for t in terms) or question, collection_id, None, source)
+            score_candidates(question, terms, wider)
+            related = [c for c in wider if c.relevance >= RELEVANCE_THRESHOLD and c.published]
+            if related:
+                newest = max(c.published or "" for c in related)
+                return (f"I don't have anything on that {window.label} in the stored articles; "
+                        f"the newest related article is from {human_date(newest)}.")
+            return f"I don't have anything on that {window.label} in the stored articles."
+        if source:
+            return f"I don't have anything on that from {source} in the stored articles."
+        return NOT_FOUND
+
+    async def _llm_answer(
+        self, question: str, ranked: list[Candidate], history: Sequence[Turn], tz: str, now: datetime,
+        as_of: str | None, on_delta: OnDelta | None,
+    ) -> Answer:
+        assert self.llm is not None
+        llm = self.settings.llm
+        system = load_prompt(self.settings, "answer_system")
+        template = load_prompt(self.settings, "answer_user")
+        note = f"\nThe newest of these sources is from {human_date(as_of)}: say \"as of {human_date(as_of)}\"." if as_of else ""
+        today = now.astimezone(zone(tz)).date().isoformat()
+        earlier = [
+            {"role": t.role, "content": truncate_to_tokens(t.text, 300)} for t in list(history)[-HISTORY_TURNS:]
+        ]
+        fixed = count_tokens(system) + count_tokens(render(template, sources="", question=question, today=today,
+                                                           tz=tz, note=note))
+        fixed += sum(count_tokens(m["content"]) + 4 for m in earlier) + 12
+        budget = max(0, llm.context_window - llm.answer_reserve - fixed)
+        floor = 0.5 * ranked[0].relevance
+        sources = pack_context([_without_headline(c) for c in ranked if c.relevance >= floor], budget)
+        if not sources:
+            raise LLMError("the context window is too small for any source")
+        user = render(template, sources=fence_sources(sources), question=question, today=today, tz=tz, note=note)
+        messages = [{"role": "system", "content": system}, *earlier, {"role": "user", "content": user}]
+
+        async def safe_delta(text: str) -> None:
+            if on_delta is not None:
+                await on_delta(neutralize_mentions(text))
+
+        done = await self.llm.complete(
+            messages, max_tokens=llm.answer_reserve, on_delta=safe_delta if on_delta else None
+        )
+        text, used = check_citations(done.text, {s.n for s in sources})
+        by_n: dict[int, ContextSource] = {s.n: s for s in sources}
+        citations = [
+            Citation(n, s.article_id, s.title, s.url, s.source, s.published, s.text)
+            for n in used
+            for s in [by_n[n]]
+        ]
+        if as_of and as_of[:4] not in text:
+            text = f"As of {human_date(as_of)}: {text}"
+        usage = {"prompt_tokens": done.prompt_tokens, "completion_tokens": done.completion_tokens}
+        return Answer(neutralize_mentions(text), citations, "llm", bool(citations), usage, as_of=as_of)
+
+    @staticmethod
+    def _finish(result: Answer, started: float, model_seconds: float, notes: list[str]) -> Answer:
+        result.elapsed_ms = (time.perf_counter() - started) * 1000
+        result.model_ms = model_seconds * 1000  # type: ignore[attr-defined]  # for the benchmark, not the JSON
+        if notes:
+            result.note = " ".join(notes + ([result.note] if result.note else []))
+        return result

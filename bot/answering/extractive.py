@@ -1,0 +1,167 @@
+"""The extractive answerer: pick the sentences of retrieved passages that answer the question.
+
+Each sentence is scored by the weighted question terms it holds (stems, IDF), the terms its
+article's title and passage hold, whether it has what the question asks for (a number for
+"how much", a name for "who"), and its place in the article; near-repeats are dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from bot.ingest.chunk import split_sentences
+from bot.answering.terms import WeightedTerm, coverage, stems
+from bot.search.models import SearchHit
+
+_DATELINE = re.compile(r"^[A-Z][A-Z .,'/&-]{1,40}(?:\([^)]{1,40}\))?\s*[–—-]{1,2}\s+(?=\S)")
+_NUMBER = re.compile(r"\d")
+_NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-z]+")
+_WANTS_NUMBER = re.compile(r"^\s*(?:how (?:much|many|long|big|far|high|low)|what (?:percent|percentage|share|price|amount|rate|figure|level|year|date|time)|when|by how much)\b", re.I)
+_WANTS_NAME = re.compile(r"^\s*(?:who|which (?:company|firm|bank|country|minister|official)s?)\b", re.I)
+
+MAX_SENTENCES = 3
+MAX_CHARS = 700
+
+
+@dataclass
+class Candidate(SearchHit):
+    """One retrieved passage, with what the answerer needs to rank and cite it."""
+
+    rank: int = 0
+    relevance: float = 0.0  # weighted share of question terms in title + passage
+    sentences: list["ScoredSentence"] = field(default_factory=list)
+
+
+@dataclass
+class ScoredSentence:
+    text: str
+    candidate: Candidate
+    index: int  # position of the sentence in its passage
+    coverage: float
+    score: float
+    words: frozenset[str]
+
+
+def strip_dateline(sentence: str) -> str:
+    return _DATELINE.sub("", sentence, count=1)
+
+
+def score_candidates(question: str, terms: list[WeightedTerm], candidates: list[Candidate]) -> list[ScoredSentence]:
+    """Score every sentence of every candidate (setting each candidate's relevance); best first."""
+    wants_number = bool(_WANTS_NUMBER.search(question))
+    wants_name = bool(_WANTS_NAME.search(question))
+    question_stems = stems(question)
+    scored: list[ScoredSentence] = []
+    for cand in candidates:
+        title_stems = stems(cand.title)
+        sentences = split_sentences(cand.text)
+        passage_stems = title_stems.union(*(stems(s) for s in sentences)) if sentences else title_stems
+        cand.relevance = coverage(terms, passage_stems)
+        cand.sentences = []
+        # The store leads the first passage with the headline: not an answer sentence of its own.
+        lead = 1 if cand.position == 0 and sentences and _same(sentences[0], cand.title) else 0
+        for i, raw in enumerate(sentences):
+            if i < lead:
+                continue
+            text = strip_dateline(raw) if i == lead and cand.position == 0 else raw
+            words = stems(text)
+            # The lead sentence elaborates the headline: it answers with the headline's words too.
+            cov = coverage(terms, words | title_stems if i == lead and cand.position == 0 else words)
+            score = 0.6 * cov + 0.3 * cand.relevance
+            # Dense sentences (the terms in few words) answer more directly than long ones.
+            score += 0.08 * cov * min(1.0, 15 / max(len(text.split()), 1))
+            if wants_number and _NUMBER.search(text):
+                score += 0.08
+            if wants_name and any(stem_ not in question_stems for stem_ in stems(" ".join(_NAME.findall(text)))):
+                score += 0.05
+            if cand.position == 0 and i == lead:
+                score += 0.04
+            if len(text.split()) < 6 or text.rstrip()[-1:] not in ".!?\"'”’)":
+                score -= 0.1
+            score -= 0.005 * cand.rank
+            item = ScoredSentence(text, cand, i, cov, score, frozenset(words))
+            cand.sentences.append(item)
+            scored.append(item)
+    scored.sort(key=lambda s: -s.score)
+    return scored
+
+
+_ENTITY = re.compile(r"(?<=[\w,;:'’\"] )([A-Z][\w'’.-]*[A-Za-z])")
+
+
+def question_entities(question: str) -> list[str]:
+    """Stems of the capitalised words inside a question (names, places, companies)."""
+    from bot.answering.terms import GENERIC, stem_term
+    from bot.search.query import STOP_WORDS
+
+    out: list[str] = []
+    for word in _ENTITY.findall(question):
+        word = word.replace("’", "'").split("'")[0].replace(".", "")
+        if len(word) >= 3 and word.lower() not in STOP_WORDS and word.lower() not in GENERIC:
+            out.append(stem_term(word))
+    return out
+
+
+def _has(entity: str, words: set[str]) -> bool:
+    if entity in words:
+        return True
+    prefix = entity[:5]
+    return len(prefix) == 5 and any(w.startswith(prefix) for w in words)
+
+
+def keep_naming(question: str, candidates: list[Candidate]) -> list[Candidate]:
+    """Only the passages whose article (title and passage) names every entity of the question."""
+    entities = question_entities(question)
+    if not entities:
+        return candidates
+    return [c for c in candidates if all(_has(e, stems(f"{c.title} {c.text}")) for e in entities)]
+
+
+def _same(sentence: str, title: str) -> bool:
+    return sentence.rstrip(" .").lower() == title.rstrip(" .").lower()
+
+
+def _similar(a: frozenset[str], b: frozenset[str]) -> bool:
+    if not a or not b:
+        return False
+    return len(a & b) / min(len(a), len(b)) > 0.6
+
+
+def choose_sentences(terms: list[WeightedTerm], scored: list[ScoredSentence]) -> list[ScoredSentence]:
+    """One to three sentences: the best, then others close to it in score that add something new."""
+    if not scored:
+        return []
+    best = scored[0]
+    chosen = [best]
+    covered = {t.stem for t in terms if t.stem in best.words}
+    length = len(best.text)
+    for cand in scored[1:]:
+        if len(chosen) >= MAX_SENTENCES or cand.score < 0.8 * best.score or cand.coverage <= 0:
+            break
+        if any(_similar(cand.words, c.words) for c in chosen):
+            continue
+        new_terms = {t.stem for t in terms if t.stem in cand.words} - covered
+        same_passage_next = any(c.candidate is cand.candidate and abs(c.index - cand.index) == 1 for c in chosen)
+        if not new_terms and not same_passage_next:
+            continue
+        if length + len(cand.text) > MAX_CHARS:
+            continue
+        chosen.append(cand)
+        covered |= new_terms
+        length += len(cand.text)
+    # Read in article order within one article, best article first.
+    order = {id(c.candidate): i for i, c in enumerate(chosen)}
+    chosen.sort(key=lambda s: (order[id(s.candidate)], s.index))
+    return chosen
+
+
+def compose(chosen: list[ScoredSentence], numbers: dict[int, int]) -> str:
+    """The answer text: sentences with [n] after each (n from `numbers`: article id -> n)."""
+    parts: list[str] = []
+    for s in chosen:
+        text = s.text.strip()
+        if text[-1:] not in ".!?\"'”’)":
+            text += "."
+        parts.append(f"{text} [{numbers[s.candidate.article_id]}]")
+    return " ".join(parts)

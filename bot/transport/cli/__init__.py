@@ -1,0 +1,1 @@
+"""The `briefbot` command line (entry point: bot.transport.cli.main:main)."""

@@ -1,0 +1,95 @@
+"""Questions: one answer per question inside one collection, with cooldown, budget and follow-ups."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+from bot.answering.answerer import Answer, Answerer, Turn
+from bot.errors import UserError
+from bot.store.conversations import ConversationRepo
+from bot.timeutil import Clock, as_utc
+from bot.usecases.budget import BUDGET_NOTE, Budget
+from bot.usecases.cooldown import Cooldowns
+
+EMPTY_QUESTION = "Ask a question, e.g. `what did Japan approve for Samsung?`"
+
+SMALL_TALK = frozenset(
+    "hi hello hey hiya yo sup help ping test testing thanks thank thx ty you ok okay cool nice please bot "
+    "good morning evening night there".split()
+)
+
+
+def is_small_talk(text: str) -> bool:
+    """True for text that is no question at all: punctuation, emoji, or only greetings and thanks."""
+    words = re.findall(r"[^\W\d_]{2,}", text.lower())
+    return not words or all(w in SMALL_TALK for w in words)
+
+
+@dataclass
+class AskOutcome:
+    answer: Answer
+    notes: list[str] = field(default_factory=list)
+
+
+class Asking:
+    """The ask use case, shared by `briefbot ask`, the console and Discord."""
+
+    def __init__(
+        self, answerer: Answerer, budget: Budget, cooldowns: Cooldowns, conversations: ConversationRepo, clock: Clock
+    ) -> None:
+        self.answerer = answerer
+        self.budget = budget
+        self.cooldowns = cooldowns
+        self.conversations = conversations
+        self.clock = clock
+
+    async def ask(
+        self,
+        question: str,
+        collection_id: int,
+        *,
+        user_key: str | None = None,
+        history: Sequence[tuple[str, str]] = (),
+        tz: str = "UTC",
+        since: str | None = None,
+        source: str | None = None,
+        allow_llm: bool = True,
+        on_delta: Callable[[str], Awaitable[None]] | None = None,
+    ) -> AskOutcome:
+        """Answer inside one collection. `user_key`: apply that asker's cooldown (None: no cooldown)."""
+        if not question or not question.strip():
+            raise UserError(EMPTY_QUESTION)
+        if user_key is not None:
+            self.cooldowns.check(user_key)
+        budget_hit = allow_llm and await self.budget.over_budget(collection_id)
+        model_ok = allow_llm and await self.budget.model_allowed(collection_id)
+        turns: list[Turn] = []
+        for q, a in history:
+            turns += [Turn("user", q), Turn("assistant", a)]
+        answer = await self.answerer.answer(
+            question.strip(),
+            collection_id,
+            history=turns,
+            since=since,
+            source=source,
+            tz=tz,
+            now=as_utc(self.clock()),
+            on_delta=on_delta if model_ok else None,
+            allow_llm=model_ok,
+        )
+        await self.budget.record(collection_id, answer.usage)
+        return AskOutcome(answer, [BUDGET_NOTE] if budget_hit else [])
+
+    def check_cooldown(self, user_key: str) -> None:
+        """Raise CooldownError (a UserError with the time to wait) when this user asked too recently."""
+        self.cooldowns.check(user_key)
+
+    async def remember_turn(
+        self, message_id: int, channel_key: str, collection_id: int, question: str, answer_text: str, parent: int | None
+    ) -> None:
+        await self.conversations.add(message_id, channel_key, collection_id, question, answer_text, parent)
+
+    async def thread(self, message_id: int, collection_id: int) -> list[tuple[str, str]] | None:
+        return await self.conversations.thread(message_id, collection_id)
