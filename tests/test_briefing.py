@@ -22,7 +22,7 @@ from bot.ingest.pipeline import Ingestor
 from bot.ingest.sources import iter_sources
 from bot.store.db import Database
 from tests.conftest import SAMPLES
-from tests.test_cli import briefbot
+from tests.cli_runner import briefbot
 
 FIRST = "01-japan-approves-photoresist-samsung.md"
 

@@ -1,26 +1,15 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-from tests.conftest import PROJECT_ROOT, SAMPLES
-
-
-def briefbot(*args: str, db: Path, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    full_env = {k: v for k, v in os.environ.items() if k not in {"BRIEFBOT_CONFIG", "OPENAI_API_KEY", "OPENAI_BASE_URL", "DISCORD_TOKEN"}}
-    full_env["BRIEFBOT_DB"] = str(db)
-    full_env.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args], capture_output=True, text=True, cwd=cwd or PROJECT_ROOT, env=full_env, timeout=120
-    )
+from tests.cli_runner import briefbot, briefbot_subprocess
+from tests.conftest import SAMPLES
 
 
 def test_ingest_search_articles_show_from_the_command_line(tmp_path: Path) -> None:
     db = tmp_path / "cli.db"
-    first = briefbot("ingest", str(SAMPLES), db=db)
+    first = briefbot_subprocess("ingest", str(SAMPLES), db=db)  # smoke test: a real `python -m bot` process
     assert first.returncode == 0, first.stderr
     assert "10 added" in first.stdout
     second = briefbot("ingest", str(SAMPLES), db=db)

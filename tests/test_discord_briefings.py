@@ -86,7 +86,7 @@ async def test_feed_add_is_refused_to_a_member_without_manage_server(settings) -
         async with running_bot(fake, settings) as bot:
             inter = await fake.invoke_slash(guild, chan, reader, "feed add", {"url": "http://127.0.0.1:9/feed.xml"})
             body = await inter.wait_response()
-            feeds = await bot.app.feeds.list(await bot.app.collection_id(f'guild:{guild.id}'))
+            feeds = await bot.app.feeds.followed(await bot.app.collection_id(f'guild:{guild.id}'))
         assert "Manage Server" in body["data"]["content"] and body["data"]["flags"] & EPHEMERAL
         assert feeds == []
 

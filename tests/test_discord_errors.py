@@ -52,7 +52,12 @@ async def test_the_scheduler_loop_keeps_running_through_a_403(settings) -> None:
             fake.fail_next("POST", rf"/channels/{chan.id}/messages$", 403, MISSING_PERMISSIONS)
             stop = asyncio.Event()
             loop = asyncio.create_task(bot.scheduler.run(0.01, stop))
-            await asyncio.sleep(0.2)
+            for _ in range(500):  # until the refused post was tried and the loop has gone round again
+                kept = await bot.app.repos.outbox.get(item.id)
+                if kept.attempts >= 1 and kept.last_error:
+                    break
+                await asyncio.sleep(0.01)
+            await asyncio.sleep(0.05)  # a few more 0.01 s ticks, each of which must survive the 403
             assert not loop.done()
             stop.set()
             await asyncio.wait_for(loop, 5)

@@ -1,9 +1,6 @@
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,7 +10,7 @@ from bot.ingest.poller import FeedPoller, next_poll_time
 from bot.store.articles import ArticleRepo
 from bot.store.db import Database
 from bot.store.feeds import FeedRepo
-from tests.conftest import PROJECT_ROOT
+from tests.cli_runner import abriefbot
 from tests.newsserver import STORIES, NewsServer, site  # noqa: F401  (fixture)
 
 
@@ -191,15 +188,9 @@ async def test_a_huge_feed_is_refused_by_the_size_limit(db: Database, settings: 
 
 
 async def briefbot(*args: str, db: Path) -> tuple[int, str, str]:
-    """Run the CLI in a subprocess while this event loop keeps serving the news site."""
-    env = {k: v for k, v in os.environ.items() if k not in {"BRIEFBOT_CONFIG", "OPENAI_API_KEY", "OPENAI_BASE_URL", "DISCORD_TOKEN"}}
-    env.update(BRIEFBOT_DB=str(db), BRIEFBOT_ALLOW_PRIVATE_URLS="1")
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", *args, cwd=PROJECT_ROOT, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), 60)
-    return proc.returncode or 0, out.decode(), err.decode()
+    """The CLI in process (in a thread) while this event loop keeps serving the news site."""
+    ran = await abriefbot(*args, db=db, env={"BRIEFBOT_ALLOW_PRIVATE_URLS": "1"})
+    return ran.returncode, ran.stdout, ran.stderr
 
 
 async def test_feeds_from_the_command_line(site: NewsServer, tmp_path: Path) -> None:

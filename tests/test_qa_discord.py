@@ -58,7 +58,7 @@ async def test_every_settings_command_needs_manage_server_and_is_refused_private
                 assert "Manage Server" in body["data"]["content"], name
                 assert body["data"]["flags"] & EPHEMERAL and _no_pings(body), name
             sub = await bot.app.repos.subscriptions.get(f"discord:{chan.id}")
-            feeds = await bot.app.feeds.list(cid)
+            feeds = await bot.app.feeds.followed(cid)
             articles = await bot.app.repos.articles.count(cid)
     assert sub is not None and sub.daily_time == "08:00"  # neither changed nor removed
     assert [f.id for f in feeds] == [feed.id] and articles == 0

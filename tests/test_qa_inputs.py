@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from tests.conftest import PROJECT_ROOT, SAMPLES
-from tests.test_cli import briefbot
+from tests.cli_runner import briefbot
 from tests.test_console import console
 
 

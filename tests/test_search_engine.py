@@ -209,6 +209,8 @@ CRASH_SCRIPT = textwrap.dedent(
             await ingestor.ingest_one(raw, cid)
             if n == 3:
                 print("ready", flush=True)
+            elif n > 3:
+                print(n, flush=True)
 
     asyncio.run(main(sys.argv[1], sys.argv[2]))
     """
@@ -248,7 +250,8 @@ async def test_kill_9_at_any_moment_of_an_ingest_loop_leaves_a_consistent_index(
         assert proc.stdout is not None
         line = await asyncio.to_thread(proc.stdout.readline)
         assert line.strip() == b"ready", proc.stderr.read() if proc.stderr else b""
-        await asyncio.sleep(0.7)
+        while int(await asyncio.to_thread(proc.stdout.readline) or 0) < 20:  # mid-loop, whatever the machine's speed
+            pass
     finally:
         proc.kill()
         await asyncio.to_thread(proc.wait)
@@ -258,7 +261,7 @@ async def test_kill_9_at_any_moment_of_an_ingest_loop_leaves_a_consistent_index(
 
 def test_reindex_command_rebuilds_the_index(tmp_path: Path) -> None:
     from tests.conftest import SAMPLES
-    from tests.test_cli import briefbot
+    from tests.cli_runner import briefbot
 
     db = tmp_path / "cli.db"
     assert briefbot("ingest", str(SAMPLES), db=db).returncode == 0

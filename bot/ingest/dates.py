@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
+from bot.timeutil import iso, system_clock
+
 
 def parse_date(value: str | None) -> datetime | None:
     """ISO 8601 or RFC 2822 text to an aware UTC datetime; None when absent or unreadable."""
@@ -25,12 +27,7 @@ def parse_date(value: str | None) -> datetime | None:
 
 
 def to_iso(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return iso(value) if value is not None else None
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+utcnow = system_clock

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.ingest.dates import to_iso
+from bot.timeutil import iso
 from bot.store.db import Database
 
 DEFAULT_INTERVAL_S = 1800
@@ -131,7 +131,7 @@ class FeedRepo:
     async def due(self, now: datetime | str) -> list[Feed]:
         """Followed feeds whose next poll time has come (now: aware datetime or ISO UTC); never-polled first."""
         if isinstance(now, datetime):
-            now = to_iso(now) or ""
+            now = iso(now)
         async with self.db.conn.execute(
             f"SELECT {FEED_COLUMNS} FROM feeds WHERE (next_poll_at IS NULL OR next_poll_at <= ?) "
             "AND EXISTS (SELECT 1 FROM feed_follows WHERE feed_id = feeds.id) ORDER BY next_poll_at IS NOT NULL, next_poll_at, id",

@@ -233,7 +233,7 @@ class Console:
             info = await self.app.feeds.remove(collection_id, " ".join(args))
             self.say(f"Stopped following {info.title or info.url}.")
         elif sub == "list":
-            feeds = await self.app.feeds.list(collection_id)
+            feeds = await self.app.feeds.followed(collection_id)
             if not feeds:
                 self.say("No feeds yet. Add one with /feed add URL")
             for f in feeds:
@@ -286,17 +286,17 @@ class Console:
             done = await self.app.briefings.unsubscribe(CONSOLE_CHANNEL)
             self.say("Unsubscribed." if done else "This console was not subscribed.")
         elif sub == "settings":
-            s = await self.app.briefings.settings(CONSOLE_CHANNEL)
+            current = await self.app.briefings.settings(CONSOLE_CHANNEL)
             extractive = self.app.llm is None
             self.say(
-                wording.subscription_summary(s, extractive=extractive)
-                if s else "Not subscribed. Use /briefing subscribe time=08:00 tz=UTC"
+                wording.subscription_summary(current, extractive=extractive)
+                if current else "Not subscribed. Use /briefing subscribe time=08:00 tz=UTC"
             )
         elif sub == "now":
-            s = await self.app.briefings.settings(CONSOLE_CHANNEL)
+            here = await self.app.briefings.settings(CONSOLE_CHANNEL)
             outcome = await self.app.briefings.brief(
                 collection_id, since=" ".join(args) or None, channel_key=CONSOLE_CHANNEL,
-                tz=s.tz if s else "UTC", topics=s.topics if s else (),
+                tz=here.tz if here else "UTC", topics=here.topics if here else (),
             )
             for note in outcome.notes:
                 self.say(note)

@@ -95,7 +95,7 @@ class Feeds:
         await self.repo.unfollow(info.id, collection_id)
         return info
 
-    async def list(self, collection_id: int) -> list[FeedInfo]:
+    async def followed(self, collection_id: int) -> list[FeedInfo]:
         return list(await self.repo.list(collection_id))
 
     async def choices(self, collection_id: int, typed: str) -> list[tuple[str, str]]:

@@ -36,10 +36,6 @@ def print_json(data: Any) -> None:
     print(json.dumps(data, ensure_ascii=False, indent=2))
 
 
-def print_json(data: Any) -> None:
-    print(json.dumps(data, ensure_ascii=False, indent=2))
-
-
 def count_arg(minimum: int) -> Callable[[str], int]:
     """An argparse type: a whole number of at least `minimum`, else a clear usage error."""
 

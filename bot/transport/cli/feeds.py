@@ -66,7 +66,7 @@ async def cmd_add(args: argparse.Namespace) -> int:
 
 async def cmd_list(args: argparse.Namespace) -> int:
     async with open_cli(args, write=False) as ctx:
-        feeds = await ctx.app.feeds.list(ctx.collection_id)
+        feeds = await ctx.app.feeds.followed(ctx.collection_id)
         if args.json:
             print_json([f.to_dict() for f in feeds])
             return 0

@@ -12,7 +12,8 @@ import asyncio
 import logging
 import os
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
 
 from bot import __version__
 from bot.errors import UserError
@@ -21,7 +22,7 @@ from bot.transport.cli import articles, ask, brief, feeds, reindex, run
 log = logging.getLogger("briefbot")
 
 
-Handler = Callable[[argparse.Namespace], Awaitable[int]]
+Handler = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
 
 
 def _common() -> argparse.ArgumentParser:
@@ -54,6 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not hasattr(args, name):
             setattr(args, name, default)
     logging.basicConfig(
+        force=True,
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )

@@ -27,7 +27,7 @@ class PasteModal(discord.ui.Modal, title="Add an article"):
         )
         await reply(interaction, result.describe().replace("pasted text", "Pasted text"))
 
-    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
+    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:  # type: ignore[override]
         await report_error(interaction, error)
 
 

@@ -79,11 +79,11 @@ class BriefingCog(commands.Cog):
         payload = briefing_payload(outcome.briefing, None, budget_note=False)
         payload["note"] = " ".join(outcome.notes) or None
         for i, (content, embeds) in enumerate(render.post_messages(payload, None)):
-            kwargs = {"embeds": [discord.Embed.from_dict(e) for e in embeds], "allowed_mentions": NO_MENTIONS}
+            shaped = [discord.Embed.from_dict(e) for e in embeds]
             if i == 0:
-                await interaction.edit_original_response(content=content or None, **kwargs)
+                await interaction.edit_original_response(content=content or None, embeds=shaped, allowed_mentions=NO_MENTIONS)
             else:
-                await interaction.followup.send(content or discord.utils.MISSING, **kwargs)
+                await interaction.followup.send(content or discord.utils.MISSING, embeds=shaped, allowed_mentions=NO_MENTIONS)
 
 
 async def setup(bot: BriefBot) -> None:

@@ -44,7 +44,7 @@ class FeedsCog(commands.Cog):
     @feed.command(name="list", description="The feeds with their last poll, item count and last error")
     async def list_(self, interaction: discord.Interaction) -> None:
         collection_id = await collection_of(self.bot, interaction)
-        feeds = await self.bot.app.feeds.list(collection_id)
+        feeds = await self.bot.app.feeds.followed(collection_id)
         text = "\n".join(feed_line(f) for f in feeds) if feeds else "No feeds yet. A server manager can add one with /feed add."
         await reply(interaction, text)
 
