@@ -37,6 +37,7 @@ from bot.usecases.briefings import Briefings
 from bot.usecases.budget import Budget
 from bot.usecases.cooldown import Cooldowns
 from bot.usecases.feeds import Feeds
+from bot.usecases.metrics import Metrics
 from bot.usecases.scheduler import SchedulerParts
 from bot.usecases.status import StatusReport
 
@@ -80,9 +81,10 @@ class App:
         self.answerer = Answerer(db, settings, llm)
         self.builder = BriefingBuilder(db, settings, llm)
         # the use cases
-        self.budget = Budget(self.repos.usage, settings, clock, has_model=llm is not None)
+        self.metrics = Metrics(clock)
+        self.budget = Budget(self.repos.usage, settings, clock, has_model=llm is not None, metrics=self.metrics)
         self.cooldowns = Cooldowns(settings.discord.ask_cooldown_seconds, clock)
-        self.asking = Asking(self.answerer, self.budget, self.cooldowns, self.repos.conversations, clock)
+        self.asking = Asking(self.answerer, self.budget, self.cooldowns, self.repos.conversations, clock, self.metrics)
         self.feeds = Feeds(self.repos.feeds, self.poller, self.repos.subscriptions, settings, clock)
         self.articles = Articles(db, self.repos.articles, self.ingestor, settings)
         self.briefings = Briefings(self.builder, self.repos.subscriptions, self.budget, clock)
@@ -110,7 +112,7 @@ class App:
         r = self.repos
         return SchedulerParts(
             self.db, self.settings, self.clock, self.poller, self.builder, self.budget, r.feeds, r.subscriptions,
-            r.outbox,
+            r.outbox, self.metrics,
         )
 
     async def close(self) -> None:

@@ -108,6 +108,13 @@ class BriefingSettings:
 
 
 @dataclass
+class ServiceSettings:
+    http_port: int = 0  # 0 = off; else /healthz and /metrics are served on http_host:http_port
+    http_host: str = "127.0.0.1"  # loopback by default: put a reverse proxy in front to expose it
+    stale_after_seconds: float = 600.0  # /healthz fails when the last scheduler tick is older than this
+
+
+@dataclass
 class Settings:
     store: StoreSettings = field(default_factory=StoreSettings)
     ingest: IngestSettings = field(default_factory=IngestSettings)
@@ -116,6 +123,7 @@ class Settings:
     discord: DiscordSettings = field(default_factory=DiscordSettings)
     feeds: FeedSettings = field(default_factory=FeedSettings)
     briefing: BriefingSettings = field(default_factory=BriefingSettings)
+    service: ServiceSettings = field(default_factory=ServiceSettings)
     config_path: str | None = None
 
     @property

@@ -189,6 +189,13 @@ class SearchIndex:
 
     # ------------------------------------------------------------ state record
 
+    def committed_seq(self) -> int:
+        """The change-log sequence number the index has committed (how far it has caught up with SQLite)."""
+        if self.index is None:
+            return 0
+        meta = self._read_meta()
+        return meta[0] if meta else 0
+
     def _read_meta(self) -> tuple[int, int, str] | None:
         assert self.index is not None
         self.index.reload()

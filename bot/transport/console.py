@@ -16,6 +16,7 @@ from bot.briefing.render import render_text
 from bot.errors import UserError
 from bot.store.outbox import OutboxItem
 from bot.transport import wording
+from bot.transport.health import HealthServer
 from bot.usecases.channels import CONSOLE_CHANNEL, CONSOLE_COLLECTION
 from bot.usecases.scheduler import Scheduler
 
@@ -129,6 +130,9 @@ class Console:
         )
         self.say("Type a question, or /help for the commands. Ctrl-D leaves.")
         ticker: asyncio.Task[None] | None = None
+        health = HealthServer(self.app) if self.app.settings.service.http_port else None
+        if health is not None:
+            await health.start()
         if self.background:
             ticker = asyncio.create_task(self.scheduler.run(self.app.settings.discord.scheduler_seconds))
         try:
@@ -149,6 +153,8 @@ class Console:
                     await ticker
                 except (asyncio.CancelledError, Exception):
                     pass
+            if health is not None:
+                await health.stop()
         self.say("Bye.")
         return 0
 

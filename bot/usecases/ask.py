@@ -12,6 +12,7 @@ from bot.store.conversations import ConversationRepo
 from bot.timeutil import Clock, as_utc
 from bot.usecases.budget import BUDGET_NOTE, Budget
 from bot.usecases.cooldown import Cooldowns
+from bot.usecases.metrics import Metrics
 
 EMPTY_QUESTION = "Ask a question, e.g. `what did Japan approve for Samsung?`"
 
@@ -37,13 +38,15 @@ class Asking:
     """The ask use case, shared by `briefbot ask`, the console and Discord."""
 
     def __init__(
-        self, answerer: Answerer, budget: Budget, cooldowns: Cooldowns, conversations: ConversationRepo, clock: Clock
+        self, answerer: Answerer, budget: Budget, cooldowns: Cooldowns, conversations: ConversationRepo, clock: Clock,
+        metrics: Metrics | None = None,
     ) -> None:
         self.answerer = answerer
         self.budget = budget
         self.cooldowns = cooldowns
         self.conversations = conversations
         self.clock = clock
+        self.metrics = metrics
 
     async def ask(
         self,
@@ -80,6 +83,8 @@ class Asking:
             allow_llm=model_ok,
         )
         await self.budget.record(collection_id, answer.usage)
+        if self.metrics is not None:
+            self.metrics.answered(answer.mode if answer.found else "refused", answer.elapsed_ms / 1000)
         return AskOutcome(answer, [BUDGET_NOTE] if budget_hit else [])
 
     def check_cooldown(self, user_key: str) -> None:

@@ -7,16 +7,20 @@ from typing import Any
 from bot.config import Settings
 from bot.store.usage import Usage, UsageRepo
 from bot.timeutil import Clock, as_utc
+from bot.usecases.metrics import Metrics
 
 BUDGET_NOTE = "Today's model token budget for this server is used up, so this is the extractive version."
 
 
 class Budget:
-    def __init__(self, usage: UsageRepo, settings: Settings, clock: Clock, *, has_model: bool) -> None:
+    def __init__(
+        self, usage: UsageRepo, settings: Settings, clock: Clock, *, has_model: bool, metrics: Metrics | None = None
+    ) -> None:
         self.usage = usage
         self.settings = settings
         self.clock = clock
         self.has_model = has_model
+        self.metrics = metrics
 
     def today(self) -> str:
         """The budget's day: the UTC date."""
@@ -41,6 +45,8 @@ class Budget:
             return
         get = usage.get if isinstance(usage, dict) else (lambda k, d=0: getattr(usage, k, d))
         prompt, completion = int(get("prompt_tokens", 0) or 0), int(get("completion_tokens", 0) or 0)
+        if self.metrics is not None:
+            self.metrics.used_tokens(prompt, completion)
         if prompt or completion:
             await self.usage.add(collection_id, self.today(), prompt, completion)
 

@@ -26,6 +26,7 @@ from bot.store.subscriptions import Subscription, SubscriptionRepo
 from bot.timeutil import Clock, as_utc, iso, parse_iso
 from bot.usecases.briefings import last_due
 from bot.usecases.budget import BUDGET_NOTE, Budget
+from bot.usecases.metrics import Metrics
 from bot.usecases.channels import CONSOLE_CHANNEL, CONSOLE_COLLECTION, discord_channel_key
 
 log = logging.getLogger(__name__)
@@ -98,6 +99,7 @@ class SchedulerParts:
     feeds: FeedRepo
     subscriptions: SubscriptionRepo
     outbox: OutboxRepo
+    metrics: Metrics | None = None
 
 
 class Scheduler:
@@ -125,6 +127,8 @@ class Scheduler:
                 await self._poll(now, report)
             await self._dailies(now, report)
             await self._drain(report)
+            if self.parts.metrics is not None:
+                self.parts.metrics.ticked()
             return report
 
     async def run(self, interval: float, stop: asyncio.Event | None = None) -> None:
@@ -146,6 +150,8 @@ class Scheduler:
 
     async def _poll(self, now: datetime, report: TickReport) -> None:
         results = await self.parts.poller.poll_due(now)
+        if self.parts.metrics is not None:
+            self.parts.metrics.polled(len(results), sum(1 for r in results if r.error))
         report.polled = len(results)
         fresh: dict[int, int] = {}
         for result in results:

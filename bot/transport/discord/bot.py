@@ -20,6 +20,7 @@ from bot.usecases.scheduler import ChannelGone, PostRefused, Scheduler
 from bot.store.outbox import OutboxItem
 from bot.transport.discord import render
 from bot.transport.discord.command_sync import CommandSyncer
+from bot.transport.health import HealthServer
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +117,7 @@ class BriefBot(commands.Bot):
         self._worker: asyncio.Task[None] | None = None
         self.synced: list[str] = []  # where commands were synced in this run ("global", "guild:<id>")
         self.command_syncer: CommandSyncer | None = None
+        self.health: HealthServer | None = None
 
     @property
     def app(self) -> App:
@@ -131,6 +133,9 @@ class BriefBot(commands.Bot):
         self.tree.on_error = self.on_app_command_error  # type: ignore[method-assign]
         if not self.settings.discord.message_content:
             log.info(INTENT_HINT)
+        if self.settings.service.http_port:
+            self.health = HealthServer(self._app, gateway=lambda: self.is_ready() and not self.is_closed())
+            await self.health.start()
         await self.sync_commands()
         self._worker = asyncio.create_task(self._background(), name="briefbot-background")
 
@@ -183,6 +188,9 @@ class BriefBot(commands.Bot):
                 pass
             self._worker = None
         await super().close()
+        if self.health is not None:
+            await self.health.stop()
+            self.health = None
         if self._app is not None:
             await self._app.close()
             self._app = None
