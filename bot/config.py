@@ -56,6 +56,7 @@ class LLMSettings:
     context_window: int = 8192
     answer_reserve: int = 700
     temperature: float = 0.2
+    answer_deadline_seconds: float = 25.0  # from the question: past it, the extractive answer is sent, marked
     prompts_dir: str = ""
 
     @property

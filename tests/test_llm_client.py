@@ -142,3 +142,26 @@ def test_neutralize_mentions() -> None:
     assert all(tag not in out for tag in ("<@123>", "<@!45>", "<@&67>", "<#89>"))
     assert "a@b.c" in out and "@hereford" in out
     assert neutralize_mentions(out) == out
+
+
+async def test_a_slow_model_meets_the_question_s_one_deadline_with_the_extractive_answer(settings: Settings) -> None:
+    """Time-out x retries used to add up to two minutes; a question has one deadline, whatever the retries."""
+    from bot.app import App
+    from tests.conftest import SAMPLES
+
+    async with FakeOpenAI() as server:
+        server.script(*[FakeReply(text="Too late [1].", delay=3.0)] * 4)
+        settings.llm.base_url = server.base_url
+        settings.llm.timeout = 20.0
+        settings.llm.max_retries = 3
+        settings.llm.answer_deadline_seconds = 0.5
+        app = await App.open(settings)
+        try:
+            cid = await app.collection_id("default")
+            await app.articles.ingest([str(SAMPLES)], cid)
+            outcome = await app.asking.ask("what did Japan approve for Samsung?", cid)
+        finally:
+            await app.close()
+    assert outcome.answer.mode == "extractive" and outcome.answer.found and "photoresist" in outcome.answer.text
+    assert outcome.notes == ["The model did not answer within 0.5 s, so this is the extractive answer."]
+    assert len(server.requests) == 1  # given up at the deadline: no retries after it

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import re
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -71,21 +74,28 @@ class Asking:
         turns: list[Turn] = []
         for q, a in history:
             turns += [Turn("user", q), Turn("assistant", a)]
-        answer = await self.answerer.answer(
-            question.strip(),
-            collection_id,
-            history=turns,
-            since=since,
-            source=source,
-            tz=tz,
-            now=as_utc(self.clock()),
-            on_delta=on_delta if model_ok else None,
-            allow_llm=model_ok,
+        started = time.perf_counter()
+        now = as_utc(self.clock())
+        ask = functools.partial(
+            self.answerer.answer, question.strip(), collection_id, history=turns, since=since, source=source,
+            tz=tz, now=now,
         )
+        notes = [BUDGET_NOTE] if budget_hit else []
+        deadline = self.answerer.settings.llm.answer_deadline_seconds
+        if model_ok and deadline > 0:
+            try:
+                async with asyncio.timeout(deadline):
+                    answer = await ask(on_delta=on_delta, allow_llm=True)
+            except TimeoutError:
+                answer = await ask(allow_llm=False)
+                notes.append(f"The model did not answer within {deadline:g} s, so this is the extractive answer.")
+                answer.elapsed_ms = (time.perf_counter() - started) * 1000
+        else:
+            answer = await ask(on_delta=None, allow_llm=model_ok)
         await self.budget.record(collection_id, answer.usage)
         if self.metrics is not None:
             self.metrics.answered(answer.mode if answer.found else "refused", answer.elapsed_ms / 1000)
-        return AskOutcome(answer, [BUDGET_NOTE] if budget_hit else [])
+        return AskOutcome(answer, notes)
 
     def check_cooldown(self, user_key: str) -> None:
         """Raise CooldownError (a UserError with the time to wait) when this user asked too recently."""
