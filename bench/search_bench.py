@@ -172,7 +172,6 @@ def build_bm25s(work: Path, passages) -> dict:
 
 
 async def _build_briefbot(work: Path, passages) -> dict:
-    from bot.search.engine import open_index
     from bot.store.db import open_database
 
     path = work / "briefbot.db"
@@ -345,7 +344,7 @@ def child(args: argparse.Namespace) -> None:
         rss = rss_mb()
         for name, (lat, results) in served.items():
             lat_sorted = sorted(lat)
-            pct = lambda p: lat_sorted[min(len(lat_sorted) - 1, int(round(p / 100 * len(lat_sorted))) - 1)]  # noqa: E731
+            pct = lambda p, xs=lat_sorted: xs[min(len(xs) - 1, int(round(p / 100 * len(xs))) - 1)]  # noqa: E731
             top1 = sum(1 for q, r in zip(questions, results) if r[:1] == [q["article_id"]]) / len(questions)
             top5 = sum(1 for q, r in zip(questions, results) if q["article_id"] in r[:K]) / len(questions)
             out[name] = {"p50": statistics.median(lat), "p95": pct(95), "p99": pct(99), "rss_mb": rss,

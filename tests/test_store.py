@@ -45,7 +45,7 @@ def test_every_migration_file_is_applied_and_numbers_are_unique() -> None:
     numbers = [name[:3] for name in on_disk]
     assert len(numbers) == len(set(numbers)), numbers
     conn = sqlite3.connect(":memory:")
-    for _, name, sql in migration_files():
+    for _, _name, sql in migration_files():
         conn.executescript(sql)  # every file is valid SQL on its own, in order
 
 

@@ -9,7 +9,7 @@ import logging
 import sys
 import threading
 from collections.abc import Awaitable, Callable
-from typing import Any, TextIO
+from typing import TextIO
 
 from bot.app import App
 from bot.briefing.render import render_text
