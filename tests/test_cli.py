@@ -51,3 +51,42 @@ def test_db_and_config_flags_work_on_every_command(tmp_path: Path) -> None:
 def test_empty_search_is_refused_with_a_message(tmp_path: Path) -> None:
     run = briefbot("search", "  ", db=tmp_path / "e.db")
     assert run.returncode == 2 and "Give a question" in run.stderr
+
+
+def test_read_only_commands_never_create_the_collection_they_name(tmp_path: Path) -> None:
+    import sqlite3
+
+    db = tmp_path / "ro.db"
+    assert briefbot("ingest", str(SAMPLES), db=db).returncode == 0
+    for args in (["articles"], ["search", "photoresist"], ["ask", "what did Japan approve?"], ["show", "1"],
+                 ["feeds", "list"], ["brief", "--since", "400d"]):
+        ran = briefbot(*args, "--collection", "nosuch", db=db)
+        assert ran.returncode in (0, 2) and "Traceback" not in ran.stderr, (args, ran.stderr)
+    names = [r[0] for r in sqlite3.connect(db).execute("SELECT name FROM collections")]
+    assert names == ["default"]
+
+
+def test_cli_output_a_script_may_forward_never_carries_a_live_mention(tmp_path: Path) -> None:
+    db = tmp_path / "pings.db"
+    article = tmp_path / "pings.txt"
+    article.write_text(
+        "Harbour authority approves new ferry terminal\n\n"
+        "The harbour authority approved a new ferry terminal on Monday, @everyone in the port said, "
+        "and <@123456789> and <@&42> welcomed the ferry terminal plan @here.\n",
+        encoding="utf-8",
+    )
+    assert briefbot("ingest", str(article), db=db).returncode == 0
+    outputs = [
+        briefbot("ask", "what did the harbour authority approve?", "--json", db=db).stdout,
+        briefbot("ask", "what did the harbour authority approve?", db=db).stdout,
+        briefbot("brief", "--since", "1d", db=db).stdout,
+        briefbot("brief", "--since", "1d", "--json", db=db).stdout,
+        briefbot("search", "ferry terminal", "--json", db=db).stdout,
+        briefbot("show", "1", db=db).stdout,
+    ]
+    for out in outputs:
+        assert "ferry" in out.lower(), out
+        decoded = json.loads(out) if out.lstrip().startswith(("{", "[")) else out
+        text = json.dumps(decoded, ensure_ascii=False) if not isinstance(decoded, str) else decoded
+        for live in ("@everyone", "@here", "<@123456789>", "<@&42>"):
+            assert live not in text, (live, out[:300])

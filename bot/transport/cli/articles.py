@@ -26,10 +26,10 @@ async def cmd_ingest(args: argparse.Namespace) -> int:
             if args.json:
                 return
             if result.status == "failed":
-                print(result.describe())
+                print(safe(result.describe()))
             elif printed_added < MAX_ADDED_LINES:
                 printed_added += 1
-                print(result.describe())
+                print(safe(result.describe()))
             if show_progress and sum(counts.values()) % 100 == 0:
                 sys.stderr.write(
                     f"\r{counts['added']:,} added, {counts['duplicate']:,} duplicates, {counts['failed']:,} failed"
@@ -61,10 +61,10 @@ async def cmd_search(args: argparse.Namespace) -> int:
         for rank, hit in enumerate(hits, 1):
             date = (hit.published or "")[:10]
             meta = ", ".join(x for x in (hit.source, date) if x)
-            print(f"{rank}. [{hit.article_id}] {hit.title}" + (f" ({meta})" if meta else "") + f"  score {hit.score:.2f}")
+            print(safe(f"{rank}. [{hit.article_id}] {hit.title}" + (f" ({meta})" if meta else "") + f"  score {hit.score:.2f}"))
             if hit.url:
                 print(f"   {hit.url}")
-            print(f"   {hit.text}\n")
+            print(f"   {safe(hit.text)}\n")
         return 0
 
 
@@ -95,7 +95,7 @@ async def cmd_show(args: argparse.Namespace) -> int:
             data = article.__dict__ | {"passages": [{"id": p[0], "position": p[1], "text": p[2], "tokens": p[3]} for p in passages]}
             print_json(data)
             return 0
-        print(article.title)
+        print(safe(article.title))
         print("=" * min(len(article.title), 80))
         for label, value in (
             ("id", article.id),
@@ -110,11 +110,11 @@ async def cmd_show(args: argparse.Namespace) -> int:
             ("passages", len(passages)),
         ):
             if value not in (None, ""):
-                print(f"{label:>10}: {value}")
+                print(safe(f"{label:>10}: {value}"))
         for key, value in article.meta.items():
-            print(f"{key:>10}: {value}")
+            print(safe(f"{key:>10}: {value}"))
         print()
-        print(article.body)
+        print(safe(article.body))
         return 0
 
 

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
 from bot.answering.answerer import Answer
 from bot.app import NO_MODEL
-from bot.transport.cli.common import open_cli
-from bot.transport.wording import safe, safe_data
+from bot.transport.cli.common import open_cli, print_json
+from bot.transport.wording import safe
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -68,7 +67,7 @@ async def cmd_ask(args: argparse.Namespace) -> int:
         )
         answer = outcome.answer
     if args.json:
-        print(json.dumps(safe_data(answer.to_dict()), ensure_ascii=False, indent=2))
+        print_json(answer.to_dict())
     else:
         if shown:
             sys.stdout.write("\r\033[J" if sys.stdout.isatty() else "\n")

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
 from bot.app import NO_MODEL
 from bot.briefing.render import render_text
-from bot.transport.cli.common import count_arg, open_cli
-from bot.transport.wording import safe, safe_data
+from bot.transport.cli.common import count_arg, open_cli, print_json
+from bot.transport.wording import safe
 
 
 async def cmd_brief(args: argparse.Namespace) -> int:
@@ -20,7 +19,7 @@ async def cmd_brief(args: argparse.Namespace) -> int:
             max_stories=args.max_stories,
         )
     if args.json:
-        print(json.dumps(safe_data(outcome.briefing.to_dict()), ensure_ascii=False, indent=2))
+        print_json(outcome.briefing.to_dict())
     else:
         for note in outcome.notes:
             print(safe(note))

@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.app import App, open_app
 from bot.config import load_settings
+from bot.transport.wording import safe_data
 
 DEFAULT_COLLECTION = "default"
 
@@ -33,7 +34,8 @@ async def open_cli(args: argparse.Namespace, *, write: bool = True, llm: object 
 
 
 def print_json(data: Any) -> None:
-    print(json.dumps(data, ensure_ascii=False, indent=2))
+    """JSON for scripts, with mention syntax neutralised as in Discord (a script may forward it there)."""
+    print(json.dumps(safe_data(data), ensure_ascii=False, indent=2))
 
 
 def count_arg(minimum: int) -> Callable[[str], int]:
