@@ -203,9 +203,9 @@ CRASH_SCRIPT = textwrap.dedent(
             raw = RawArticle(title=f"Dispatch {n}", body=f"Word marker{n} appears in dispatch number {n} today.",
                              origin=str(n))
             if mode == "after-sqlite-commit" and n == 5:
-                await ingestor.ingest_one(raw, cid, commit=False)
-                await db.conn.commit()  # SQLite has it; the index commit never happens
-                os.kill(os.getpid(), signal.SIGKILL)
+                async with db.transaction():  # committed when the block ends, before any index sync
+                    await ingestor.ingest_one(raw, cid)
+                os.kill(os.getpid(), signal.SIGKILL)  # SQLite has it; the index commit never happens
             await ingestor.ingest_one(raw, cid)
             if n == 3:
                 print("ready", flush=True)

@@ -25,6 +25,7 @@ from bot.timeutil import as_utc, iso, parse_since, zone
 from bot.config import Settings
 from bot.errors import UserError
 from bot.ingest.dates import utcnow
+from bot.store.briefings import BriefingRepo, WindowRow
 from bot.store.db import Database
 
 log = logging.getLogger(__name__)
@@ -36,16 +37,10 @@ CONTEXT_LIMIT = 2000
 TOPIC_TEXT_CHARS = 1500
 LLM_TEXT_CHARS = 2500
 
-_SELECT = (
-    "SELECT a.id, a.title, a.body, a.url, a.source, a.published, a.duplicate_of, ac.added_at "
-    "FROM article_collections ac JOIN articles a ON a.id = ac.article_id "
-)
-
-
-def _row(row: Any, in_window: bool) -> WindowArticle:
+def _row(row: WindowRow, in_window: bool) -> WindowArticle:
     return WindowArticle(
-        id=row[0], title=row[1], body=row[2], url=row[3], source=row[4], published=row[5],
-        duplicate_of=row[6], added_at=row[7], in_window=in_window,
+        id=row.id, title=row.title, body=row.body, url=row.url, source=row.source, published=row.published,
+        duplicate_of=row.duplicate_of, added_at=row.added_at, in_window=in_window,
     )
 
 
@@ -74,38 +69,23 @@ class BriefingBuilder:
         self.settings = settings
         self.llm = llm
         self.memory = BriefingMemory(db)
+        self.rows = BriefingRepo(db)
 
     # ------------------------------------------------------------ loading
 
     async def _window_articles(self, collection_id: int, since: str, until: str) -> list[WindowArticle]:
         limit = max(1, self.settings.briefing.max_window_articles)
-        async with self.db.conn.execute(
-            _SELECT + "WHERE ac.collection_id = ? AND ac.added_at >= ? AND ac.added_at <= ? "
-            "ORDER BY ac.added_at DESC, a.id DESC LIMIT ?",
-            (collection_id, since, until, limit),
-        ) as cur:
-            rows = await cur.fetchall()
-        return [_row(r, True) for r in reversed(rows)]
+        return [_row(r, True) for r in await self.rows.window(collection_id, since, until, limit)]
 
     async def _context_articles(
         self, collection_id: int, since: datetime, window: Sequence[WindowArticle]
     ) -> list[WindowArticle]:
         start = iso(since - timedelta(hours=self.settings.briefing.story_window_hours))
-        async with self.db.conn.execute(
-            _SELECT + "WHERE ac.collection_id = ? AND ac.added_at >= ? AND ac.added_at < ? "
-            "ORDER BY ac.added_at DESC LIMIT ?",
-            (collection_id, start, iso(since), CONTEXT_LIMIT),
-        ) as cur:
-            context = [_row(r, False) for r in await cur.fetchall()]
+        rows = await self.rows.joined_between(collection_id, start, iso(since), CONTEXT_LIMIT)
+        context = [_row(r, False) for r in rows]
         have = {a.id for a in window} | {a.id for a in context}
         wanted = sorted({a.duplicate_of for a in window if a.duplicate_of and a.duplicate_of not in have})
-        for start_i in range(0, len(wanted), 500):
-            chunk = wanted[start_i : start_i + 500]
-            async with self.db.conn.execute(
-                _SELECT + f"WHERE ac.collection_id = ? AND a.id IN ({','.join('?' * len(chunk))})",
-                (collection_id, *chunk),
-            ) as cur:
-                context.extend(_row(r, False) for r in await cur.fetchall())
+        context.extend(_row(r, False) for r in await self.rows.in_collection(collection_id, wanted))
         return context
 
     # ------------------------------------------------------------ the use case

@@ -6,10 +6,12 @@ import hashlib
 import re
 import zlib
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import numpy as np
+
+from bot.store.db import Database
+from bot.store.near_dups import NearDupRepo
 
 _TRACKING_PARAMS = re.compile(r"^(utm_\w+|fbclid|gclid|mc_cid|mc_eid|ref|ref_src|cmpid|ocid|smid|outputType)$", re.I)
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -188,52 +190,63 @@ class BandIndex:
 class NearDuplicateIndex:
     """Finds the stored original an article repeats; see the notes above.
 
-    `await index.prepare()` once (it loads the band keys, and first builds them for articles stored
-    before, or under another scheme, committing unless a transaction is open); then per article `signature` and `await
-    nearest(sig)`; `add(id, sig)` for an original (in memory at once, so later articles of the same batch
-    see it), and `await flush()` after the article rows are inserted, which writes the queued band rows
-    in the caller's transaction.
+    One per store, shared by every writer of the process, and level with other processes too: call
+    `await catch_up()` inside the write transaction before looking up a batch (it loads the band keys
+    of originals stored since, by anyone, found by the highest article id seen; the first call builds
+    keys for articles stored before, or under another scheme). Then per article `signature` and
+    `await nearest(sig)`; `add(id, sig)` for an original (in memory at once, so later articles of the
+    same batch see it), and `await flush(last_id)` after the article rows are inserted, which writes
+    the queued band rows in the caller's transaction.
     """
 
-    def __init__(self, db: Any, threshold: float = 0.5) -> None:
+    def __init__(self, db: Database, threshold: float = 0.5) -> None:
         self.db = db
+        self.repo = NearDupRepo(db)
         self.threshold = threshold
         self.bands = BandIndex()
         self._pending: dict[int, NearSignature] = {}  # added, band rows not written yet
         self._recent: dict[int, NearSignature] = {}  # signatures of recent candidates, oldest first
+        self._seen_id = -1  # highest article id whose bands are in memory; -1 before the first load
+        self._rollbacks = 0  # db.rollbacks when the memory was last known to match the rows
 
     @staticmethod
     def signature(title: str, body: str) -> NearSignature:
         return near_signature(title, body)
 
     async def prepare(self) -> None:
-        conn = self.db.conn
-        own_transaction = not conn.in_transaction  # inside the caller's transaction, its commit keeps our rows
-        async with conn.execute("SELECT value FROM index_state WHERE name = 'near_dup_scheme'") as cur:
-            row = await cur.fetchone()
-        if not row or row[0] != NEAR_SCHEME:
-            await conn.execute("DELETE FROM near_dup_bands")
-            await conn.execute(
-                "INSERT OR REPLACE INTO index_state(name, value) VALUES ('near_dup_scheme', ?)", (NEAR_SCHEME,)
-            )
-        # Originals without bands: stored before this scheme, or by a writer that did not index them.
-        async with conn.execute(
-            "SELECT id, title, body FROM articles a WHERE duplicate_of IS NULL "
-            "AND NOT EXISTS (SELECT 1 FROM near_dup_bands b WHERE b.article_id = a.id)"
-        ) as cur:
-            missing = [(i, near_signature(t, b).band_keys.tolist()) async for i, t, b in cur]
-        if missing or not row or row[0] != NEAR_SCHEME:
-            await conn.executemany(
-                "INSERT INTO near_dup_bands(band_key, article_id) VALUES (?, ?)",
-                [(key, article_id) for article_id, keys in missing for key in keys],
-            )
-            if own_transaction:
-                await conn.commit()
-        async with conn.execute("SELECT band_key, article_id FROM near_dup_bands") as cur:
-            rows = await cur.fetchall()
+        """Load every band key, first building those missing (in a transaction of its own, or the caller's)."""
+        async with self.db.transaction():
+            if await self.repo.scheme() != NEAR_SCHEME:
+                await self.repo.reset(NEAR_SCHEME)
+            missing = [(i, near_signature(t, b).band_keys.tolist()) async for i, t, b in self.repo.originals_without_bands()]
+            await self.repo.add([(key, article_id) for article_id, keys in missing for key in keys])
+            self.bands, self._recent, self._pending = BandIndex(), {}, {}
+            self._seen_id = -1
+            await self._load_new()
+
+    async def catch_up(self) -> None:
+        """Take in the originals other writers stored since the last call (inside the write transaction).
+
+        A store whose newest article is older than the newest seen, or a transaction rolled back
+        since, means rows this memory holds are gone: it is loaded again from the rows.
+        """
+        if self._seen_id < 0 or self.db.rollbacks != self._rollbacks:
+            await self.prepare()
+            return
+        last = await self.repo.last_article_id()
+        if last < self._seen_id:
+            await self.prepare()
+        elif last > self._seen_id:
+            await self._load_new()
+
+    async def _load_new(self) -> None:
+        last = await self.repo.last_article_id()
+        rows = await self.repo.bands(after_article=max(self._seen_id, 0))
         if rows:
-            pairs = np.array([(r[0], r[1]) for r in rows], dtype=np.int64)
+            pairs = np.array(rows, dtype=np.int64)
             self.bands.bulk_load(pairs[:, 0], pairs[:, 1])
+        self._seen_id = last
+        self._rollbacks = self.db.rollbacks
 
     async def nearest(self, sig: NearSignature) -> int | None:
         """The stored original this article repeats (the most similar), or None."""
@@ -251,13 +264,14 @@ class NearDuplicateIndex:
         self.bands.add(article_id, sig.band_keys)
         self._pending[article_id] = sig
 
-    async def flush(self) -> None:
-        """Write the band rows of added originals (whose article rows now exist)."""
-        if not self._pending:
-            return
+    async def flush(self, last_id: int | None = None) -> None:
+        """Write the band rows of added originals (whose article rows now exist); `last_id` is the
+        highest article id the caller stored, so the next catch-up does not load them again."""
         rows = [(key, article_id) for article_id, sig in self._pending.items() for key in sig.band_keys.tolist()]
         self._pending = {}
-        await self.db.conn.executemany("INSERT INTO near_dup_bands(band_key, article_id) VALUES (?, ?)", rows)
+        await self.repo.add(rows)
+        if last_id is not None:
+            self._seen_id = max(self._seen_id, last_id)
 
     async def _signatures(self, ids: list[int]) -> dict[int, NearSignature]:
         """Candidates are checked against their stored text (or, in the current batch, the pending one)."""
@@ -265,10 +279,8 @@ class NearDuplicateIndex:
         missing = [i for i, sig in found.items() if sig is None]
         found = {i: sig for i, sig in found.items() if sig is not None}
         if missing:
-            marks = ",".join("?" * len(missing))
-            async with self.db.conn.execute(f"SELECT id, title, body FROM articles WHERE id IN ({marks})", missing) as cur:
-                for article_id, title, body in await cur.fetchall():
-                    found[article_id] = self._recent[article_id] = near_signature(title, body)
+            for article_id, title, body in await self.repo.texts(missing):
+                found[article_id] = self._recent[article_id] = near_signature(title, body)
             while len(self._recent) > 2048:
                 self._recent.pop(next(iter(self._recent)))
         return found

@@ -6,6 +6,7 @@ import json
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from bot.config import Settings
 from bot.ingest.chunk import chunk_many
@@ -13,39 +14,39 @@ from bot.ingest.clean import CleanedText, clean_body, normalize_text
 from bot.ingest.dates import to_iso, utcnow
 from bot.ingest.dedupe import NearDuplicateIndex, canonical_url, content_hash
 from bot.ingest.models import IngestResult, RawArticle
-from bot.store.articles import ARTICLE_COLUMNS, ArticleRepo
+from bot.store.articles import ArticleRepo
 from bot.store.db import Database
 
 log = logging.getLogger(__name__)
 
 NewArticlesListener = Callable[[int, list[int]], object]
+Clock = Callable[[], datetime]
 
 
 class Ingestor:
-    """Stores articles into one collection; remembers near-duplicate fingerprints across calls."""
+    """Stores articles; one per store, shared by every caller (the poller, pastes, CLI ingests).
 
-    def __init__(self, db: Database, settings: Settings) -> None:
+    It can be shared because it holds no state that others could make stale: every batch runs in
+    the store's write transaction, and the near-duplicate index catches up there with what other
+    Ingestors or processes stored since. `clock` gives the arrival time written as `fetched` and
+    `added_at`, so tests can use fixed instants.
+    """
+
+    def __init__(self, db: Database, settings: Settings, clock: Clock = utcnow) -> None:
         self.db = db
         self.settings = settings
+        self.clock = clock
         self.articles = ArticleRepo(db)
-        self._near: NearDuplicateIndex | None = None
+        self.near = NearDuplicateIndex(db, settings.ingest.near_duplicate_similarity)
 
-    async def _near_index(self) -> NearDuplicateIndex:
-        if self._near is None:
-            index = NearDuplicateIndex(self.db, self.settings.ingest.near_duplicate_similarity)
-            await index.prepare()
-            self._near = index
-        return self._near
+    async def ingest_one(self, raw: RawArticle, collection_id: int) -> IngestResult:
+        """Store one article (or link the stored copy to the collection) and say what happened.
 
-    async def ingest_one(self, raw: RawArticle, collection_id: int, commit: bool = True) -> IngestResult:
-        """Store one article (or link the stored copy to the collection) and say what happened."""
-        try:
+        Inside the caller's transaction it joins it (and the caller's commit makes it visible).
+        """
+        async with self.db.transaction():
             result = (await self._ingest_batch([raw], collection_id, strict=True))[0]
-        except Exception:
-            await self.db.conn.rollback()
-            raise
-        if commit:
-            await self._commit()
+        await self.sync_index()
         return result
 
     async def ingest_many(
@@ -55,20 +56,27 @@ class Ingestor:
         batch_size: int = 500,
         on_result: Callable[[IngestResult], None] | None = None,
     ) -> list[IngestResult]:
-        """Ingest a stream of articles (failures pass through as results), one transaction per batch."""
+        """Ingest a stream of articles (failures pass through as results), one transaction per batch.
+
+        The write lock is released between batches, so other writers (a paste, another process)
+        wait one batch at most.
+        """
         results: list[IngestResult] = []
         batch: list[RawArticle | IngestResult] = []
 
         async def flush() -> None:
             raws = [item for item in batch if isinstance(item, RawArticle)]
-            done = iter(await self._ingest_batch(raws, collection_id) if raws else [])
+            if raws:
+                async with self.db.transaction():
+                    stored = await self._ingest_batch(raws, collection_id)
+            done = iter(stored if raws else [])
             for item in batch:
                 result = item if isinstance(item, IngestResult) else next(done)
                 results.append(result)
                 if on_result:
                     on_result(result)
             batch.clear()
-            await self._commit()
+            await self.sync_index()
 
         if hasattr(items, "__aiter__"):
             async for item in items:  # type: ignore[union-attr]
@@ -83,9 +91,10 @@ class Ingestor:
         await flush()
         return results
 
-    async def _commit(self) -> None:
-        """Commit, then bring the search index level with what was committed."""
-        await self.db.conn.commit()
+    async def sync_index(self) -> None:
+        """Bring the search index level with what was committed (nothing while a transaction is open)."""
+        if self.db.in_transaction:
+            return
         from bot.search.engine import open_index
 
         await (await open_index(self.db)).sync(self.db)
@@ -102,11 +111,12 @@ class Ingestor:
         return _Prepared(raw, title, cleaned, canon, content_hash(title, body))
 
     async def _ingest_batch(self, raws: list[RawArticle], collection_id: int, strict: bool = False) -> list[IngestResult]:
-        """Clean, dedupe, chunk and insert a batch in a few statements; the caller commits.
+        """Clean, dedupe, chunk and insert a batch, inside the caller's write transaction.
 
         With `strict`, a bad article raises ValueError instead of becoming a failed result.
         """
-        conn = self.db.conn
+        if not self.db.in_transaction:
+            raise RuntimeError("_ingest_batch runs inside db.transaction()")
         results: list[IngestResult | None] = [None] * len(raws)
         prepared: list[tuple[int, _Prepared]] = []
         for i, raw in enumerate(raws):
@@ -116,15 +126,12 @@ class Ingestor:
                 if strict:
                     raise
                 results[i] = IngestResult(raw.origin, "failed", reason=str(exc))
-        if not conn.in_transaction:
-            # Take the write lock now: the ids handed out below stay free until commit.
-            await conn.execute("BEGIN IMMEDIATE")
-        by_canon = await self._existing("canonical_url", {p.canon for _, p in prepared if p.canon})
-        by_hash = await self._existing("content_hash", {p.digest for _, p in prepared})
-        async with conn.execute("SELECT COALESCE(MAX(id), 0) FROM articles") as cur:
-            next_id = int((await cur.fetchone())[0]) + 1
-
-        near_index = await self._near_index()
+        # Under the write lock: what others committed is visible, and the ids handed out stay free.
+        by_canon = await self.articles.ids_by("canonical_url", {p.canon for _, p in prepared if p.canon})
+        by_hash = await self.articles.ids_by("content_hash", {p.digest for _, p in prepared})
+        next_id = await self.articles.next_id()
+        near_index = self.near
+        await near_index.catch_up()
         links: list[tuple[int, int]] = []
         new: list[tuple[int, int, _Prepared, int | None]] = []  # (slot, id, prepared, near)
         for i, p in prepared:
@@ -145,7 +152,7 @@ class Ingestor:
             links.append((collection_id, article_id))
 
         chunked = chunk_many([p.cleaned.body for _, _, p, _ in new], self.settings.ingest.passage_tokens)
-        fetched = to_iso(utcnow()) or ""
+        now = to_iso(self.clock()) or ""
         article_rows: list[tuple[object, ...]] = []
         passage_rows: list[tuple[int, int, str, int]] = []
         for (i, article_id, p, near), passages in zip(new, chunked):
@@ -161,34 +168,17 @@ class Ingestor:
                 meta["captions"] = p.cleaned.captions
             article_rows.append((
                 article_id, title, body, raw.url, p.canon, raw.source, raw.author or p.cleaned.author, raw.place,
-                to_iso(raw.published), fetched, raw.language, p.digest, None, near,  # simhash: unused since MinHash
+                to_iso(raw.published), now, raw.language, p.digest, None, near,  # simhash: unused since MinHash
                 json.dumps(meta) if meta else None,
             ))
             passage_rows.extend((article_id, x.position, x.text, x.tokens) for x in passages)
             results[i] = IngestResult(raw.origin, "added", article_id=article_id, title=title, near_duplicate_of=near)
         if article_rows:
-            await conn.executemany(
-                f"INSERT INTO articles(id, {ARTICLE_COLUMNS.split(', ', 1)[1]}) VALUES ({','.join('?' * 15)})",
-                article_rows,
-            )
-            await conn.executemany("INSERT INTO passages(article_id, position, text, tokens) VALUES (?, ?, ?, ?)", passage_rows)
-            await near_index.flush()
+            await self.articles.insert_many(article_rows, passage_rows)
+            await near_index.flush(last_id=next_id - 1)
         if links:
-            await conn.executemany(
-                "INSERT OR IGNORE INTO article_collections(collection_id, article_id) VALUES (?, ?)", links
-            )
+            await self.articles.link_many(links, now)
         return [r for r in results if r is not None]
-
-    async def _existing(self, column: str, values: set[str]) -> dict[str, int]:
-        found: dict[str, int] = {}
-        items = sorted(values)
-        for start in range(0, len(items), 500):
-            part = items[start : start + 500]
-            sql = f"SELECT {column}, id FROM articles WHERE {column} IN ({','.join('?' * len(part))})"
-            async with self.db.conn.execute(sql, part) as cur:
-                for value, article_id in await cur.fetchall():
-                    found[value] = int(article_id)
-        return found
 
 
 @dataclass

@@ -2,8 +2,8 @@
 
 A poll has a network half (fetch the feed, fetch the pages of new summary-only
 items), which runs concurrently across feeds, and a store half (ingest the new
-items, update the feed row, commit), which runs one feed at a time because all
-feeds share one SQLite connection.
+items, update the feed row), which is one write transaction of the store: stored
+whole or not at all, one feed at a time, like every other writer.
 """
 
 from __future__ import annotations
@@ -15,11 +15,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.config import Settings
+from bot.errors import UserError
 from bot.ingest.dates import to_iso, utcnow
 from bot.ingest.dedupe import canonical_url
 from bot.ingest.fetch import Fetcher, FetchError
 from bot.ingest.models import IngestResult, RawArticle
-from bot.ingest.pipeline import Ingestor
+from bot.ingest.pipeline import Clock, Ingestor
 from bot.ingest.web import FeedError, FeedItem, ParsedFeed, item_articles, looks_like_feed, parse_feed
 from bot.store.articles import ArticleRepo
 from bot.store.db import Database
@@ -86,21 +87,28 @@ class _Fetched:
 
 
 class FeedPoller:
+    """Polls feeds; pass the store's shared Ingestor so its items are checked against everything stored."""
+
     def __init__(
-        self, db: Database, settings: Settings, concurrency: int = POLL_CONCURRENCY, *, ingestor: Ingestor | None = None
+        self,
+        db: Database,
+        settings: Settings,
+        concurrency: int = POLL_CONCURRENCY,
+        *,
+        ingestor: Ingestor | None = None,
+        clock: Clock = utcnow,
     ) -> None:
-        """`ingestor`: the store's one Ingestor (so near-duplicates link across every path); a new one if None."""
         self.db = db
         self.settings = settings
         self.feeds = FeedRepo(db)
         self.articles = ArticleRepo(db)
-        self.ingestor = ingestor or Ingestor(db, settings)
+        self.clock = clock
+        self.ingestor = ingestor or Ingestor(db, settings, clock=clock)
         self.concurrency = concurrency
-        self._store_lock = asyncio.Lock()
 
     async def poll_due(self, now: datetime | None = None) -> list[PollResult]:
         """Poll every feed that is due, a few at a time; each failure is that feed's result only."""
-        due = await self.feeds.due(to_iso(now or utcnow()) or "")
+        due = await self.feeds.due(to_iso(now or self.clock()) or "")
         return await self.poll_many(due)
 
     async def poll_many(self, feeds: list[Feed]) -> list[PollResult]:
@@ -114,7 +122,7 @@ class FeedPoller:
 
     async def poll(self, feed: Feed) -> PollResult:
         """Fetch one feed and store its new items in every collection that follows it."""
-        started = utcnow()
+        started = self.clock()
         try:
             fetched = await self._fetch(feed)
             error = None
@@ -123,13 +131,19 @@ class FeedPoller:
         except Exception as exc:  # a bug must not stop the other feeds
             log.exception("polling feed %s (%s) failed", feed.id, feed.url)
             fetched, error = _Fetched(), f"internal error ({exc.__class__.__name__})"
-        async with self._store_lock:
-            try:
-                return await self._store(feed, fetched, error, started)
-            except Exception as exc:
-                await self.db.conn.rollback()
-                log.exception("storing feed %s (%s) failed", feed.id, feed.url)
-                return await self._store(feed, _Fetched(), f"internal error ({exc.__class__.__name__})", started)
+        # The store half is one transaction: a poll is stored whole or not at all, and no other
+        # writer (a paste, a token count) can commit it half-way.
+        try:
+            async with self.db.transaction():
+                result = await self._store(feed, fetched, error, started)
+        except UserError:
+            raise
+        except Exception as exc:
+            log.exception("storing feed %s (%s) failed", feed.id, feed.url)
+            async with self.db.transaction():
+                result = await self._store(feed, _Fetched(), f"internal error ({exc.__class__.__name__})", started)
+        await self.ingestor.sync_index()
+        return result
 
     async def _fetch(self, feed: Feed) -> _Fetched:
         async with Fetcher(self.settings) as fetcher:
@@ -158,7 +172,7 @@ class FeedPoller:
             return result
 
     async def _store(self, feed: Feed, fetched: _Fetched, error: str | None, started: datetime) -> PollResult:
-        now = utcnow()
+        now = self.clock()
         now_iso = to_iso(now) or ""
         threshold = self.settings.discord.feed_failure_threshold
         current = await self.feeds.get(feed.id)
@@ -169,7 +183,6 @@ class FeedPoller:
             count = current.error_count + 1
             result.next_poll_at = to_iso(next_poll_time(now, current.interval_s, count))
             await self.feeds.record_failure(current.id, now=now_iso, next_poll_at=result.next_poll_at or "", error=error)
-            await self.db.conn.commit()
             result.error, result.error_count = error, count
             result.became_failing = count == threshold
             result.item_count = current.item_count
@@ -188,7 +201,6 @@ class FeedPoller:
             title=fetched.feed.title if fetched.feed else None, etag=fetched.etag,
             last_modified=fetched.last_modified, item_count=result.item_count if fetched.feed else None,
         )
-        await self.db.conn.commit()
         return result
 
     async def _add_items(
@@ -196,34 +208,27 @@ class FeedPoller:
     ) -> None:
         first, others = followers[0], followers[1:]
         since = to_iso(started) or ""
+        now = to_iso(self.clock()) or ""
         for key, article_id in fetched.known.items():
-            await self._link(article_id, followers, result)
-            await self.feeds.mark_seen(feed.id, key, article_id)
+            await self._link(article_id, followers, result, now)
+            await self.feeds.mark_seen(feed.id, key, article_id, now)
         failed = [(i, l) for i, l in fetched.fresh if isinstance(l, IngestResult)]
         fresh = [(i, l) for i, l in fetched.fresh if isinstance(l, RawArticle)]
         result.item_failures.extend(f"{loaded.origin}: {loaded.reason}" for _, loaded in failed)
-        # ingest_many commits (and keeps the search index level); a bad item is a failed result, not a rollback.
+        # Inside this poll's transaction; a bad item is a failed result, not a rollback.
         stored_items = await self.ingestor.ingest_many([raw for _, raw in fresh], first) if fresh else []
         for (item, _), stored in zip(fresh, stored_items):
             article_id = stored.article_id or stored.duplicate_of
             if stored.status == "failed" or article_id is None:
                 result.item_failures.append(f"{stored.origin}: {stored.reason}")
                 continue
-            if stored.status == "added" or await self._joined_since(first, article_id, since):
+            if stored.status == "added" or await self.articles.joined_since(first, article_id, since):
                 result.new_articles.setdefault(first, []).append(article_id)
-            await self._link(article_id, others, result)
-            await self.feeds.mark_seen(feed.id, item.key, article_id)
+            await self._link(article_id, others, result, now)
+            await self.feeds.mark_seen(feed.id, item.key, article_id, now)
 
-    async def _link(self, article_id: int, collections: list[int], result: PollResult) -> None:
+    async def _link(self, article_id: int, collections: list[int], result: PollResult, now: str) -> None:
         for cid in collections:
-            if await self.articles.add_to_collection(article_id, cid):
+            if await self.articles.add_to_collection(article_id, cid, now):
                 result.new_articles.setdefault(cid, []).append(article_id)
 
-    async def _joined_since(self, collection_id: int, article_id: int, since: str) -> bool:
-        """Whether an exact duplicate joined the collection during this poll (the ingestor linked it)."""
-        async with self.db.conn.execute(
-            "SELECT added_at >= ? FROM article_collections WHERE collection_id = ? AND article_id = ?",
-            (since, collection_id, article_id),
-        ) as cur:
-            row = await cur.fetchone()
-        return bool(row and row[0])

@@ -183,9 +183,9 @@ class SearchIndex:
 
     async def trim(self, db: Database) -> None:
         """Drop the change-log rows the index has committed (only between transactions)."""
-        if self.writer is not None and not db.conn.in_transaction:
-            await db.conn.execute("DELETE FROM search_changes WHERE seq <= ?", (self.applied_seq,))
-            await db.conn.commit()
+        if self.writer is not None and not db.in_transaction:
+            async with db.transaction():
+                await db.conn.execute("DELETE FROM search_changes WHERE seq <= ?", (self.applied_seq,))
 
     # ------------------------------------------------------------ state record
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from bot.store.db import Database
+
+_IN_CHUNK = 500  # SQLite host parameters per query
 
 ARTICLE_COLUMNS = (
     "id, title, body, url, canonical_url, source, author, place, published, fetched, language, "
@@ -63,13 +66,65 @@ class ArticleRepo:
             row = await cur.fetchone()
         return int(row[0]) if row else None
 
-    async def add_to_collection(self, article_id: int, collection_id: int) -> bool:
-        """True when the article was not in the collection before."""
-        cur = await self.db.conn.execute(
-            "INSERT OR IGNORE INTO article_collections(collection_id, article_id) VALUES (?, ?)",
-            (collection_id, article_id),
-        )
+    async def add_to_collection(self, article_id: int, collection_id: int, added_at: str | None = None) -> bool:
+        """True when the article was not in the collection before; `added_at` (ISO UTC) defaults to now."""
+        async with self.db.transaction():
+            cur = await self.db.conn.execute(
+                "INSERT OR IGNORE INTO article_collections(collection_id, article_id, added_at) "
+                "VALUES (?, ?, COALESCE(?, strftime('%Y-%m-%dT%H:%M:%SZ', 'now')))",
+                (collection_id, article_id, added_at),
+            )
         return cur.rowcount > 0
+
+    async def link_many(self, links: Sequence[tuple[int, int]], added_at: str) -> None:
+        """Put (collection id, article id) pairs in their collections (kept where already in)."""
+        async with self.db.transaction():
+            await self.db.conn.executemany(
+                "INSERT OR IGNORE INTO article_collections(collection_id, article_id, added_at) VALUES (?, ?, ?)",
+                [(cid, aid, added_at) for cid, aid in links],
+            )
+
+    async def joined_since(self, collection_id: int, article_id: int, since: str) -> bool:
+        """Whether the article joined the collection at or after `since` (ISO UTC)."""
+        async with self.db.conn.execute(
+            "SELECT added_at >= ? FROM article_collections WHERE collection_id = ? AND article_id = ?",
+            (since, collection_id, article_id),
+        ) as cur:
+            row = await cur.fetchone()
+        return bool(row and row[0])
+
+    async def ids_by(self, column: str, values: set[str]) -> dict[str, int]:
+        """Stored article ids by canonical URL or content hash (the two unique keys)."""
+        if column not in ("canonical_url", "content_hash"):
+            raise ValueError(f"not a unique article key: {column}")
+        found: dict[str, int] = {}
+        items = sorted(values)
+        for start in range(0, len(items), _IN_CHUNK):
+            part = items[start : start + _IN_CHUNK]
+            sql = f"SELECT {column}, id FROM articles WHERE {column} IN ({','.join('?' * len(part))})"
+            async with self.db.conn.execute(sql, part) as cur:
+                for value, article_id in await cur.fetchall():
+                    found[value] = int(article_id)
+        return found
+
+    async def next_id(self) -> int:
+        """The id the next article gets (inside a write transaction it stays free until commit)."""
+        async with self.db.conn.execute("SELECT COALESCE(MAX(id), 0) FROM articles") as cur:
+            row = await cur.fetchone()
+        return int(row[0]) + 1
+
+    async def insert_many(
+        self, articles: Sequence[tuple[object, ...]], passages: Sequence[tuple[int, int, str, int]]
+    ) -> None:
+        """Insert articles (id first, then the columns of ARTICLE_COLUMNS) and their passages
+        (article id, position, text, tokens), in the caller's transaction if there is one."""
+        async with self.db.transaction():
+            await self.db.conn.executemany(
+                f"INSERT INTO articles({ARTICLE_COLUMNS}) VALUES ({','.join('?' * 15)})", articles
+            )
+            await self.db.conn.executemany(
+                "INSERT INTO passages(article_id, position, text, tokens) VALUES (?, ?, ?, ?)", passages
+            )
 
     async def insert(
         self,
@@ -90,20 +145,21 @@ class ArticleRepo:
         meta: dict[str, Any],
         passages: list[tuple[int, str, int]],
     ) -> int:
-        """Insert one article and its passages (position, text, tokens); the caller commits."""
-        cur = await self.db.conn.execute(
-            "INSERT INTO articles(title, body, url, canonical_url, source, author, place, published, fetched, "
-            "language, content_hash, simhash, duplicate_of, meta) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (
-                title, body, url, canonical_url, source, author, place, published, fetched, language,
-                content_hash, simhash, duplicate_of, json.dumps(meta) if meta else None,
-            ),
-        )
-        article_id = int(cur.lastrowid or 0)
-        await self.db.conn.executemany(
-            "INSERT INTO passages(article_id, position, text, tokens) VALUES (?, ?, ?, ?)",
-            [(article_id, pos, text, tokens) for pos, text, tokens in passages],
-        )
+        """Insert one article and its passages (position, text, tokens), in the caller's transaction if any."""
+        async with self.db.transaction():
+            cur = await self.db.conn.execute(
+                "INSERT INTO articles(title, body, url, canonical_url, source, author, place, published, fetched, "
+                "language, content_hash, simhash, duplicate_of, meta) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    title, body, url, canonical_url, source, author, place, published, fetched, language,
+                    content_hash, simhash, duplicate_of, json.dumps(meta) if meta else None,
+                ),
+            )
+            article_id = int(cur.lastrowid or 0)
+            await self.db.conn.executemany(
+                "INSERT INTO passages(article_id, position, text, tokens) VALUES (?, ?, ?, ?)",
+                [(article_id, pos, text, tokens) for pos, text, tokens in passages],
+            )
         return article_id
 
     async def get(self, article_id: int) -> StoredArticle | None:

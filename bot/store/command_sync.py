@@ -26,16 +26,16 @@ class CommandSyncRepo:
         return SyncRecord(*row) if row else None
 
     async def put(self, scope: str, hash_: str, now: str) -> None:
-        await self.db.conn.execute(
-            "INSERT INTO command_sync(scope, hash, synced_at) VALUES (?,?,?)"
-            " ON CONFLICT(scope) DO UPDATE SET hash = excluded.hash, synced_at = excluded.synced_at",
-            (scope, hash_, now),
-        )
-        await self.db.conn.commit()
+        async with self.db.transaction():
+            await self.db.conn.execute(
+                "INSERT INTO command_sync(scope, hash, synced_at) VALUES (?,?,?)"
+                " ON CONFLICT(scope) DO UPDATE SET hash = excluded.hash, synced_at = excluded.synced_at",
+                (scope, hash_, now),
+            )
 
     async def delete(self, scope: str) -> None:
-        await self.db.conn.execute("DELETE FROM command_sync WHERE scope = ?", (scope,))
-        await self.db.conn.commit()
+        async with self.db.transaction():
+            await self.db.conn.execute("DELETE FROM command_sync WHERE scope = ?", (scope,))
 
     async def guild_copies(self, synced_before: str) -> list[SyncRecord]:
         """Per-server copies of the global commands synced before `synced_before` (ISO UTC)."""

@@ -12,12 +12,12 @@ class ConversationRepo:
     async def add(
         self, message_id: int, channel_key: str, collection_id: int, question: str, answer: str, parent: int | None
     ) -> None:
-        await self.db.conn.execute(
-            "INSERT OR REPLACE INTO conversation_turns(message_id, channel_key, collection_id, parent_message_id,"
-            " question, answer) VALUES (?,?,?,?,?,?)",
-            (message_id, channel_key, collection_id, parent, question, answer),
-        )
-        await self.db.conn.commit()
+        async with self.db.transaction():
+            await self.db.conn.execute(
+                "INSERT OR REPLACE INTO conversation_turns(message_id, channel_key, collection_id, parent_message_id,"
+                " question, answer) VALUES (?,?,?,?,?,?)",
+                (message_id, channel_key, collection_id, parent, question, answer),
+            )
 
     async def thread(self, message_id: int, collection_id: int, max_turns: int = 6) -> list[tuple[str, str]] | None:
         """(question, answer) pairs ending at `message_id`, oldest first; None if it is not one of our answers."""

@@ -76,19 +76,19 @@ class FeedRepo:
         """
         url = url.strip()
         conn = self.db.conn
-        await conn.execute(
-            "INSERT INTO feeds(url, interval_s) VALUES (?, ?) ON CONFLICT(url) DO UPDATE SET "
-            "interval_s = MIN(interval_s, excluded.interval_s) WHERE ? IS NOT NULL",
-            (url, interval_s or DEFAULT_INTERVAL_S, interval_s),
-        )
-        async with conn.execute("SELECT id FROM feeds WHERE url = ?", (url,)) as cur:
-            feed_id = int((await cur.fetchone())[0])
-        await conn.execute(
-            "INSERT INTO feed_follows(feed_id, collection_id, channel_id, added_by) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT(feed_id, collection_id) DO UPDATE SET channel_id = COALESCE(excluded.channel_id, channel_id)",
-            (feed_id, collection_id, channel_id, added_by),
-        )
-        await conn.commit()
+        async with self.db.transaction():
+            await conn.execute(
+                "INSERT INTO feeds(url, interval_s) VALUES (?, ?) ON CONFLICT(url) DO UPDATE SET "
+                "interval_s = MIN(interval_s, excluded.interval_s) WHERE ? IS NOT NULL",
+                (url, interval_s or DEFAULT_INTERVAL_S, interval_s),
+            )
+            async with conn.execute("SELECT id FROM feeds WHERE url = ?", (url,)) as cur:
+                feed_id = int((await cur.fetchone())[0])
+            await conn.execute(
+                "INSERT INTO feed_follows(feed_id, collection_id, channel_id, added_by) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(feed_id, collection_id) DO UPDATE SET channel_id = COALESCE(excluded.channel_id, channel_id)",
+                (feed_id, collection_id, channel_id, added_by),
+            )
         feed = await self.get(feed_id)
         assert feed is not None
         return feed
@@ -96,15 +96,15 @@ class FeedRepo:
     async def unfollow(self, feed_id: int, collection_id: int) -> bool:
         """Stop a collection following a feed; a feed nobody follows any more is forgotten. True if it was followed."""
         conn = self.db.conn
-        cur = await conn.execute(
-            "DELETE FROM feed_follows WHERE feed_id = ? AND collection_id = ?", (feed_id, collection_id)
-        )
-        removed = cur.rowcount > 0
-        await conn.execute(
-            "DELETE FROM feeds WHERE id = ? AND NOT EXISTS (SELECT 1 FROM feed_follows WHERE feed_id = ?)",
-            (feed_id, feed_id),
-        )
-        await conn.commit()
+        async with self.db.transaction():
+            cur = await conn.execute(
+                "DELETE FROM feed_follows WHERE feed_id = ? AND collection_id = ?", (feed_id, collection_id)
+            )
+            removed = cur.rowcount > 0
+            await conn.execute(
+                "DELETE FROM feeds WHERE id = ? AND NOT EXISTS (SELECT 1 FROM feed_follows WHERE feed_id = ?)",
+                (feed_id, feed_id),
+            )
         return removed
 
     async def get(self, feed_id: int) -> Feed | None:
@@ -159,27 +159,32 @@ class FeedRepo:
                 seen.update(r[0] for r in await cur.fetchall())
         return seen
 
-    async def mark_seen(self, feed_id: int, key: str, article_id: int | None) -> None:
-        """Remember an item (the caller commits)."""
-        await self.db.conn.execute(
-            "INSERT OR REPLACE INTO feed_items(feed_id, item_key, article_id) VALUES (?, ?, ?)", (feed_id, key, article_id)
-        )
+    async def mark_seen(self, feed_id: int, key: str, article_id: int | None, now: str | None = None) -> None:
+        """Remember an item (in the caller's transaction, if any); `now` (ISO UTC) is when it was seen."""
+        async with self.db.transaction():
+            await self.db.conn.execute(
+                "INSERT OR REPLACE INTO feed_items(feed_id, item_key, article_id, seen_at) "
+                "VALUES (?, ?, ?, COALESCE(?, strftime('%Y-%m-%dT%H:%M:%SZ', 'now')))",
+                (feed_id, key, article_id, now),
+            )
 
     async def record_success(
         self, feed_id: int, *, now: str, next_poll_at: str, title: str | None, etag: str | None,
         last_modified: str | None, item_count: int | None,
     ) -> None:
-        """A poll worked (the caller commits). A None title, validator or count keeps the stored one."""
-        await self.db.conn.execute(
-            "UPDATE feeds SET last_polled = ?, last_success = ?, last_error = NULL, error_count = 0, next_poll_at = ?, "
-            "title = COALESCE(?, title), etag = COALESCE(?, etag), last_modified = COALESCE(?, last_modified), "
-            "item_count = COALESCE(?, item_count) WHERE id = ?",
-            (now, now, next_poll_at, title, etag, last_modified, item_count, feed_id),
-        )
+        """A poll worked. A None title, validator or count keeps the stored one."""
+        async with self.db.transaction():
+            await self.db.conn.execute(
+                "UPDATE feeds SET last_polled = ?, last_success = ?, last_error = NULL, error_count = 0, next_poll_at = ?, "
+                "title = COALESCE(?, title), etag = COALESCE(?, etag), last_modified = COALESCE(?, last_modified), "
+                "item_count = COALESCE(?, item_count) WHERE id = ?",
+                (now, now, next_poll_at, title, etag, last_modified, item_count, feed_id),
+            )
 
     async def record_failure(self, feed_id: int, *, now: str, next_poll_at: str, error: str) -> None:
-        """A poll failed (the caller commits)."""
-        await self.db.conn.execute(
-            "UPDATE feeds SET last_polled = ?, last_error = ?, error_count = error_count + 1, next_poll_at = ? WHERE id = ?",
-            (now, error, next_poll_at, feed_id),
-        )
+        """A poll failed."""
+        async with self.db.transaction():
+            await self.db.conn.execute(
+                "UPDATE feeds SET last_polled = ?, last_error = ?, error_count = error_count + 1, next_poll_at = ? WHERE id = ?",
+                (now, error, next_poll_at, feed_id),
+            )

@@ -48,11 +48,11 @@ class OutboxRepo:
         self.db = db
 
     async def add(self, channel_key: str, kind: str, payload: dict[str, Any], *, now: str, due_at: str | None = None) -> OutboxItem:
-        cur = await self.db.conn.execute(
-            "INSERT INTO outbox(channel_key, kind, payload, nonce, created_at, due_at) VALUES (?,?,?,?,?,?)",
-            (channel_key, kind, json.dumps(payload, ensure_ascii=False), new_nonce(), now, due_at or now),
-        )
-        await self.db.conn.commit()
+        async with self.db.transaction():
+            cur = await self.db.conn.execute(
+                "INSERT INTO outbox(channel_key, kind, payload, nonce, created_at, due_at) VALUES (?,?,?,?,?,?)",
+                (channel_key, kind, json.dumps(payload, ensure_ascii=False), new_nonce(), now, due_at or now),
+            )
         item = await self.get(int(cur.lastrowid or 0))
         assert item is not None
         return item
@@ -74,26 +74,26 @@ class OutboxRepo:
 
     async def mark_attempt(self, item_id: int) -> None:
         """Recorded before each send, so a crash mid-send is visible as an attempt."""
-        await self.db.conn.execute("UPDATE outbox SET attempts = attempts + 1 WHERE id = ?", (item_id,))
-        await self.db.conn.commit()
+        async with self.db.transaction():
+            await self.db.conn.execute("UPDATE outbox SET attempts = attempts + 1 WHERE id = ?", (item_id,))
 
     async def mark_sent(self, item_id: int, message_id: int | None, now: str) -> None:
-        await self.db.conn.execute(
-            "UPDATE outbox SET sent_at = ?, message_id = ?, last_error = NULL WHERE id = ?", (now, message_id, item_id)
-        )
-        await self.db.conn.commit()
+        async with self.db.transaction():
+            await self.db.conn.execute(
+                "UPDATE outbox SET sent_at = ?, message_id = ?, last_error = NULL WHERE id = ?", (now, message_id, item_id)
+            )
 
     async def mark_failed(self, item_id: int, error: str, next_attempt_at: str | None = None) -> None:
-        await self.db.conn.execute(
-            "UPDATE outbox SET last_error = ?, next_attempt_at = ? WHERE id = ?", (error[:500], next_attempt_at, item_id)
-        )
-        await self.db.conn.commit()
+        async with self.db.transaction():
+            await self.db.conn.execute(
+                "UPDATE outbox SET last_error = ?, next_attempt_at = ? WHERE id = ?", (error[:500], next_attempt_at, item_id)
+            )
 
     async def mark_dropped(self, item_id: int, reason: str, now: str) -> None:
-        await self.db.conn.execute(
-            "UPDATE outbox SET dropped_at = ?, last_error = ? WHERE id = ?", (now, reason[:500], item_id)
-        )
-        await self.db.conn.commit()
+        async with self.db.transaction():
+            await self.db.conn.execute(
+                "UPDATE outbox SET dropped_at = ?, last_error = ? WHERE id = ?", (now, reason[:500], item_id)
+            )
 
     async def for_channel(self, channel_key: str) -> list[OutboxItem]:
         async with self.db.conn.execute(

@@ -58,18 +58,18 @@ class SubscriptionRepo:
         created_by: int | None,
         last_alert_at: str | None,
     ) -> Subscription:
-        await self.db.conn.execute(
-            "INSERT INTO subscriptions(channel_key, guild_id, collection_id, daily_time, tz, alerts, topics, language,"
-            " alert_role_id, created_by, last_alert_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
-            " ON CONFLICT(channel_key) DO UPDATE SET guild_id=excluded.guild_id, collection_id=excluded.collection_id,"
-            " daily_time=excluded.daily_time, tz=excluded.tz, alerts=excluded.alerts, topics=excluded.topics,"
-            " language=excluded.language, alert_role_id=excluded.alert_role_id",
-            (
-                channel_key, guild_id, collection_id, daily_time, tz, int(alerts), json.dumps(topics), language,
-                alert_role_id, created_by, last_alert_at,
-            ),
-        )
-        await self.db.conn.commit()
+        async with self.db.transaction():
+            await self.db.conn.execute(
+                "INSERT INTO subscriptions(channel_key, guild_id, collection_id, daily_time, tz, alerts, topics, language,"
+                " alert_role_id, created_by, last_alert_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+                " ON CONFLICT(channel_key) DO UPDATE SET guild_id=excluded.guild_id, collection_id=excluded.collection_id,"
+                " daily_time=excluded.daily_time, tz=excluded.tz, alerts=excluded.alerts, topics=excluded.topics,"
+                " language=excluded.language, alert_role_id=excluded.alert_role_id",
+                (
+                    channel_key, guild_id, collection_id, daily_time, tz, int(alerts), json.dumps(topics), language,
+                    alert_role_id, created_by, last_alert_at,
+                ),
+            )
         sub = await self.get(channel_key)
         assert sub is not None
         return sub
@@ -80,8 +80,8 @@ class SubscriptionRepo:
         return Subscription.from_row(row) if row else None
 
     async def delete(self, channel_key: str) -> bool:
-        cur = await self.db.conn.execute("DELETE FROM subscriptions WHERE channel_key = ?", (channel_key,))
-        await self.db.conn.commit()
+        async with self.db.transaction():
+            cur = await self.db.conn.execute("DELETE FROM subscriptions WHERE channel_key = ?", (channel_key,))
         return cur.rowcount > 0
 
     async def all(self) -> list[Subscription]:
@@ -100,9 +100,9 @@ class SubscriptionRepo:
         return int(row[0]) if row else 0
 
     async def set_last_alert(self, sub_id: int, when: str) -> None:
-        await self.db.conn.execute("UPDATE subscriptions SET last_alert_at = ? WHERE id = ?", (when, sub_id))
-        await self.db.conn.commit()
+        async with self.db.transaction():
+            await self.db.conn.execute("UPDATE subscriptions SET last_alert_at = ? WHERE id = ?", (when, sub_id))
 
     async def set_last_daily(self, sub_id: int, local_date: str) -> None:
-        await self.db.conn.execute("UPDATE subscriptions SET last_daily_date = ? WHERE id = ?", (local_date, sub_id))
-        await self.db.conn.commit()
+        async with self.db.transaction():
+            await self.db.conn.execute("UPDATE subscriptions SET last_daily_date = ? WHERE id = ?", (local_date, sub_id))

@@ -23,13 +23,13 @@ class UsageRepo:
         self.db = db
 
     async def add(self, collection_id: int, day: str, prompt_tokens: int, completion_tokens: int) -> None:
-        await self.db.conn.execute(
-            "INSERT INTO usage(collection_id, day, prompt_tokens, completion_tokens, requests) VALUES (?,?,?,?,1)"
-            " ON CONFLICT(collection_id, day) DO UPDATE SET prompt_tokens = prompt_tokens + excluded.prompt_tokens,"
-            " completion_tokens = completion_tokens + excluded.completion_tokens, requests = requests + 1",
-            (collection_id, day, int(prompt_tokens), int(completion_tokens)),
-        )
-        await self.db.conn.commit()
+        async with self.db.transaction():
+            await self.db.conn.execute(
+                "INSERT INTO usage(collection_id, day, prompt_tokens, completion_tokens, requests) VALUES (?,?,?,?,1)"
+                " ON CONFLICT(collection_id, day) DO UPDATE SET prompt_tokens = prompt_tokens + excluded.prompt_tokens,"
+                " completion_tokens = completion_tokens + excluded.completion_tokens, requests = requests + 1",
+                (collection_id, day, int(prompt_tokens), int(completion_tokens)),
+            )
 
     async def get(self, collection_id: int, day: str) -> Usage:
         async with self.db.conn.execute(
