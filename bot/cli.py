@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, AsyncIterator
 
 from bot import __version__
+from bot.argtypes import count
 from bot.config import Settings, load_settings
 from bot.errors import UserError
 from bot.store.db import Database, open_database
@@ -181,21 +182,6 @@ async def cmd_show(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------- parser
 
 
-def _count(minimum: int) -> Callable[[str], int]:
-    """An argparse type: a whole number of at least `minimum`, else a clear usage error."""
-
-    def parse(value: str) -> int:
-        try:
-            number = int(value)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
-        if number < minimum:
-            raise argparse.ArgumentTypeError(f"{value!r} is less than {minimum}")
-        return number
-
-    return parse
-
-
 Handler = Callable[[argparse.Namespace], Awaitable[int]]
 
 
@@ -223,16 +209,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("search", parents=[common], help="the passages that best match a query")
     p.add_argument("query", nargs="+")
-    p.add_argument("-k", type=_count(1), default=5, help="how many results (default 5)")
+    p.add_argument("-k", type=count(1, 1000), default=5, help="how many results (default 5)")
     p.set_defaults(handler=cmd_search)
 
     p = sub.add_parser("articles", parents=[common], help="list stored articles, newest first")
-    p.add_argument("--limit", type=_count(1), default=50, help="how many (default 50)")
-    p.add_argument("--offset", type=_count(0), default=0, help="how many to skip (default 0)")
+    p.add_argument("--limit", type=count(1), default=50, help="how many (default 50)")
+    p.add_argument("--offset", type=count(0), default=0, help="how many to skip (default 0)")
     p.set_defaults(handler=cmd_articles)
 
     p = sub.add_parser("show", parents=[common], help="print one article with its metadata")
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=count(1))
     p.set_defaults(handler=cmd_show)
 
     for register in _extra_commands():

@@ -72,8 +72,22 @@ def _count(word: str) -> int:
     return int(word) if word.isdigit() else _NUMBER_WORDS.get(word, 1)
 
 
+MAX_LOOKBACK_S = 200 * 365 * 86_400  # "the last 99999999 days" means "as far back as there is"
+
+
+def _ago(now: datetime, seconds: int) -> datetime:
+    return now - timedelta(seconds=min(seconds, MAX_LOOKBACK_S))
+
+
 def parse_question(question: str, tz: str = "UTC", now: datetime | None = None) -> TimeWindow | None:
-    """The time window a question names, or None."""
+    """The time window a question names, or None (also for dates past either end of the calendar)."""
+    try:
+        return _parse_question(question, tz, now)
+    except (OverflowError, ValueError):  # "in December 9999": its end is in year 10000
+        return None
+
+
+def _parse_question(question: str, tz: str, now: datetime | None) -> TimeWindow | None:
     q = question.lower()
     local = _local_now(tz, now)
     today = local.date()
@@ -93,7 +107,7 @@ def parse_question(question: str, tz: str = "UTC", now: datetime | None = None) 
     if m := re.search(r"\byesterday\b", q):
         return found(m, _start(today - timedelta(days=1), tzinfo), _start(today, tzinfo))
     if m := re.search(r"\b(?:in the |over the |during the )?(?:past|last)\s+(\d+|an?|one|two|three|four|five|six|seven|ten|few|several)\s+(hours?|days?|weeks?|months?)\b", q):
-        return found(m, utc_now - timedelta(seconds=_count(m.group(1)) * _UNITS[m.group(2)]))
+        return found(m, _ago(utc_now, _count(m.group(1)) * _UNITS[m.group(2)]))
     if m := re.search(r"\b(?:in the |over the |during the )?(?:past|last) (hour|day)\b", q):
         return found(m, utc_now - timedelta(seconds=_UNITS[m.group(1)]))
     if m := re.search(r"\bthis week\b", q):
@@ -161,10 +175,14 @@ def parse_since(value: str, tz: str = "UTC", now: datetime | None = None) -> Tim
     local = _local_now(tz, now)
     if m := re.fullmatch(r"(\d+)\s*(h|hours?|d|days?|w|weeks?|m|months?)", raw):
         seconds = int(m.group(1)) * _UNITS[m.group(2)]
-        return TimeWindow(local.astimezone(timezone.utc) - timedelta(seconds=seconds), None, f"from the last {raw}")
+        return TimeWindow(_ago(local.astimezone(timezone.utc), seconds), None, f"from the last {raw}")
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
         day = _parse_day(raw)
-        return TimeWindow(_start(day, zone(tz)), None, f"since {human_date(day.isoformat())}")
+        try:
+            start = _start(day, zone(tz))
+        except OverflowError:  # 0001-01-01 east of UTC is before the calendar starts
+            raise UserError(f"--since {value!r} is too early a date.") from None
+        return TimeWindow(start, None, f"since {human_date(day.isoformat())}")
     raise UserError(f"--since {value!r} is not understood: use 24h, 7d, 2w or a date like 2019-08-01.")
 
 

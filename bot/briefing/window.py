@@ -10,6 +10,7 @@ from bot.errors import UserError
 
 _RELATIVE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|min|mins|minutes?|h|hours?|d|days?|w|weeks?)\s*$", re.I)
 _UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400, "w": 604800}
+MAX_LOOKBACK_S = 200 * 365 * 86_400  # "--since 99999999999999d" reaches back as far as there is, not past year 1
 
 
 def time_zone(name: str | None) -> ZoneInfo:
@@ -42,7 +43,7 @@ def parse_since(text: str | datetime | timedelta | None, now: datetime, tz: str 
     if match:
         amount = float(match.group(1))
         unit = match.group(2)[0].lower()
-        return as_utc(now) - timedelta(seconds=amount * _UNIT_SECONDS[unit])
+        return as_utc(now) - timedelta(seconds=min(amount * _UNIT_SECONDS[unit], MAX_LOOKBACK_S))
     raw = text.strip()
     try:
         parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
@@ -52,4 +53,7 @@ def parse_since(text: str | datetime | timedelta | None, now: datetime, tz: str 
         ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=time_zone(tz))
-    return as_utc(parsed)
+    try:
+        return as_utc(parsed)
+    except OverflowError:  # 0001-01-01 east of UTC falls before the calendar starts
+        raise UserError(f"--since {text!r} is too early a date.") from None

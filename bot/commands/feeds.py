@@ -6,6 +6,7 @@ import argparse
 import json
 from typing import Any
 
+from bot.argtypes import count
 from bot.errors import UserError
 
 
@@ -16,7 +17,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
     p = actions.add_parser("add", parents=[common], help="follow a feed (checked and polled once)")
     p.add_argument("url")
-    p.add_argument("--interval", type=int, metavar="MINUTES", default=None,
+    p.add_argument("--interval", type=count(1), metavar="MINUTES", default=None,
                    help="minutes between polls (default [feeds] default_interval_minutes)")
     p.set_defaults(handler=cmd_add)
 
@@ -24,7 +25,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.set_defaults(handler=cmd_list)
 
     p = actions.add_parser("remove", parents=[common], help="stop following a feed")
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=count(1))
     p.set_defaults(handler=cmd_remove)
 
     p = actions.add_parser("poll", parents=[common], help="poll the feeds that are due, in every collection (exit 1 if any failed)")

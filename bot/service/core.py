@@ -117,11 +117,10 @@ def parse_since(value: str | None, now: datetime) -> datetime:
     match = SINCE_RE.match(text)
     if match:
         amount, unit = int(match.group(1)), match.group(2).lower()
-        delta = {"m": timedelta(minutes=amount), "min": timedelta(minutes=amount), "h": timedelta(hours=amount),
-                 "d": timedelta(days=amount), "w": timedelta(weeks=amount)}[unit]
-        if delta > timedelta(days=366):
+        minutes = amount * {"m": 1, "min": 1, "h": 60, "d": 1440, "w": 10080}[unit]
+        if minutes > 366 * 1440:  # checked before timedelta, which overflows on huge numbers
             raise UserError("That is too far back; at most a year.")
-        return now - delta
+        return now - timedelta(minutes=minutes)
     try:
         when = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
@@ -388,6 +387,8 @@ class BriefService:
             raise UserError(f"That text was not added: {exc}.") from None
 
     async def show_article(self, collection_id: int, article_id: int) -> StoredArticle:
+        if not 0 < article_id < 2**63:  # SQLite integers end there; a bigger one is no article
+            raise UserError(f"No article {article_id} here.")
         article = await self.articles.get(article_id)
         if article is None or not await self.articles.in_collection(article_id, collection_id):
             raise UserError(f"No article {article_id} here.")
