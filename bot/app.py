@@ -76,8 +76,8 @@ class App:
         self.clock = clock
         self.repos = Repos.on(db)
         # the engines, one of each
-        self.ingestor = Ingestor(db, settings)
-        self.poller = FeedPoller(db, settings, ingestor=self.ingestor)
+        self.ingestor = Ingestor(db, settings, clock=clock)
+        self.poller = FeedPoller(db, settings, ingestor=self.ingestor, clock=clock)
         self.answerer = Answerer(db, settings, llm)
         self.builder = BriefingBuilder(db, settings, llm)
         # the use cases

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.config_check import check_settings, coerce_number
 from bot.errors import UserError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -145,9 +146,11 @@ def _apply_section(target: Any, values: dict[str, Any], section: str) -> None:
         if isinstance(current, bool) and not isinstance(value, bool):
             raise UserError(f"Setting [{section}] {key} must be true or false.")
         if isinstance(current, (int, float)) and not isinstance(current, bool):
-            if not isinstance(value, (int, float)) or isinstance(value, bool):
-                raise UserError(f"Setting [{section}] {key} must be a number.")
-            value = type(current)(value)
+            value = coerce_number(section, key, current, value)
+        elif isinstance(current, str) and not isinstance(value, str):
+            raise UserError(f"Setting [{section}] {key} must be text (in quotes).")
+        elif isinstance(current, list) and not isinstance(value, list):
+            raise UserError(f"Setting [{section}] {key} must be a list, e.g. [1, 2].")
         setattr(target, key, value)
 
 
@@ -192,4 +195,5 @@ def load_settings(config_path: str | os.PathLike[str] | None = None, db_path: st
     allow = _env_flag("BRIEFBOT_ALLOW_PRIVATE_URLS")
     if allow is not None:
         settings.ingest.allow_private_urls = allow
+    check_settings(settings)  # ranges and contradictions: refused at start, naming the key
     return settings

@@ -78,8 +78,22 @@ def _count(word: str) -> int:
     return int(word) if word.isdigit() else _NUMBER_WORDS.get(word, 1)
 
 
+MAX_LOOKBACK_S = 200 * 365 * 86_400  # "the last 99999999 days" means "as far back as there is"
+
+
+def _ago(now: datetime, seconds: int) -> datetime:
+    return now - timedelta(seconds=min(seconds, MAX_LOOKBACK_S))
+
+
 def parse_question(question: str, tz: str = "UTC", now: datetime | None = None) -> TimeWindow | None:
-    """The time window a question names, or None."""
+    """The time window a question names, or None (also for dates past either end of the calendar)."""
+    try:
+        return _parse_question(question, tz, now)
+    except (OverflowError, ValueError):  # "in December 9999": its end is in year 10000
+        return None
+
+
+def _parse_question(question: str, tz: str, now: datetime | None) -> TimeWindow | None:
     q = question.lower()
     local = _local_now(tz, now)
     today = local.date()
@@ -99,7 +113,7 @@ def parse_question(question: str, tz: str = "UTC", now: datetime | None = None) 
     if m := re.search(r"\byesterday\b", q):
         return found(m, _start(today - timedelta(days=1), tzinfo), _start(today, tzinfo))
     if m := re.search(r"\b(?:in the |over the |during the )?(?:past|last)\s+(\d+|an?|one|two|three|four|five|six|seven|ten|few|several)\s+(hours?|days?|weeks?|months?)\b", q):
-        return found(m, utc_now - timedelta(seconds=_count(m.group(1)) * _UNITS[m.group(2)]))
+        return found(m, _ago(utc_now, _count(m.group(1)) * _UNITS[m.group(2)]))
     if m := re.search(r"\b(?:in the |over the |during the )?(?:past|last) (hour|day)\b", q):
         return found(m, utc_now - timedelta(seconds=_UNITS[m.group(1)]))
     if m := re.search(r"\bthis week\b", q):
@@ -165,25 +179,20 @@ _DURATION = re.compile(
     r"(\d+(?:\.\d+)?)\s*(m|mins?|minutes?|h|hrs?|hours?|d|days?|w|wks?|weeks?|mo|mons?|months?|y|yrs?|years?)"
 )
 _DURATION_UNIT = {"m": 60, "h": 3600, "d": 86400, "w": 604800, "mo": 30 * 86400, "y": 365 * 86400}
-MAX_BACK = timedelta(days=100 * 365)  # further back than any store reaches; bigger numbers are refused
+MAX_BACK = timedelta(seconds=MAX_LOOKBACK_S)  # "99999999d" means as far back as there is
 SINCE_HELP = "use a duration like 90m, 6h, 2 days, 1.5h, 2w, 3mo, a phrase like today or yesterday, or a date like 2019-08-01"
 
 
 def parse_duration(text: str) -> timedelta | None:
     """'90m', '90 min', '1.5h', '2 days', '2w', '3mo', '1y' -> a timedelta ('m' is minutes, 'mo' months of
-    30 days); None when the text is no duration. A duration beyond 100 years is a UserError."""
+    30 days); None when the text is no duration. A duration beyond 200 years is taken as 200 years."""
     m = _DURATION.fullmatch(" ".join(text.lower().split()))
     if not m:
         return None
     unit = m.group(2)
     key = "mo" if unit.startswith("mo") else unit[0]
-    try:
-        seconds = float(m.group(1)) * _DURATION_UNIT[key]
-        if seconds > MAX_BACK.total_seconds():
-            raise OverflowError
-        return timedelta(seconds=seconds)
-    except (OverflowError, ValueError):
-        raise UserError(f"{text.strip()!r} is too far back; at most 100 years.") from None
+    seconds = float(m.group(1)) * _DURATION_UNIT[key]  # float: no OverflowError, at worst inf
+    return timedelta(seconds=min(seconds, MAX_BACK.total_seconds()))
 
 
 def parse_since(
@@ -204,17 +213,20 @@ def parse_since(
         return TimeWindow(utc_now - default, None, f"from the last {_say_duration(default)}")
     if (delta := parse_duration(raw)) is not None:
         return TimeWindow(utc_now - delta, None, f"from the last {raw.lower()}")
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
-        day = _parse_day(raw)
-        return TimeWindow(_start(day, zone(tz)), None, f"since {human_date(day.isoformat())}")
     try:
-        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        parsed = None
-    if parsed is not None:
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=zone(tz))
-        return TimeWindow(parsed.astimezone(timezone.utc), None, f"since {human_date(parsed.date().isoformat())}")
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
+            day = _parse_day(raw)
+            return TimeWindow(_start(day, zone(tz)), None, f"since {human_date(day.isoformat())}")
+        try:
+            parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        except ValueError:
+            parsed = None
+        if parsed is not None:
+            if parsed.tzinfo is None:
+                parsed = parsed.replace(tzinfo=zone(tz))
+            return TimeWindow(parsed.astimezone(timezone.utc), None, f"since {human_date(parsed.date().isoformat())}")
+    except OverflowError:  # 0001-01-01 east of UTC falls before the calendar starts
+        raise UserError(f"{raw[:40]!r} is too early a date.") from None
     phrase = parse_question(raw, tz, utc_now)
     if phrase is not None and " ".join(phrase.phrase.split()) == raw.lower():  # the whole text, not a part
         return phrase

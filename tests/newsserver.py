@@ -206,6 +206,7 @@ class NewsServer:
     hits: Counter[str] = field(default_factory=Counter)
     pages: dict[str, str] = field(default_factory=dict)  # name -> HTML served at /page/{name}
     seen_headers: dict[str, dict[str, str]] = field(default_factory=dict)  # path -> headers of its last request
+    encoded: dict[str, tuple[bytes, str, str]] = field(default_factory=dict)  # name -> (body, Content-Encoding, type) at /encoded/{name}
     slow_seconds: float = 5.0
     port: int = 0
     _runner: web.AppRunner | None = None
@@ -224,6 +225,7 @@ class NewsServer:
         r.add_get("/article.html", const(lambda: self._html(story_page("harbour"))))
         r.add_get("/story/{slug}.html", self._story)
         r.add_get("/page/{name}", self._page)
+        r.add_get("/encoded/{name}", self._encoded)
         r.add_get("/rss.xml", const(lambda: self._xml(rss("Wire Full Text", [rss_item(self.base, s, i + 1) for i, s in enumerate(["harbour", "wheat", "copper"])]), "application/rss+xml")))
         r.add_get("/atom.xml", self._atom)
         r.add_get("/poll.xml", self._poll)
@@ -277,6 +279,14 @@ class NewsServer:
         if name not in self.pages:
             raise web.HTTPNotFound()
         return self._html(self.pages[name])
+
+    async def _encoded(self, request: web.Request) -> web.Response:
+        # Bytes sent as they are, compressed by the test, with the Content-Encoding it names.
+        name = request.match_info["name"]
+        if name not in self.encoded:
+            raise web.HTTPNotFound()
+        body, encoding, ctype = self.encoded[name]
+        return web.Response(body=body, headers={"Content-Encoding": encoding, "Content-Type": ctype})
 
     async def _atom(self, request: web.Request) -> web.Response:
         # Two summaries whose pages exist, one whose page is gone (its summary is used instead).

@@ -49,7 +49,7 @@ def test_since_values() -> None:
     assert parse_since("7d", now=NOW).since == _utc(2019, 8, 15, 10)
     assert parse_since("2019-08-01", "Europe/Paris", NOW).since == _utc(2019, 7, 31, 22)
     assert parse_since("", now=NOW).since == _utc(2019, 8, 21, 10)  # empty: the default window, 24 h
-    for bad in ("soon", "2019-13-01", "yesterday-ish", "99999999999999d", "1e400h"):
+    for bad in ("soon", "2019-13-01", "yesterday-ish", "1e400h", "0001-01-01T00:00:00+05:00"):
         with pytest.raises(UserError):
             parse_since(bad, now=NOW)
     assert human_date("2019-07-12T00:00:00Z") == "12 July 2019"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import calendar
+import time
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
@@ -23,7 +25,26 @@ def parse_date(value: str | None) -> datetime | None:
             return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except (OverflowError, ValueError):  # "9999-12-31T23:59:59-05:00" is past the end of the calendar in UTC
+        return None
+
+
+def from_timestamp(seconds: float) -> datetime | None:
+    """Unix seconds to a UTC datetime; None for NaN, infinities and numbers outside years 1-9999."""
+    try:
+        return datetime.fromtimestamp(seconds, UTC)
+    except (OverflowError, ValueError, OSError):
+        return None
+
+
+def from_utc_struct(value: time.struct_time | tuple[int, ...]) -> datetime | None:
+    """A UTC time tuple (feedparser's `published_parsed`) to a datetime; None when out of range."""
+    try:
+        return from_timestamp(calendar.timegm(value))
+    except (OverflowError, ValueError, TypeError):
+        return None
 
 
 def to_iso(value: datetime | None) -> str | None:

@@ -27,8 +27,10 @@ from yarl import URL
 from bot.config import Settings
 from bot.errors import UserError
 from bot.ingest.decode import DecodeError, decode_text
+from bot.ingest.inflate import BoundedInflater, InflateError
 
 MAX_REDIRECTS = 5
+ACCEPT_ENCODING = "gzip, deflate"  # what BoundedInflater reads; nothing else is asked for
 CHUNK = 64 * 1024
 _REDIRECTS = {301, 302, 303, 307, 308}
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_:.-]+)""", re.I)
@@ -215,8 +217,10 @@ class Fetcher:
         connector = aiohttp.TCPConnector(resolver=resolver, limit=8, use_dns_cache=False)
         self._session = aiohttp.ClientSession(
             connector=connector,
-            headers={"User-Agent": ingest.user_agent, "Accept": "*/*"},
+            headers={"User-Agent": ingest.user_agent, "Accept": "*/*", "Accept-Encoding": ACCEPT_ENCODING},
             cookie_jar=aiohttp.DummyCookieJar(),
+            # We inflate bodies ourselves (bot.ingest.inflate) so that what a body inflates to is bounded too.
+            auto_decompress=False,
             trust_env=False,  # never route through a proxy from the environment: the guard must see the target
         )
         return self
@@ -280,13 +284,22 @@ class Fetcher:
         declared = resp.content_length
         if declared is not None and declared > limit:
             raise FetchError(url, f"the page is {declared:,} bytes, over the {limit:,} limit (ingest.max_bytes)")
+        encoding = headers.get("Content-Encoding", "identity").strip().lower()
+        if encoding not in ("identity", "", "gzip", "x-gzip", "deflate"):
+            raise FetchError(url, f"the server sent the body as {encoding!r}, which Briefbot did not ask for")
+        inflater = BoundedInflater(encoding, limit, "the page") if encoding not in ("identity", "") else None
         chunks: list[bytes] = []
         size = 0
-        async for chunk in resp.content.iter_chunked(CHUNK):
-            size += len(chunk)
-            if size > limit:
-                raise FetchError(url, f"the page is larger than the {limit:,}-byte limit (ingest.max_bytes)")
-            chunks.append(chunk)
+        try:
+            async for chunk in resp.content.iter_chunked(CHUNK):
+                size += len(chunk)
+                if size > limit:
+                    raise FetchError(url, f"the page is larger than the {limit:,}-byte limit (ingest.max_bytes)")
+                chunks.extend(inflater.feed(chunk) if inflater else (chunk,))
+            if inflater:
+                inflater.finish()
+        except InflateError as exc:
+            raise FetchError(url, str(exc)) from None
         return FetchResponse(url, final_url, resp.status, headers, b"".join(chunks))
 
 

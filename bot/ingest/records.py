@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
-from bot.ingest.dates import parse_date
+from bot.ingest.dates import from_timestamp, parse_date
 from bot.ingest.models import RawArticle
 
 
@@ -15,6 +15,24 @@ class RecordError(ValueError):
         super().__init__(f"{where}: {reason}")
         self.where = where
         self.reason = reason
+
+
+def _text_field(record: dict[str, Any], key: str, where: str) -> str | None:
+    value = record.get(key)
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise RecordError(where, f"the record's {key!r} must be text")
+    return str(value).strip() or None
+
+
+def _published(value: Any) -> Any:
+    """A date string, or a number of Unix seconds; anything unreadable (or out of range) leaves it undated."""
+    if isinstance(value, str):
+        return parse_date(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return from_timestamp(value)
+    return None
 
 
 def record_to_article(record: Any, origin: str) -> RawArticle:
@@ -26,28 +44,44 @@ def record_to_article(record: Any, origin: str) -> RawArticle:
         raise RecordError(origin, "the record has no title")
     if not isinstance(body, str) or not body.strip():
         raise RecordError(origin, "the record has no body")
-    published = record.get("published")
-    meta = {"record_id": record["id"]} if isinstance(record.get("id"), (str, int)) else {}
+    record_id = record.get("id")
+    meta = {"record_id": record_id} if isinstance(record_id, str) or (isinstance(record_id, int) and not isinstance(record_id, bool) and abs(record_id) < 2**63) else {}
     return RawArticle(
         title=title.strip(),
         body=body,
-        url=record.get("url") or None,
-        source=record.get("source") or None,
-        author=record.get("author") or None,
-        published=parse_date(published) if isinstance(published, str) else None,
-        language=record.get("language") or None,
+        url=_text_field(record, "url", origin),
+        source=_text_field(record, "source", origin),
+        author=_text_field(record, "author", origin),
+        published=_published(record.get("published")),
+        language=_text_field(record, "language", origin),
         meta=meta,
         origin=origin,
     )
 
 
+def _loads(text: str) -> Any:
+    """json.loads, every failure a ValueError: huge integers (over 4,300 digits) and deep nesting included."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    except RecursionError:
+        raise ValueError("not valid JSON (nested too deeply)") from None
+    except ValueError as exc:  # "Exceeds the limit (4300 digits) for integer string conversion"
+        raise ValueError(f"not usable JSON ({str(exc).split(';')[0]})") from None
+
+
 def iter_json(text: str, origin: str) -> Iterator[RawArticle | RecordError]:
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        yield RecordError(origin, f"not valid JSON ({exc.msg} at line {exc.lineno})")
+        data = _loads(text)
+    except ValueError as exc:
+        yield RecordError(origin, str(exc))
         return
     records = data if isinstance(data, list) else data.get("articles", [data]) if isinstance(data, dict) else [data]
+    if not isinstance(records, list):
+        records = [records]
+    if not records:
+        yield RecordError(origin, "the file holds no records")
     for i, record in enumerate(records, 1):
         where = f"{origin}#{i}" if len(records) > 1 else origin
         try:
@@ -56,15 +90,24 @@ def iter_json(text: str, origin: str) -> Iterator[RawArticle | RecordError]:
             yield exc
 
 
-def iter_jsonl(lines: Iterator[str], origin: str) -> Iterator[RawArticle | RecordError]:
-    for lineno, line in enumerate(lines, 1):
+def iter_jsonl(lines: Iterable[bytes | None], origin: str, max_bytes: int) -> Iterator[RawArticle | RecordError]:
+    """One article or one named error per non-blank line; None stands for a line over `max_bytes`."""
+    for lineno, raw in enumerate(lines, 1):
+        where = f"{origin}:{lineno}"
+        if raw is None:
+            yield RecordError(where, f"the record is over the {max_bytes:,}-byte limit (ingest.max_bytes)")
+            continue
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            yield RecordError(where, "the record is not UTF-8 text")
+            continue
         if not line.strip():
             continue
-        where = f"{origin}:{lineno}"
         try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield RecordError(where, f"not valid JSON ({exc.msg})")
+            record = _loads(line)
+        except ValueError as exc:
+            yield RecordError(where, str(exc).replace(" at line 1)", ")"))
             continue
         try:
             yield record_to_article(record, where)

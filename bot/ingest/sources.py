@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import gzip
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from bot.config import Settings
 from bot.ingest.decode import DecodeError, decode_text
 from bot.ingest.extract import NotAnArticle, extract_html
+from bot.ingest.inflate import InflateError, bounded_lines, file_chunks, inflate_chunks, read_limited
 from bot.ingest.models import IngestResult, RawArticle
 from bot.ingest.records import RecordError, iter_json, iter_jsonl
 from bot.ingest.textfile import parse_text_article
@@ -60,14 +61,11 @@ def iter_file(path: Path, max_bytes: int) -> Iterator[RawArticle | IngestResult]
         yield failed(origin, f"the file is {size:,} bytes, over the limit of {max_bytes:,} (ingest.max_bytes)")
         return
     try:
-        data = path.read_bytes()
-        if path.suffix.lower() == ".gz":
-            data = gzip.decompress(data)
-        text = decode_text(data)
+        text = decode_text(_read_document(path, max_bytes))
     except OSError as exc:
         yield failed(origin, f"cannot read the file ({exc.strerror or exc})")
         return
-    except DecodeError as exc:
+    except (DecodeError, InflateError) as exc:
         yield failed(origin, str(exc))
         return
     if suffix in TEXT_SUFFIXES:
@@ -87,29 +85,39 @@ def iter_file(path: Path, max_bytes: int) -> Iterator[RawArticle | IngestResult]
         yield failed(origin, f"unsupported file type {path.suffix or '(none)'}; use .txt, .md, .html, .json or .jsonl")
 
 
+def _chunks(stream: BinaryIO, path: Path, limit: int | None) -> Iterator[bytes]:
+    """The file's bytes a chunk at a time, inflated (within bounds) when it is gzip."""
+    chunks = file_chunks(stream)
+    return inflate_chunks(chunks, "gzip", limit, "the file") if _is_gzip(path) else chunks
+
+
+def _is_gzip(path: Path) -> bool:
+    return path.suffix.lower() == ".gz"
+
+
+def _read_document(path: Path, max_bytes: int) -> bytes:
+    """One document, never more than `max_bytes` in memory, compressed or inflated."""
+    with open(path, "rb") as stream:
+        return read_limited(_chunks(stream, path, max_bytes), max_bytes, "the file")
+
+
 def _iter_jsonl_file(path: Path, max_bytes: int) -> Iterator[RawArticle | IngestResult]:
+    """Records of a (possibly gzip) JSON Lines file, streamed: each is bounded by max_bytes, none held whole."""
     origin = str(path)
     try:
-        raw = gzip.open(path, "rb") if path.suffix.lower() == ".gz" else open(path, "rb")
+        stream = open(path, "rb")
     except OSError as exc:
         yield failed(origin, f"cannot read the file ({exc.strerror})")
         return
-    with raw:
-        def lines() -> Iterator[str]:
-            for line in raw:
-                if len(line) > max_bytes:
-                    yield ""  # an over-long record is reported below
-                    continue
-                try:
-                    yield line.decode("utf-8")
-                except UnicodeDecodeError:
-                    yield "\x00"  # not JSON: reported as a bad record
-
+    with stream:
         try:
-            for item in iter_jsonl(lines(), origin):
+            lines = bounded_lines(_chunks(stream, path, None), max_bytes)
+            for item in iter_jsonl(lines, origin, max_bytes):
                 yield failed(item.where, item.reason) if isinstance(item, RecordError) else item
-        except (OSError, EOFError, gzip.BadGzipFile) as exc:
-            yield failed(origin, f"cannot read the file ({exc})")
+        except InflateError as exc:
+            yield failed(origin, f"{exc}; reading stopped there")
+        except OSError as exc:
+            yield failed(origin, f"cannot read the file ({exc.strerror or exc})")
 
 
 async def iter_sources(sources: list[str], settings: Settings) -> AsyncIterator[RawArticle | IngestResult]:

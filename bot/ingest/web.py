@@ -11,19 +11,18 @@ falls back to the summary, saying so in `meta`, when that fails.
 from __future__ import annotations
 
 import asyncio
-import calendar
 import hashlib
 import html
 import re
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import feedparser
 
 from bot.config import Settings
-from bot.ingest.dates import parse_date
+from bot.ingest.dates import from_utc_struct, parse_date
 from bot.ingest.extract import NotAnArticle, extract_html
 from bot.ingest.fetch import Fetcher, FetchError, FetchResponse
 from bot.ingest.models import IngestResult, RawArticle
@@ -66,6 +65,7 @@ class ParsedFeed:
     title: str
     link: str | None
     items: list[FeedItem] = field(default_factory=list)
+    empty_entries: list[int] = field(default_factory=list)  # 1-based positions of entries with no title, text or link
 
 
 def failed(origin: str, reason: str) -> IngestResult:
@@ -92,8 +92,9 @@ def looks_like_feed(resp: FetchResponse) -> bool:
 def _when(entry: Any) -> datetime | None:
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
         value = entry.get(key)
-        if value:
-            return datetime.fromtimestamp(calendar.timegm(value), UTC)
+        when = from_utc_struct(value) if value else None
+        if when is not None:
+            return when
     return parse_date(entry.get("published") or entry.get("updated"))
 
 
@@ -123,7 +124,9 @@ def parse_feed(resp: FetchResponse) -> ParsedFeed:
         resp.body,
         response_headers={"content-location": resp.final_url, "content-type": resp.headers.get("Content-Type", "application/xml")},
     )
-    items = [item for item in map(_entry_item, parsed.entries) if item is not None]
+    entries = [(n, _entry_item(entry)) for n, entry in enumerate(parsed.entries, 1)]
+    items = [item for _, item in entries if item is not None]
+    empty = [n for n, item in entries if item is None]
     if not items:
         problem = parsed.get("bozo_exception") if parsed.get("bozo") else None
         detail = f" ({problem.getMessage() if hasattr(problem, 'getMessage') else problem})" if problem else ""
@@ -133,7 +136,7 @@ def parse_feed(resp: FetchResponse) -> ParsedFeed:
             raise FeedError(f"the feed is malformed and has no readable items{detail}")
     meta = parsed.get("feed", {})
     title = " ".join(html_to_text(meta.get("title") or "").split()) or resp.final_url
-    return ParsedFeed(url=resp.url, title=title, link=meta.get("link") or None, items=items)
+    return ParsedFeed(url=resp.url, title=title, link=meta.get("link") or None, items=items, empty_entries=empty)
 
 
 def page_article(resp: FetchResponse, origin: str) -> RawArticle:
@@ -221,8 +224,11 @@ async def load_url(url: str, settings: Settings) -> AsyncIterator[RawArticle | I
             except FeedError as exc:
                 yield failed(url, str(exc))
                 return
+            for n in feed.empty_entries:
+                yield failed(f"{url}#{n}", "the feed item has no title, text or link")
             if not feed.items:
-                yield failed(url, "the feed has no items")
+                if not feed.empty_entries:
+                    yield failed(url, "the feed has no items")
                 return
             for item in await item_articles(feed, feed.items, fetcher):
                 yield item

@@ -134,7 +134,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         epilog='example: briefbot search "photoresist Samsung" -k 3',
     )
     p.add_argument("query", nargs="+", help="words or a question")
-    p.add_argument("-k", type=count_arg(1), default=5, help="how many results (default 5)")
+    p.add_argument("-k", type=count_arg(1, 1000), default=5, help="how many results (default 5)")
     p.set_defaults(handler=cmd_search)
 
     p = sub.add_parser(

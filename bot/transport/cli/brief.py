@@ -43,7 +43,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--tz", default="UTC", help="time zone for dates, e.g. Europe/Paris (default UTC)")
     p.add_argument("--kind", choices=("daily", "alert", "adhoc"), default="daily", help="the briefing's shape")
     p.add_argument("--language", default=None, help="language of model-written summaries")
-    p.add_argument("--max-stories", type=count_arg(1), default=None, help="stories at most (default from settings)")
+    p.add_argument("--max-stories", type=count_arg(1, 50), default=None, help="stories at most (default from settings)")
     p.add_argument(
         "--channel", default=None, help="a channel key: leave out stories already briefed there, and remember these"
     )

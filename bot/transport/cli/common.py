@@ -38,8 +38,12 @@ def print_json(data: Any) -> None:
     print(json.dumps(safe_data(data), ensure_ascii=False, indent=2))
 
 
-def count_arg(minimum: int) -> Callable[[str], int]:
-    """An argparse type: a whole number of at least `minimum`, else a clear usage error."""
+MAX_ID = 2**63 - 1  # SQLite's largest integer
+
+
+def count_arg(minimum: int, maximum: int = MAX_ID) -> Callable[[str], int]:
+    """An argparse type: a whole number from `minimum` to `maximum`, else a clear usage error (an unbounded
+    int would reach SQLite as an OverflowError, or tantivy as a panic)."""
 
     def parse(value: str) -> int:
         try:
@@ -48,6 +52,8 @@ def count_arg(minimum: int) -> Callable[[str], int]:
             raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
         if number < minimum:
             raise argparse.ArgumentTypeError(f"{value!r} is less than {minimum}")
+        if number > maximum:
+            raise argparse.ArgumentTypeError(f"{value!r} is more than {maximum:,}")
         return number
 
     return parse

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from bot.transport.cli.common import print_json, open_cli
+from bot.transport.cli.common import count_arg, open_cli, print_json
 from bot.transport.wording import safe
 
 
@@ -21,7 +21,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         epilog="example: briefbot feeds add https://example.org/rss.xml --interval 30",
     )
     p.add_argument("url", help="the feed's URL (RSS or Atom)")
-    p.add_argument("--interval", type=int, metavar="MINUTES", default=None,
+    p.add_argument("--interval", type=count_arg(1), metavar="MINUTES", default=None,
                    help="minutes between polls (default [feeds] default_interval_minutes)")
     p.set_defaults(handler=cmd_add)
 
