@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.briefing import BriefingBuilder, render_embeds, render_text
@@ -268,3 +268,30 @@ async def test_brief_on_the_command_line(tmp_path: Path) -> None:
     assert bad.returncode == 2 and "not a time I understand" in bad.stderr
     bad_tz = briefbot("brief", "--tz", "Mars/Olympus", db=db)
     assert bad_tz.returncode == 2 and "Unknown time zone" in bad_tz.stderr
+
+
+async def test_undated_articles_are_not_dated_today_nor_ranked_as_today_s_news(db: Database, settings: Settings) -> None:
+    from bot.ingest.models import RawArticle
+
+    cid = await db.collection_id("default")
+    published = datetime.now(UTC) - timedelta(hours=6)  # older than the undated one's arrival
+    ingestor = Ingestor(db, settings)
+    undated = await ingestor.ingest_one(RawArticle(
+        title="Lighthouse keepers' union signs a new pay deal",
+        body="The lighthouse keepers' union signed a new pay deal with the coastal authority, raising wages by 4 percent.",
+        source="Coast Wire", url="https://example.org/lighthouse",
+    ), cid)
+    dated = await ingestor.ingest_one(RawArticle(
+        title="River ferry operator adds a night crossing",
+        body="The river ferry operator added a night crossing between the two harbours, starting next month.",
+        source="Coast Wire", url="https://example.org/ferry", published=published,
+    ), cid)
+    now = datetime.now(UTC) + timedelta(seconds=1)  # after both arrived (the store keeps whole seconds)
+    briefing = await BriefingBuilder(db, settings, None).build(cid, kind="adhoc", since="1h", now=now)
+    order = [s.article_ids for s in briefing.stories]
+    assert order == [[dated.article_id], [undated.article_id]]  # same sources: the dated story is the newer news
+    lighthouse = briefing.stories[1]
+    assert lighthouse.citations[0].published is None
+    text = render_text(briefing)
+    line = next(x for x in text.splitlines() if "example.org/lighthouse" in x)
+    assert now.strftime("%Y-%m-%d") not in line and "Coast Wire" in line

@@ -168,12 +168,13 @@ class BriefingBuilder:
                     if not new_facts:
                         dropped_briefed += 1
                         continue
-            citations = [
-                StoryCitation(n, a.id, a.title, a.url, a.source_label(), a.published or a.added_at)
+            citations = [  # an undated article shows no date, never the day it arrived
+                StoryCitation(n, a.id, a.title, a.url, a.source_label(), a.published)
                 for n, a in enumerate(ordered, 1)
             ]
             sources = list(dict.fromkeys(a.source_label() for a in ordered))
             times = sorted(a.time for a in members)
+            dated = [a.published for a in members if a.published]
             story = Story(
                 key=f"s{min(a.id for a in members)}",
                 title=rep.title,
@@ -183,7 +184,8 @@ class BriefingBuilder:
                 sources=sources,
                 first_seen=times[0],
                 last_seen=times[-1],
-                score=story_score(len({a.source_key() for a in members}), times[-1], end, topic_score),
+                # Recency counts publication dates only: an undated story is not ranked as today's news.
+                score=story_score(len({a.source_key() for a in members}), max(dated, default=""), end, topic_score),
                 is_update=bool(new_facts),
                 new_facts=new_facts,
                 facts=facts,
