@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import errno
+import os
 import re
 import sqlite3
 import time
@@ -82,9 +83,13 @@ def is_busy(exc: BaseException) -> bool:
     return "database is locked" in text or "database table is locked" in text
 
 
-def describe_failure(exc: BaseException) -> str:
+def describe_failure(exc: BaseException, path: Path | None = None) -> str:
     """The cause of a failed open or write, in words an operator can act on."""
     text = str(exc) or exc.__class__.__name__
+    if path is not None and ("unable to open" in text or "readonly" in text):
+        where = _not_writable(path)
+        if where:
+            return f"{where} is read-only ({text})"
     if isinstance(exc, OSError) and exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return f"permission denied ({exc.strerror})"
     if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
@@ -100,6 +105,15 @@ def describe_failure(exc: BaseException) -> str:
     if is_busy(exc):
         return f"another process holds its write lock ({text})"
     return text
+
+
+def _not_writable(path: Path) -> str | None:
+    """The store file or its folder when this process may not write it (SQLite needs both, for the WAL)."""
+    if path.exists() and not os.access(path, os.W_OK):
+        return f"the file {path}"
+    if path.parent.exists() and not os.access(path.parent, os.W_OK):
+        return f"the folder {path.parent}"
+    return None
 
 
 class Database:
@@ -339,10 +353,15 @@ async def open_database(
             raise UserError(f"Cannot create the folder for the store {p}: {describe_failure(exc)}.") from exc
         if p.is_dir():
             raise UserError(f"Cannot open the store {p}: it is a folder, not a file.")
+    conn = aiosqlite.connect(str(p), isolation_level=None)
     try:
-        conn = await aiosqlite.connect(str(p), isolation_level=None)
+        await conn
     except Exception as exc:  # sqlite3.OperationalError and friends
-        raise UserError(f"Cannot open the store {p}: {describe_failure(exc)}.") from exc
+        # aiosqlite stops its thread without waiting; wait here, or the thread reports to a closed loop.
+        thread = getattr(conn, "_thread", None)
+        if thread is not None:
+            await asyncio.to_thread(thread.join, 5.0)
+        raise UserError(f"Cannot open the store {p}: {describe_failure(exc, p)}.") from exc
     db = Database(conn, p, write_wait_s=write_wait_s)
     try:
         conn.row_factory = aiosqlite.Row
@@ -358,7 +377,7 @@ async def open_database(
         if isinstance(exc, UserError):
             raise UserError(f"Cannot open the store {p}: another process kept it locked for {wait_s:.0f} s.") from exc
         if isinstance(exc, (sqlite3.Error, OSError)):
-            raise UserError(f"Cannot open the store {p}: {describe_failure(exc)}.") from exc
+            raise UserError(f"Cannot open the store {p}: {describe_failure(exc, p)}.") from exc
         raise
     return db
 
