@@ -181,7 +181,7 @@ class BriefingBuilder:
                 StoryCitation(n, a.id, a.title, a.url, a.source_label(), a.published or a.added_at)
                 for n, a in enumerate(ordered, 1)
             ]
-            sources = list(dict.fromkeys(a.source_label() for a in ordered))
+            sources = list(dict.fromkeys(label for a in ordered if (label := a.source_label())))
             times = sorted(a.time for a in members)
             story = Story(
                 key=f"s{min(a.id for a in members)}",
