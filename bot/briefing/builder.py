@@ -172,7 +172,7 @@ class BriefingBuilder:
                 StoryCitation(n, a.id, a.title, a.url, a.source_label(), a.published)
                 for n, a in enumerate(ordered, 1)
             ]
-            sources = list(dict.fromkeys(a.source_label() for a in ordered))
+            sources = list(dict.fromkeys(label for a in ordered if (label := a.source_label())))
             times = sorted(a.time for a in members)
             dated = [a.published for a in members if a.published]
             story = Story(

@@ -45,7 +45,7 @@ class WindowArticle:
         if self.source:
             return self.source.strip()
         key = self.source_key()
-        return key if not key.startswith("article:") else "unknown source"
+        return key if not key.startswith("article:") else ""  # no outlet known: show nothing, never "unknown source"
 
 
 @dataclass

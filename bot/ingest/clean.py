@@ -38,6 +38,15 @@ _ASCII_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _LIST_HEADING = re.compile(r"^(most\s+(popular|read)|trending(\s+now)?|related(\s+\w+)?|read\s+more)\s*:?$", re.I)
 
 
+# Where a site's trailer starts: after the credits line everything from here on is furniture
+# ("Follow us" and its links, newsletter and contact invitations, "Most popular", "Read more").
+_TRAILER = re.compile(
+    r"^(follow\s+us\b|(sign\s+up|subscribe)\b|.{0,40}\bnewsletters?\b|(contact|email|write\s+to|message)\s+us\b"
+    r"|(got|have)\s+a\s+(news\s+)?tip\b|get\s+in\s+touch\b|most\s+(popular|read)\b|read\s+more\b|more\s+from\b"
+    r"|related\b|trending\b|recommended\b|share\s+this\b)",
+    re.IGNORECASE,
+)
+
 @dataclass
 class CleanedText:
     body: str
@@ -73,6 +82,8 @@ def clean_body(text: str) -> CleanedText:
         if in_list and len(line.split()) <= 14 and not line.endswith((".", "?", "!", '"', "”")):
             continue
         in_list = False
+        if result.credits and _TRAILER.match(line):
+            break  # the site's trailer: nothing after it is the article's
         credit = _CREDIT.match(line)
         if credit:
             result.credits.append(credit.group(1).strip())

@@ -23,6 +23,9 @@ def extract_html(html: str, url: str | None, origin: str) -> RawArticle:
         include_comments=False,
         include_tables=False,
         favor_precision=True,
+        # The page's own time of day too ("2026-03-10T09:30:00+0000"), not only its day, so that a page
+        # and the feed item or file of the same article agree on when it was published.
+        date_extraction_params={"extensive_search": True, "original_date": True, "outputformat": "%Y-%m-%dT%H:%M:%S%z"},
     )
     if doc is None:
         raise NotAnArticle("the page has no article text")
@@ -35,10 +38,10 @@ def extract_html(html: str, url: str | None, origin: str) -> RawArticle:
         title=title,
         body=body,
         url=data.get("url") or url,
-        source=data.get("sitename") or data.get("hostname") or None,
+        source=data.get("sitename") or None,  # the site's name (og:site_name); a dateline's outlet wins (normalise)
         author=data.get("author") or None,
         published=parse_date(data.get("date")),
         language=data.get("language") or None,
-        meta={"canonical": data.get("url")} if data.get("url") and data.get("url") != url else {},
+        meta=({"canonical": data.get("url")} if data.get("url") and data.get("url") != url else {}) | {"source_from": "site"},
         origin=origin,
     )

@@ -10,10 +10,11 @@ from datetime import datetime
 
 from bot.config import Settings
 from bot.ingest.chunk import chunk_many
-from bot.ingest.clean import CleanedText, clean_body, normalize_text
+from bot.ingest.clean import CleanedText, clean_body
 from bot.ingest.dates import to_iso, utcnow
 from bot.ingest.dedupe import NearDuplicateIndex, canonical_url, content_hash
 from bot.ingest.models import IngestResult, RawArticle
+from bot.ingest.normalise import normalise
 from bot.store.articles import ArticleRepo
 from bot.store.db import Database
 
@@ -100,7 +101,8 @@ class Ingestor:
         await (await open_index(self.db)).sync(self.db)
 
     def _prepare(self, raw: RawArticle) -> _Prepared:
-        title = " ".join(normalize_text(raw.title).split())
+        raw = normalise(raw)  # every path: headline once, dateline to place/source (bot/ingest/normalise.py)
+        title = raw.title
         cleaned = clean_body(raw.body)
         body = cleaned.body
         if not title:

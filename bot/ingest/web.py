@@ -26,6 +26,7 @@ from bot.ingest.dates import from_utc_struct, parse_date
 from bot.ingest.extract import NotAnArticle, extract_html
 from bot.ingest.fetch import Fetcher, FetchError, FetchResponse
 from bot.ingest.models import IngestResult, RawArticle
+from bot.ingest.normalise import pick_title
 from bot.ingest.textfile import parse_text_article
 
 FEED_TYPES = {
@@ -165,7 +166,7 @@ def _from_text(feed: ParsedFeed, item: FeedItem, body: str, meta: dict[str, Any]
         source=feed.title,
         author=item.author,
         published=item.published,
-        meta={"feed_url": feed.url, "feed_item_id": item.key, **meta},
+        meta={"feed_url": feed.url, "feed_item_id": item.key, "source_from": "feed", **meta},
         origin=_item_origin(feed, item),
     )
 
@@ -188,12 +189,12 @@ async def item_article(feed: ParsedFeed, item: FeedItem, fetcher: Fetcher) -> Ra
         if len(short.split()) >= MIN_SUMMARY_WORDS:
             return _from_text(feed, item, short, {"body_from": "summary", "page_error": reason})
         return failed(origin, f"the item has only a short summary and its page could not be used: {reason}")
-    page.title = item.title or page.title
+    page.title = pick_title(item.title, page.title)  # an ALL-CAPS feed title loses to the page's own
     page.url = item.link
     page.source = feed.title
     page.author = item.author or page.author
     page.published = item.published or page.published
-    page.meta.update({"feed_url": feed.url, "feed_item_id": item.key, "body_from": "page"})
+    page.meta.update({"feed_url": feed.url, "feed_item_id": item.key, "body_from": "page", "source_from": "feed"})
     return page
 
 
