@@ -10,11 +10,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bot.ingest.chunk import split_sentences
-from bot.answering.terms import WeightedTerm, coverage, stems
+from bot.answering.terms import WeightedTerm, coverage, stem_term, stems
 from bot.search.models import SearchHit
+from bot.text.datelines import strip_dateline
+from bot.text.sentences import split_sentences
+from bot.text.terms import QUESTION_STOP_WORDS
 
-_DATELINE = re.compile(r"^[A-Z][A-Z .,'/&-]{1,40}(?:\([^)]{1,40}\))?\s*[–—-]{1,2}\s+(?=\S)")
 _NUMBER = re.compile(r"\d")
 _NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-z]+")
 _WANTS_NUMBER = re.compile(r"^\s*(?:how (?:much|many|long|big|far|high|low)|what (?:percent|percentage|share|price|amount|rate|figure|level|year|date|time)|when|by how much)\b", re.I)
@@ -41,10 +42,6 @@ class ScoredSentence:
     coverage: float
     score: float
     words: frozenset[str]
-
-
-def strip_dateline(sentence: str) -> str:
-    return _DATELINE.sub("", sentence, count=1)
 
 
 def score_candidates(question: str, terms: list[WeightedTerm], candidates: list[Candidate]) -> list[ScoredSentence]:
@@ -92,13 +89,10 @@ _ENTITY = re.compile(r"(?<=[\w,;:'’\"] )([A-Z][\w'’.-]*[A-Za-z])")
 
 def question_entities(question: str) -> list[str]:
     """Stems of the capitalised words inside a question (names, places, companies)."""
-    from bot.answering.terms import GENERIC, stem_term
-    from bot.search.query import STOP_WORDS
-
     out: list[str] = []
     for word in _ENTITY.findall(question):
         word = word.replace("’", "'").split("'")[0].replace(".", "")
-        if len(word) >= 3 and word.lower() not in STOP_WORDS and word.lower() not in GENERIC:
+        if len(word) >= 3 and word.lower() not in QUESTION_STOP_WORDS:
             out.append(stem_term(word))
     return out
 

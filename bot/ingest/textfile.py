@@ -5,12 +5,8 @@ from __future__ import annotations
 import re
 
 from bot.ingest.models import RawArticle
+from bot.text.datelines import match_dateline
 
-# "SEOUL (Reuters) - ", "TOKYO, July 4 (Reuters) — ", "WASHINGTON (AP) –"
-_DATELINE = re.compile(
-    r"^(?P<place>[A-Z][A-Z .'/-]{1,40}?)(?:,\s*[A-Z][a-z]{2,8}\.?\s+\d{1,2})?\s*"
-    r"\((?P<source>[A-Za-z][\w .&'-]{0,40})\)\s*[-–—]+\s*"
-)
 _MD_HEADING = re.compile(r"^#{1,6}\s+")
 _FRONT_KEY = re.compile(r"^(?P<key>url|source|author|published|date|language):\s*(?P<value>.+)$", re.I)
 
@@ -35,11 +31,11 @@ def parse_text_article(text: str, origin: str) -> RawArticle:
         raise ValueError("the file has a title but no body text")
     place = None
     source = header.get("source")
-    match = _DATELINE.match(body)
-    if match:
-        place = match.group("place").strip().title()
-        source = source or match.group("source").strip()
-        body = body[match.end():]
+    dateline = match_dateline(body)
+    if dateline and dateline.source:
+        place = dateline.place.title()
+        source = source or dateline.source
+        body = body[dateline.end:]
     from bot.ingest.dates import parse_date  # local import keeps module import light
 
     return RawArticle(
