@@ -113,6 +113,7 @@ class Answerer:
         self.settings = settings
         self.llm = llm
         self.last_scores: tuple[float, float] = (0.0, 0.0)  # (passage, sentence) relevance of the last question
+        self.last_prompt_articles: list[int] = []  # articles the last model prompt held (for the benchmark)
 
     # ------------------------------------------------------------ term statistics
 
@@ -297,6 +298,7 @@ class Answerer:
         sources = pack_context([_without_headline(c) for c in ranked if c.relevance >= floor], budget)
         if not sources:
             raise LLMError("the context window is too small for any source")
+        self.last_prompt_articles = [s.article_id for s in sources]
         user = render(template, sources=fence_sources(sources), question=question, today=today, tz=tz, note=note)
         messages = [{"role": "system", "content": system}, *earlier, {"role": "user", "content": user}]
 
