@@ -196,6 +196,7 @@ async def run_mode(mode: str, db: Database, settings, cid: int, items: list[dict
     if llm:
         await llm.aclose()
     summary = summarize(mode, rows)
+    summary["rows"] = [{k: r[k] for k in ("q", "kind", "answerable", "found", "fact", "cited", "scores")} for r in rows]
     summary["by_kind"] = {
         kind: summarize(mode, [r for r in rows if r["kind"] == kind], brief=True)
         for kind in KIND_ORDER + sorted({r["kind"] for r in rows} - set(KIND_ORDER))
@@ -283,7 +284,7 @@ async def calibrate(db: Database, settings, cid: int, items: list[dict]) -> None
     points = []
     for item in items:
         await answerer.answer(item["q"], cid, history=turns_of(item), now=NOW, allow_llm=False)
-        points.append((bool(item.get("expect")), *answerer.last_scores, item["q"]))
+        points.append((bool(item.get("expect")), *answerer.last_scores[:2], item["q"]))
     answer_module.RELEVANCE_THRESHOLD, answer_module.SENTENCE_THRESHOLD = saved
     for ok, passage, sentence, q in sorted(points, key=lambda p: p[1]):
         print(f"{'ANS' if ok else 'NO '}  passage {passage:.2f}  sentence {sentence:.2f}  {q}")
@@ -353,9 +354,10 @@ async def main() -> None:
         await fake_cm.__aexit__(None, None, None)
     await db.close()
     OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / f"answer_eval_{args.set}.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
-    if not args.show_misses:
-        for summary in report["results"]:
+    (OUT / f"answer_eval_{args.set}.json").write_text(json.dumps(report, indent=1, ensure_ascii=False))
+    for summary in report["results"]:
+        del summary["rows"]
+        if not args.show_misses:
             summary["misses"] = len(summary["misses"])
     if args.json or args.show_misses:
         print(json.dumps(report, indent=2, ensure_ascii=False))

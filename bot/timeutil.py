@@ -163,6 +163,27 @@ def parse_question(question: str, tz: str = "UTC", now: datetime | None = None) 
     return None
 
 
+_DATED = re.compile(
+    rf"\b(?:in|on|ended|ending|of|at the end of)\s+(?:(?P<d1>\d{{1,2}})\s+)?(?P<month>{_MONTH_RE})\.?"
+    rf"(?:\s+(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?)?,?\s+(?P<year>(?:19|20)\d\d)\b"
+)
+
+
+_IN_YEAR = re.compile(r"\b(?:in|during)\s+((?:19|20)\d\d)\b(?![/-])")
+
+
+def reported_after(question: str) -> date | None:
+    """The earliest day a question names with its year ("in the week ended July 4, 1987", "in August 1987"):
+    no article published before it can report on it. None when it names no such day."""
+    days: list[date] = [date(int(y), 1, 1) for y in _IN_YEAR.findall(question.lower())]
+    for m in _DATED.finditer(question.lower()):
+        try:
+            days.append(date(int(m.group("year")), MONTHS[m.group("month")], int(m.group("d1") or m.group("d2") or 1)))
+        except ValueError:
+            continue
+    return min(days) if days else None
+
+
 def _parse_day(text: str) -> date:
     try:
         return date.fromisoformat(text)

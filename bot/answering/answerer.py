@@ -26,13 +26,13 @@ from bot.answering.extractive import (
     Candidate, ScoredSentence, choose_sentences, compose, keep_naming, score_candidates,
 )
 from bot.llm.prompts import fence_sources, load_prompt, render
-from bot.answering.terms import WeightedTerm, content_terms, weigh
+from bot.answering.terms import WeightedTerm, content_terms, stems, weigh
 from bot.llm.tokens import count_tokens, truncate_to_tokens
 from bot.search import search_passages
 from bot.search.engine import open_index
 from bot.store.db import Database
 from bot.text.safety import neutralize_mentions
-from bot.timeutil import TimeWindow, human_date, parse_question, parse_since, zone
+from bot.timeutil import TimeWindow, human_date, parse_question, parse_since, reported_after, zone
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,12 @@ MAX_QUESTION_CHARS = 2000
 # bench/questions_reuters.jsonl (see bench/README.md).
 RELEVANCE_THRESHOLD = 0.55
 SENTENCE_THRESHOLD = 0.34
+# Weighted share of the question's non-name terms one of the top sentences must hold (see bench/README.md).
+FOCUS_THRESHOLD = 0.25
+FOCUS_SENTENCES = 3
+# A term in at most ~2 % of passages (BM25 IDF above this) is rare: retrieval that holds none of the
+# question's rare terms has clearly nothing, and not even the model is asked.
+RARE_IDF = 3.9
 FOLLOW_UP_WEIGHT = 0.4
 SOFT_TERM_WEIGHT = 0.5  # a soft window's month or year as a question term
 SOFT_WINDOW_BONUS = 0.06  # sentence score for an article from the month (or year) a soft window names
@@ -117,7 +123,25 @@ class _Found:
     scored: list[ScoredSentence]
     best: float  # relevance of the best passage
     best_sentence: float  # coverage of the best sentence
+    focus: float  # best share of the question's non-name terms among the top sentences
     passes: bool  # the relevance gate lets it through
+
+
+def _holds_a_rare_term(terms: list[WeightedTerm], candidates: list[Candidate]) -> bool:
+    """Whether any retrieved passage holds one of the question's rare terms (its rarest when none is rare)."""
+    if not terms or not candidates:
+        return False
+    rare = {t.stem for t in terms if t.weight >= RARE_IDF} or {max(terms, key=lambda t: t.weight).stem}
+    return any(rare & stems(f"{c.title} {c.text}") for c in candidates)
+
+
+def _narrower(window: TimeWindow | None, floor: TimeWindow | None) -> TimeWindow | None:
+    """`window` starting no earlier than `floor` starts."""
+    if floor is None or window is None:
+        return window or floor
+    if window.since is not None and floor.since is not None and window.since >= floor.since:
+        return window
+    return replace(window, since=floor.since)
 
 
 def _published(c: Candidate) -> date | None:
@@ -166,7 +190,8 @@ class Answerer:
         self.db = db
         self.settings = settings
         self.llm = llm
-        self.last_scores: tuple[float, float] = (0.0, 0.0)  # (passage, sentence) relevance of the last question
+        # (passage, sentence, focus) relevance of the last question
+        self.last_scores: tuple[float, float, float] = (0.0, 0.0, 0.0)
         self.last_prompt_articles: list[int] = []  # articles the last model prompt held (for the benchmark)
 
     # ------------------------------------------------------------ term statistics
@@ -208,11 +233,16 @@ class Answerer:
 
         terms, search_text = await self._question_terms(question, window, history)
         hard = window if window and not window.soft and not window.recent else None
-        found = await self._gather(question, terms, search_text, collection_id, hard, source, window)
+        # A day or year named with its year ("the week ended July 4, 1987", "in 2015"): no article published
+        # before it can report on it. Unlike a window, this holds even when it leaves nothing.
+        after = reported_after(question)
+        floor = None if after is None else TimeWindow(
+            datetime.combine(after, datetime.min.time(), timezone.utc), None, f"from {human_date(after.isoformat())} on")
+        found = await self._gather(question, terms, search_text, collection_id, _narrower(hard, floor), source, window)
         lead_in = ""
         if not found.passes and hard is not None:
             # An explicit window that holds nothing: the newest matching article outside it, said to be older.
-            wider = await self._gather(question, terms, search_text, collection_id, None, source,
+            wider = await self._gather(question, terms, search_text, collection_id, floor, source,
                                        replace(hard, recent=True))
             if wider.passes:
                 newest = wider.scored[0].candidate.published
@@ -220,8 +250,11 @@ class Answerer:
                            + (f" ({human_date(newest)})" if newest else "") + ": ")
                 found = wider
         candidates, scored = found.candidates, found.scored
-        self.last_scores = (found.best, found.best_sentence)
-        if not found.passes:
+        self.last_scores = (found.best, found.best_sentence, found.focus)
+        use_model = self.llm is not None and allow_llm
+        # With a model, the gate only stops what retrieval clearly has nothing for: the model sees the best
+        # passages and says itself when they do not answer (the prompt asks it to).
+        if not found.passes and not (use_model and _holds_a_rare_term(terms, candidates)):
             lead = _lead_sentence(question)
             if lead:
                 result = await self.answer(
@@ -239,7 +272,7 @@ class Answerer:
         ranked = sorted(candidates, key=lambda c: -c.relevance - 0.3 * (c is scored[0].candidate))
         as_of = self._as_of(ranked[:1], now)
         mode: Literal["llm", "extractive"] = "extractive"
-        if self.llm is not None and allow_llm:
+        if use_model:
             t0 = time.perf_counter()
             try:
                 result = await self._llm_answer(question, ranked, history, tz, now, as_of, on_delta)
@@ -250,6 +283,9 @@ class Answerer:
                 model_seconds = time.perf_counter() - t0
                 log.warning("model call failed, answering extractively: %s", exc)
                 notes.append(f"The model was unavailable ({exc}); this answer is extractive.")
+                if not found.passes:
+                    text = await self._not_found_text(question, collection_id, window, source, terms)
+                    return self._finish(Answer(text, [], "extractive", False), started, model_seconds, notes)
         chosen = choose_sentences(terms, scored)
         numbers: dict[int, int] = {}
         for s in chosen:
@@ -283,8 +319,11 @@ class Answerer:
             _weight_soft(window, scored)
         best = max((c.relevance for c in candidates), default=0.0)
         best_sentence = scored[0].coverage if scored else 0.0
-        passes = bool(candidates) and best >= RELEVANCE_THRESHOLD and best_sentence >= SENTENCE_THRESHOLD
-        return _Found(candidates, scored, best, best_sentence, passes)
+        # The answer must hold what the question asks about, not only whom: its object and action words.
+        focus = max((s.focus for s in scored[:FOCUS_SENTENCES]), default=0.0)
+        passes = (bool(candidates) and best >= RELEVANCE_THRESHOLD and best_sentence >= SENTENCE_THRESHOLD
+                  and focus >= FOCUS_THRESHOLD)
+        return _Found(candidates, scored, best, best_sentence, focus, passes)
 
     @staticmethod
     def _window(question: str, since: str | datetime | None, tz: str, now: datetime) -> TimeWindow | None:

@@ -2,26 +2,42 @@
 
 Words are stemmed as the search index stems them (bot/text/terms.py, Snowball English); on top
 of that, a few groups of news verbs that say the same thing are folded into one term each, so a
-question's "rise" is answered by "rose" or "gained".
+question's "rise" is answered by "rose" or "gained", its "approve" by "green light", "cleared" or
+"licensed", its "invest" by "spend", its "cut" by "trim" or "lower".
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bot.search.query import query_terms
 from bot.text.terms import QUESTION_STOP_WORDS, WORD, stem
 
-# Each group is one meaning; the first word names it.
+# Each group is one meaning; the first word names it. Verbs only: "license" (licensed, licenses) folds
+# into "approve", the noun "licence" does not ("export licence reviews" are not approvals).
 SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("rise", "rose", "risen", "up", "increase", "gain", "higher", "climb", "grow", "grew", "growth", "jump"),
     ("fall", "fell", "fallen", "down", "drop", "decline", "lower", "slid", "slide", "decrease", "shrink",
      "shrank"),
     ("buy", "bought", "purchase", "acquire", "acquisition"),
     ("sell", "sold", "sale"),
+    ("approve", "approval", "clear", "cleared", "allow", "allowed", "authorize", "authorise", "license",
+     "greenlight", "signoff", "endorse", "ratify"),
+    ("invest", "investment", "spend", "spent", "spending", "put"),
+    # cutting is lowering: "cut its forecast" is answered by "lowered" or "trimmed" it
+    ("fall", "cut", "trim", "trimmed", "reduce", "reduction", "slash", "lowered"),
+    ("resign", "resignation", "quit", "quits"),
 )
+# Two-word forms of the verbs above, read as one word before stemming.
+_PHRASES = re.compile(r"\bgreen[- ]?light(?:s|ed|ing)?\b|\bsign(?:s|ed|ing)? off\b", re.I)
+
+
+def _phrases(text: str) -> str:
+    return _PHRASES.sub(lambda m: "greenlight" if m.group(0).lower().startswith("green") else "signoff", text)
+
 
 _SYNONYMS: dict[str, str] = {}
 for _group in SYNONYM_GROUPS:
@@ -36,7 +52,7 @@ def stem_term(word: str) -> str:
 
 
 def stems(text: str) -> set[str]:
-    return {stem_term(w) for w in WORD.findall(text)}
+    return {stem_term(w) for w in WORD.findall(_phrases(text))}
 
 
 def content_terms(question: str) -> list[str]:
