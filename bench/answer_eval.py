@@ -2,13 +2,19 @@
 
     python bench/answer_eval.py samples                  # the 10 sample articles (store built in a temp dir)
     python bench/answer_eval.py reuters --db /tmp/reuters.db   # all 19k Reuters-21578 articles (built if missing)
+    python bench/answer_eval.py reuters-dev              # ../shared/eval/reuters-dev: 149 questions written elsewhere
     python bench/answer_eval.py samples --calibrate      # relevance scores of answerable vs unanswerable questions
+
+The Reuters store is built once under bench/out/ (all 19,043 articles, ~1-2 min) and reused.
 
 Modes: `extractive`, and `llm` through an OpenAI-compatible server: `--base-url` for a real one
 (OPENAI_API_KEY from the environment), otherwise the test suite's local fake server, whose reply is
 the first sentence of source [1] (it measures retrieval, packing and citation plumbing, not a model).
-Figures: share of answerable questions whose answer holds the key fact; share citing the expected
-article (or an exact copy of it); share of no-answer questions refused; median latency without the
+Figures, per kind of question and in all: share of answerable questions whose answer holds the fact
+(every `expect` group, a bare number never inside a longer one); share citing an expected article (any
+listed id, or an exact copy); share of no-answer questions refused; answerable questions refused (the
+relevance gate's false refusals); in the llm mode, questions that reached the model and those whose
+prompt held an expected article, and the sentences the claim check kept; median latency without the
 model's own time; prompt tokens of the packed context against a naive "top 10 chunks" prompt.
 """
 
@@ -19,6 +25,7 @@ import asyncio
 import json
 import os
 import platform
+import re
 import statistics
 import sys
 import tempfile
@@ -29,7 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot import answer as answer_module  # noqa: E402
+from bot.answering import answerer as answer_module  # noqa: E402
 from bot.answering.answerer import Answerer, Turn  # noqa: E402
 from bot.config import load_settings  # noqa: E402
 from bot.ingest.pipeline import Ingestor  # noqa: E402
@@ -41,14 +48,58 @@ from bot.search import search_passages  # noqa: E402
 from bot.store.db import Database, open_database  # noqa: E402
 
 NOW = datetime(2019, 10, 1, tzinfo=timezone.utc)
+OUT = ROOT / "bench" / "out"
+KIND_ORDER = ["fact", "paraphrase", "date", "time-phrase", "follow-up", "non-english", "none"]
+_NUMERIC = re.compile(r"^[\d.,/ ]+$")
+
+
+def shared_dir() -> Path | None:
+    for base in (ROOT.parent / "shared", Path("/work/shared")):
+        if base.exists():
+            return base
+    return None
 
 
 def reuters_file() -> Path:
-    for base in (ROOT.parent / "shared" / "data", Path("/work/shared/data")):
-        path = base / "reuters21578" / "articles.jsonl.gz"
-        if path.exists():
-            return path
-    raise SystemExit("Reuters-21578 not found in ../shared/data or /work/shared/data")
+    base = shared_dir()
+    path = base / "data" / "reuters21578" / "articles.jsonl.gz" if base else None
+    if path is None or not path.exists():
+        raise SystemExit("Reuters-21578 not found in ../shared/data or /work/shared/data")
+    return path
+
+
+def load_items(name: str) -> list[dict]:
+    """The question set as one shape: q, ids (record ids) or url, expect (groups), kind, history (pairs)."""
+    if name == "reuters-dev":
+        base = shared_dir()
+        path = base / "eval" / "reuters-dev" / "questions.jsonl" if base else None
+        if path is None or not path.exists():
+            raise SystemExit("reuters-dev not found in ../shared/eval or /work/shared/eval")
+        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    items = []
+    for line in (ROOT / "bench" / f"questions_{name}.jsonl").read_text().splitlines():
+        if not line.strip():
+            continue
+        raw = json.loads(line)
+        history = [[h, ""] for h in raw.get("history", [])]
+        items.append({
+            "q": raw["q"], "url": raw.get("url"), "ids": [raw["record_id"]] if raw.get("record_id") else [],
+            "expect": [raw["fact"]] if raw.get("fact") else [], "history": history,
+            "kind": "none" if not raw.get("fact") else ("follow-up" if history else "fact"),
+        })
+    return items
+
+
+def holds(alternative: str, text: str) -> bool:
+    """`alternative` occurs in `text` (both lower case); a bare number only where no longer number holds it."""
+    alternative = alternative.lower()
+    if not _NUMERIC.match(alternative):
+        return alternative in text
+    return re.search(r"(?<![\d])(?<!\d[.,])" + re.escape(alternative) + r"(?![\d])(?![.,]\d)", text) is not None
+
+
+def has_fact(expect: list[list[str]], text: str) -> bool:
+    return bool(expect) and all(any(holds(a, text) for a in group) for group in expect)
 
 
 async def build_store(db_path: Path, source: Path) -> None:
@@ -63,22 +114,28 @@ async def build_store(db_path: Path, source: Path) -> None:
 
 
 async def expected_ids(db: Database, item: dict) -> set[int]:
-    """The expected article and its exact or near copies (same title, or linked as duplicates)."""
+    """The expected articles and their exact or near copies (same title, or linked as duplicates).
+
+    An expected record stored once as an exact copy of another record is found through its title."""
+    rows = []
     if item.get("url"):
-        sql, arg = "SELECT id, title FROM articles WHERE url = ?", item["url"]
-    elif item.get("record_id"):
-        sql, arg = "SELECT id, title FROM articles WHERE json_extract(meta, '$.record_id') = ?", item["record_id"]
-    else:
-        return set()
-    async with db.conn.execute(sql, (arg,)) as cur:
-        row = await cur.fetchone()
-    if row is None:
-        raise SystemExit(f"expected article not in the store: {arg}")
-    async with db.conn.execute(
-        "SELECT id FROM articles WHERE title = ? OR duplicate_of = ? OR id = (SELECT duplicate_of FROM articles WHERE id = ?)",
-        (row[1], row[0], row[0]),
-    ) as cur:
-        return {row[0]} | {r[0] for r in await cur.fetchall()}
+        async with db.conn.execute("SELECT id, title FROM articles WHERE url = ?", (item["url"],)) as cur:
+            rows += await cur.fetchall()
+    for record_id in item.get("ids") or []:
+        async with db.conn.execute(
+            "SELECT id, title FROM articles WHERE json_extract(meta, '$.record_id') = ?", (record_id,)
+        ) as cur:
+            rows += await cur.fetchall()
+    if (item.get("url") or item.get("ids")) and not rows:
+        raise SystemExit(f"no expected article in the store for: {item['q']}")
+    out: set[int] = set()
+    for article_id, title in rows:
+        async with db.conn.execute(
+            "SELECT id FROM articles WHERE title = ? OR duplicate_of = ? OR id = (SELECT duplicate_of FROM articles WHERE id = ?)",
+            (title, article_id, article_id),
+        ) as cur:
+            out |= {article_id} | {r[0] for r in await cur.fetchall()}
+    return out
 
 
 async def naive_prompt_tokens(db: Database, settings, cid: int, question: str) -> int:
@@ -93,26 +150,41 @@ def request_tokens(body: dict) -> int:
     return sum(count_tokens(str(m.get("content") or "")) + 4 for m in body.get("messages", [])) + 2
 
 
+def turns_of(item: dict) -> list[Turn]:
+    turns: list[Turn] = []
+    for question, answer in item.get("history") or []:
+        turns.append(Turn("user", question))
+        if answer:
+            turns.append(Turn("assistant", answer))
+    return turns
+
+
 async def run_mode(mode: str, db: Database, settings, cid: int, items: list[dict], server) -> dict:
     llm = LLMClient(settings.llm) if mode == "llm" else None
     answerer = Answerer(db, settings, llm)
     rows = []
     for item in items:
         expected = await expected_ids(db, item)
-        history = [Turn("user", h) for h in item.get("history", [])]
         before = len(server.requests) if server else 0
-        result = await answerer.answer(item["q"], cid, history=history, now=NOW, allow_llm=mode == "llm")
+        answerer.last_prompt_articles = []
+        result = await answerer.answer(item["q"], cid, history=turns_of(item), now=NOW, allow_llm=mode == "llm")
         text = " ".join(result.text.lower().split())
+        checks = getattr(result, "checks", None) or []
         row = {
             "q": item["q"],
+            "kind": item["kind"],
             "answerable": bool(expected),
             "found": result.found,
             "mode": result.mode,
-            "fact": bool(item.get("fact")) and any(f.lower() in text for f in item["fact"]),
+            "fact": has_fact(item.get("expect") or [], text),
             "cited": bool(expected & {c.article_id for c in result.citations}),
             "latency_ms": result.elapsed_ms - getattr(result, "model_ms", 0.0),
             "scores": answerer.last_scores,
             "answer": result.text,
+            "reached_model": bool(server) and len(server.requests) > before,
+            "in_prompt": bool(expected & set(answerer.last_prompt_articles)),
+            "sentences_checked": len(checks),
+            "sentences_kept": sum(1 for c in checks if c.get("supported") or c.get("kept")),
         }
         if mode == "llm" and server and len(server.requests) > before:
             row["prompt_tokens"] = request_tokens(server.requests[-1])
@@ -123,35 +195,86 @@ async def run_mode(mode: str, db: Database, settings, cid: int, items: list[dict
         rows.append(row)
     if llm:
         await llm.aclose()
-    return summarize(mode, rows)
+    summary = summarize(mode, rows)
+    summary["rows"] = [{k: r[k] for k in ("q", "kind", "answerable", "found", "fact", "cited", "scores")} for r in rows]
+    summary["by_kind"] = {
+        kind: summarize(mode, [r for r in rows if r["kind"] == kind], brief=True)
+        for kind in KIND_ORDER + sorted({r["kind"] for r in rows} - set(KIND_ORDER))
+        if any(r["kind"] == kind for r in rows)
+    }
+    return summary
 
 
-def summarize(mode: str, rows: list[dict]) -> dict:
+def _share(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def summarize(mode: str, rows: list[dict], brief: bool = False) -> dict:
     answerable = [r for r in rows if r["answerable"]]
     unanswerable = [r for r in rows if not r["answerable"]]
     packed = [r["prompt_tokens"] for r in rows if "prompt_tokens" in r]
     naive = [r["naive_tokens"] for r in rows if "naive_tokens" in r]
-    return {
+    out = {
         "mode": mode,
         "questions": len(rows),
         "answerable": len(answerable),
         "no_answer": len(unanswerable),
-        "facts_found": sum(r["fact"] for r in answerable) / max(len(answerable), 1),
-        "correct_citations": sum(r["cited"] for r in answerable) / max(len(answerable), 1),
-        "correct_refusals": sum(not r["found"] for r in unanswerable) / max(len(unanswerable), 1),
+        "facts_found": _share(sum(r["fact"] for r in answerable), len(answerable)),
+        "correct_citations": _share(sum(r["cited"] for r in answerable), len(answerable)),
+        "correct_refusals": _share(sum(not r["found"] for r in unanswerable), len(unanswerable)),
         "false_refusals": sum(not r["found"] for r in answerable),
+        "false_refusal_share": _share(sum(not r["found"] for r in answerable), len(answerable)),
+        "median_latency_ms": statistics.median(r["latency_ms"] for r in rows) if rows else None,
+    }
+    if mode == "llm":
+        out["answerable_reached_model"] = sum(r["reached_model"] for r in answerable)
+        out["answerable_expected_in_prompt"] = sum(r["in_prompt"] for r in answerable)
+        out["no_answer_reached_model"] = sum(r["reached_model"] for r in unanswerable)
+        out["sentences_checked"] = sum(r["sentences_checked"] for r in rows)
+        out["sentences_kept"] = sum(r["sentences_kept"] for r in rows)
+    if brief:
+        return out
+    out.update({
         "fell_back": sum(r["mode"] != mode for r in rows if r["found"]),
-        "median_latency_ms": statistics.median(r["latency_ms"] for r in rows),
         "p90_latency_ms": sorted(r["latency_ms"] for r in rows)[int(0.9 * (len(rows) - 1))],
         "packed_prompt_tokens_median": statistics.median(packed) if packed else None,
         "naive_top10_prompt_tokens_median": statistics.median(naive) if naive else None,
         "packed_prompt_tokens_total": sum(packed) if packed else None,
         "naive_top10_prompt_tokens_total": sum(naive) if naive else None,
         "misses": [
-            {k: r[k] for k in ("q", "found", "fact", "cited", "answer", "scores")}
+            {k: r[k] for k in ("q", "kind", "found", "fact", "cited", "answer", "scores")}
             for r in rows if (r["answerable"] and not (r["fact"] and r["cited"])) or (not r["answerable"] and r["found"])
         ],
-    }
+    })
+    return out
+
+
+def _pct(value: float | None, part: int | None = None, whole: int | None = None) -> str:
+    if value is None:
+        return "–"
+    return f"{100 * value:.1f} %" + (f" ({part}/{whole})" if whole is not None else "")
+
+
+def table(report: dict) -> str:
+    """The per-kind table for bench/README.md."""
+    lines = [
+        "| mode | kind | n | facts found | expected article cited | no-answer refused | answerable refused "
+        "| reached model / expected in prompt | median ms |",
+        "|---|---|---:|---|---|---|---|---|---:|",
+    ]
+    for summary in report["results"]:
+        mode = summary["mode"]
+        for kind, k in [*summary["by_kind"].items(), ("**all**", summary)]:
+            a, n = k["answerable"], k["no_answer"]
+            facts = _pct(k["facts_found"], round((k["facts_found"] or 0) * a), a) if a else "–"
+            cited = _pct(k["correct_citations"], round((k["correct_citations"] or 0) * a), a) if a else "–"
+            refused = _pct(k["correct_refusals"], round((k["correct_refusals"] or 0) * n), n) if n else "–"
+            false = f"{k['false_refusals']}/{a}" if a else "–"
+            model = (f"{k['answerable_reached_model']}/{a} · {k['answerable_expected_in_prompt']}/{a}"
+                     if mode == "llm" and a else ("–" if mode != "llm" else f"{k['no_answer_reached_model']}/{n} (none)"))
+            lines.append(f"| {mode} | {kind} | {k['questions']} | {facts} | {cited} | {refused} | {false} | {model} "
+                         f"| {k['median_latency_ms']:.1f} |")
+    return "\n".join(lines)
 
 
 async def calibrate(db: Database, settings, cid: int, items: list[dict]) -> None:
@@ -160,9 +283,8 @@ async def calibrate(db: Database, settings, cid: int, items: list[dict]) -> None
     answerer = Answerer(db, settings, None)
     points = []
     for item in items:
-        history = [Turn("user", h) for h in item.get("history", [])]
-        await answerer.answer(item["q"], cid, history=history, now=NOW, allow_llm=False)
-        points.append((bool(item.get("fact")), *answerer.last_scores, item["q"]))
+        await answerer.answer(item["q"], cid, history=turns_of(item), now=NOW, allow_llm=False)
+        points.append((bool(item.get("expect")), *answerer.last_scores[:2], item["q"]))
     answer_module.RELEVANCE_THRESHOLD, answer_module.SENTENCE_THRESHOLD = saved
     for ok, passage, sentence, q in sorted(points, key=lambda p: p[1]):
         print(f"{'ANS' if ok else 'NO '}  passage {passage:.2f}  sentence {sentence:.2f}  {q}")
@@ -176,23 +298,25 @@ async def calibrate(db: Database, settings, cid: int, items: list[dict]) -> None
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("set", choices=["samples", "reuters"])
-    parser.add_argument("--db", help="store to use (reuters: built there if missing; default /tmp/briefbot-reuters.db)")
+    parser.add_argument("set", choices=["samples", "reuters", "reuters-dev"])
+    parser.add_argument("--db", help="store to use (Reuters sets: built there if missing; default bench/out/reuters.db)")
     parser.add_argument("--modes", default="extractive,llm")
     parser.add_argument("--base-url", help="a real OpenAI-compatible endpoint for the llm mode")
     parser.add_argument("--model", help="model name for --base-url")
     parser.add_argument("--calibrate", action="store_true")
     parser.add_argument("--show-misses", action="store_true")
+    parser.add_argument("--json", action="store_true", help="print the whole report as JSON instead of the table")
     args = parser.parse_args()
 
-    items = [json.loads(line) for line in (ROOT / "bench" / f"questions_{args.set}.jsonl").read_text().splitlines() if line]
+    items = load_items(args.set)
     tmp = tempfile.TemporaryDirectory()
     if args.set == "samples":
         db_path = Path(args.db or Path(tmp.name) / "samples.db")
         if not db_path.exists():
             await build_store(db_path, ROOT / "examples" / "articles")
     else:
-        db_path = Path(args.db or "/tmp/briefbot-reuters.db")
+        OUT.mkdir(parents=True, exist_ok=True)
+        db_path = Path(args.db or OUT / "reuters.db")
         if not db_path.exists():
             await build_store(db_path, reuters_file())
     settings = load_settings(db_path=str(db_path))
@@ -220,18 +344,26 @@ async def main() -> None:
             settings.llm.base_url = server.base_url
     report = {
         "set": args.set, "articles": n_articles, "date": datetime.now().date().isoformat(),
-        "machine": f"{os.cpu_count()} cores, Python {platform.python_version()}",
+        "machine": f"{os.cpu_count()} cores, Python {platform.python_version()}, load {os.getloadavg()[0]:.1f}",
         "llm": args.base_url or ("local fake server" if server else None), "results": [],
     }
     for mode in args.modes.split(","):
         summary = await run_mode(mode, db, settings, cid, items, server)
-        if not args.show_misses:
-            summary["misses"] = len(summary["misses"])
         report["results"].append(summary)
     if fake_cm:
         await fake_cm.__aexit__(None, None, None)
     await db.close()
-    print(json.dumps(report, indent=2, ensure_ascii=False))
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / f"answer_eval_{args.set}.json").write_text(json.dumps(report, indent=1, ensure_ascii=False))
+    for summary in report["results"]:
+        del summary["rows"]
+        if not args.show_misses:
+            summary["misses"] = len(summary["misses"])
+    if args.json or args.show_misses:
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+    else:
+        print(f"{args.set}: {n_articles} articles, {len(items)} questions, {report['machine']}, {report['date']}")
+        print(table(report))
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ minutes) in `briefbot ask --since`, `briefbot brief --since`, `/briefing now` an
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -37,6 +37,11 @@ class TimeWindow:
     label: str  # what the asker said, for messages ("this week")
     recent: bool = False  # "latest": no hard bound, newest first
     phrase: str = ""  # the matched text, removed from the search query
+    # A soft window weights instead of filtering: "in March" (no year) means the latest March that holds
+    # matching articles, "in 1986" / "this year" is often what an article is *about*, not when it appeared.
+    soft: bool = False
+    month: int | None = None  # the month a soft window names
+    year: int | None = None  # the year it names (None for a month without a year)
 
     @property
     def since_iso(self) -> str | None:
@@ -101,12 +106,13 @@ def _parse_question(question: str, tz: str, now: datetime | None) -> TimeWindow 
     utc_now = local.astimezone(timezone.utc)
 
     def found(m: re.Match[str], since: datetime | None, until: datetime | None = None, recent: bool = False,
-              label: str | None = None) -> TimeWindow:
+              label: str | None = None, soft: bool = False, month: int | None = None,
+              year: int | None = None) -> TimeWindow:
         said = " ".join(m.group(0).split())
         if label is None:
             label = said if said.startswith(("since", "on ", "in ", "during")) else f"from {said}"
             label = re.sub(rf"\b({_DAY_RE})\b", lambda d: d.group(1).capitalize(), label)
-        return TimeWindow(since, until, label, recent, m.group(0))
+        return TimeWindow(since, until, label, recent, m.group(0), soft, month, year)
 
     if m := re.search(r"\btoday\b|\bthis morning\b|\btonight\b", q):
         return found(m, _start(today, tzinfo))
@@ -132,7 +138,7 @@ def _parse_question(question: str, tz: str, now: datetime | None) -> TimeWindow 
         prev = (first - timedelta(days=1)).replace(day=1)
         return found(m, _start(prev, tzinfo), _start(first, tzinfo))
     if m := re.search(r"\bthis year\b", q):
-        return found(m, _start(date(today.year, 1, 1), tzinfo))
+        return found(m, _start(date(today.year, 1, 1), tzinfo), soft=True, year=today.year)
     if m := re.search(rf"\bsince (?:last )?({_DAY_RE})\b", q):
         back = (today.weekday() - WEEKDAYS[m.group(1)]) % 7
         return found(m, _start(today - timedelta(days=back), tzinfo))
@@ -150,7 +156,7 @@ def _parse_question(question: str, tz: str, now: datetime | None) -> TimeWindow 
             return found(m, _start(date(year, month, day), tzinfo))
         except ValueError:
             return None
-    if m := re.search(rf"\b(in|since|during) ({_MONTH_RE})\b(?:,? (\d{{4}}))?", q):
+    if m := re.search(rf"\b(in|since|during|(?:at )?the (?:end|start|beginning|middle) of) ({_MONTH_RE})\b(?:,? (\d{{4}}))?", q):
         month = MONTHS[m.group(2)]
         if m.group(2) == "may" and not m.group(3) and m.group(1) != "in":
             return None
@@ -159,13 +165,37 @@ def _parse_question(question: str, tz: str, now: datetime | None) -> TimeWindow 
         name = f"{date(year, month, 1).strftime('%B')} {year}"
         if m.group(1) == "since":
             return found(m, start, None, label=f"since {name}")
-        return found(m, start, end, label=f"from {name}")
-    if m := re.search(r"\b(?:in|during) (19[5-9]\d|20\d\d)\b", q):
+        said = f"{date(year, month, 1).strftime('%B')}" + (f" {year}" if m.group(3) else "")
+        return found(m, start, end, label=f"from {said}", soft=True, month=month,
+                     year=int(m.group(3)) if m.group(3) else None)
+    if m := re.search(r"\b(?:in|during|for|of) (19[5-9]\d|20\d\d)\b", q):
         year = int(m.group(1))
-        return found(m, _start(date(year, 1, 1), tzinfo), _start(date(year + 1, 1, 1), tzinfo), label=f"from {year}")
+        return found(m, _start(date(year, 1, 1), tzinfo), _start(date(year + 1, 1, 1), tzinfo), label=f"from {year}",
+                     soft=True, year=year)
     if m := re.search(r"\b(?:the )?(?:latest|most recent|newest|recent|recently|lately|currently|now)\b", q):
         return found(m, None, None, recent=True)
     return None
+
+
+_DATED = re.compile(
+    rf"\b(?:in|on|ended|ending|of|at the end of)\s+(?:(?P<d1>\d{{1,2}})\s+)?(?P<month>{_MONTH_RE})\.?"
+    rf"(?:\s+(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?)?,?\s+(?P<year>(?:19|20)\d\d)\b"
+)
+
+
+_IN_YEAR = re.compile(r"\b(?:in|during)\s+((?:19|20)\d\d)\b(?![/-])")
+
+
+def reported_after(question: str) -> date | None:
+    """The earliest day a question names with its year ("in the week ended July 4, 1987", "in August 1987"):
+    no article published before it can report on it. None when it names no such day."""
+    days: list[date] = [date(int(y), 1, 1) for y in _IN_YEAR.findall(question.lower())]
+    for m in _DATED.finditer(question.lower()):
+        try:
+            days.append(date(int(m.group("year")), MONTHS[m.group("month")], int(m.group("d1") or m.group("d2") or 1)))
+        except ValueError:
+            continue
+    return min(days) if days else None
 
 
 def _parse_day(text: str) -> date:
@@ -229,7 +259,7 @@ def parse_since(
         raise UserError(f"{raw[:40]!r} is too early a date.") from None
     phrase = parse_question(raw, tz, utc_now)
     if phrase is not None and " ".join(phrase.phrase.split()) == raw.lower():  # the whole text, not a part
-        return phrase
+        return replace(phrase, soft=False)  # an explicit window filters
     raise UserError(f"{raw[:60]!r} is not a time I understand: {SINCE_HELP}.")
 
 

@@ -14,7 +14,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any, Literal
 
 from bot.config import Settings
@@ -22,15 +22,17 @@ from bot.errors import UserError
 from bot.text.citations import check_citations
 from bot.llm.client import LLMClient, LLMError
 from bot.answering.context import ContextSource, SourceRef, pack_context
-from bot.answering.extractive import Candidate, choose_sentences, compose, keep_naming, score_candidates
+from bot.answering.extractive import (
+    Candidate, ScoredSentence, choose_sentences, compose, keep_naming, score_candidates,
+)
 from bot.llm.prompts import fence_sources, load_prompt, render
-from bot.answering.terms import WeightedTerm, content_terms, weigh
+from bot.answering.terms import WeightedTerm, content_terms, stems, weigh
 from bot.llm.tokens import count_tokens, truncate_to_tokens
 from bot.search import search_passages
 from bot.search.engine import open_index
 from bot.store.db import Database
 from bot.text.safety import neutralize_mentions
-from bot.timeutil import TimeWindow, human_date, parse_question, parse_since, zone
+from bot.timeutil import TimeWindow, human_date, parse_question, parse_since, reported_after, zone
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +42,15 @@ MAX_QUESTION_CHARS = 2000
 # bench/questions_reuters.jsonl (see bench/README.md).
 RELEVANCE_THRESHOLD = 0.55
 SENTENCE_THRESHOLD = 0.34
+# Weighted share of the question's non-name terms one of the top sentences must hold (see bench/README.md).
+FOCUS_THRESHOLD = 0.25
+FOCUS_SENTENCES = 3
+# A term in at most ~2 % of passages (BM25 IDF above this) is rare: retrieval that holds none of the
+# question's rare terms has clearly nothing, and not even the model is asked.
+RARE_IDF = 3.9
 FOLLOW_UP_WEIGHT = 0.4
+SOFT_TERM_WEIGHT = 0.5  # a soft window's month or year as a question term
+SOFT_WINDOW_BONUS = 0.06  # sentence score for an article from the month (or year) a soft window names
 OLD_AFTER = timedelta(days=30)
 RETRIEVE_K = 12
 HISTORY_TURNS = 6
@@ -107,12 +117,82 @@ def _without_headline(c: Candidate) -> Candidate:
     return c
 
 
+@dataclass
+class _Found:
+    candidates: list[Candidate]
+    scored: list[ScoredSentence]
+    best: float  # relevance of the best passage
+    best_sentence: float  # coverage of the best sentence
+    focus: float  # best share of the question's non-name terms among the top sentences
+    passes: bool  # the relevance gate lets it through
+
+
+def _holds_a_rare_term(terms: list[WeightedTerm], candidates: list[Candidate]) -> bool:
+    """Whether any retrieved passage holds one of the question's rare terms (its rarest when none is rare)."""
+    if not terms or not candidates:
+        return False
+    rare = {t.stem for t in terms if t.weight >= RARE_IDF} or {max(terms, key=lambda t: t.weight).stem}
+    return any(rare & stems(f"{c.title} {c.text}") for c in candidates)
+
+
+def _narrower(window: TimeWindow | None, floor: TimeWindow | None) -> TimeWindow | None:
+    """`window` starting no earlier than `floor` starts."""
+    if floor is None or window is None:
+        return window or floor
+    if window.since is not None and floor.since is not None and window.since >= floor.since:
+        return window
+    return replace(window, since=floor.since)
+
+
+def _published(c: Candidate) -> date | None:
+    try:
+        return date.fromisoformat((c.published or "")[:10])
+    except ValueError:
+        return None
+
+
+def _month_of_report(window: TimeWindow, day: date) -> int | None:
+    """The year of the window's month an article published on `day` reports on: published in that month,
+    or in the next one (monthly figures come out the month after); None when neither."""
+    assert window.month
+    after = window.month % 12 + 1
+    if day.month == window.month:
+        year = day.year
+    elif day.month == after:
+        year = day.year - (window.month == 12)
+    else:
+        return None
+    return year if window.year in (None, year) else None
+
+
+def _weight_soft(window: TimeWindow, scored: list[ScoredSentence]) -> None:
+    """A soft window weights: sentences of articles from (or reporting on) the named month or year rank higher."""
+    for s in scored:
+        day = _published(s.candidate)
+        if day is None:
+            continue
+        if window.month and _month_of_report(window, day) is not None:
+            s.score += SOFT_WINDOW_BONUS
+        elif not window.month and window.year and day.year in (window.year, window.year + 1):
+            s.score += SOFT_WINDOW_BONUS / 2
+    scored.sort(key=lambda s: -s.score)
+
+
+def _month_lead_in(window: TimeWindow, best: Candidate) -> str:
+    """'In March 1987: ' when the answer's article is from (or reports on) the latest such month."""
+    day = _published(best)
+    year = _month_of_report(window, day) if day else None
+    return f"In {date(2000, window.month or 1, 1):%B} {year}: " if year else ""
+
+
 class Answerer:
     def __init__(self, db: Database, settings: Settings, llm: LLMClient | None) -> None:
         self.db = db
         self.settings = settings
         self.llm = llm
-        self.last_scores: tuple[float, float] = (0.0, 0.0)  # (passage, sentence) relevance of the last question
+        # (passage, sentence, focus) relevance of the last question
+        self.last_scores: tuple[float, float, float] = (0.0, 0.0, 0.0)
+        self.last_prompt_articles: list[int] = []  # articles the last model prompt held (for the benchmark)
 
     # ------------------------------------------------------------ term statistics
 
@@ -152,14 +232,29 @@ class Answerer:
         window = self._window(question, since, tz, now)
 
         terms, search_text = await self._question_terms(question, window, history)
-        candidates = keep_naming(question, await self._retrieve(search_text, collection_id, window, source))
-        scored = score_candidates(question, terms, candidates)
-        if window and window.recent and candidates:
-            self._weight_recent(candidates, scored)
-        best = max((c.relevance for c in candidates), default=0.0)
-        best_sentence = scored[0].coverage if scored else 0.0
-        self.last_scores = (best, best_sentence)
-        if not candidates or best < RELEVANCE_THRESHOLD or best_sentence < SENTENCE_THRESHOLD:
+        hard = window if window and not window.soft and not window.recent else None
+        # A day or year named with its year ("the week ended July 4, 1987", "in 2015"): no article published
+        # before it can report on it. Unlike a window, this holds even when it leaves nothing.
+        after = reported_after(question)
+        floor = None if after is None else TimeWindow(
+            datetime.combine(after, datetime.min.time(), timezone.utc), None, f"from {human_date(after.isoformat())} on")
+        found = await self._gather(question, terms, search_text, collection_id, _narrower(hard, floor), source, window)
+        lead_in = ""
+        if not found.passes and hard is not None:
+            # An explicit window that holds nothing: the newest matching article outside it, said to be older.
+            wider = await self._gather(question, terms, search_text, collection_id, floor, source,
+                                       replace(hard, recent=True))
+            if wider.passes:
+                newest = wider.scored[0].candidate.published
+                lead_in = (f"I have nothing on that {hard.label}; the newest related article is older"
+                           + (f" ({human_date(newest)})" if newest else "") + ": ")
+                found = wider
+        candidates, scored = found.candidates, found.scored
+        self.last_scores = (found.best, found.best_sentence, found.focus)
+        use_model = self.llm is not None and allow_llm
+        # With a model, the gate only stops what retrieval clearly has nothing for: the model sees the best
+        # passages and says itself when they do not answer (the prompt asks it to).
+        if not found.passes and not (use_model and _holds_a_rare_term(terms, candidates)):
             lead = _lead_sentence(question)
             if lead:
                 result = await self.answer(
@@ -171,20 +266,26 @@ class Answerer:
                     return self._finish(result, started, 0.0, notes)
             text = await self._not_found_text(question, collection_id, window, source, terms)
             return self._finish(Answer(text, [], "extractive", False), started, 0.0, notes)
+        if window and window.soft and window.month:
+            lead_in = lead_in or _month_lead_in(window, scored[0].candidate)
 
         ranked = sorted(candidates, key=lambda c: -c.relevance - 0.3 * (c is scored[0].candidate))
         as_of = self._as_of(ranked[:1], now)
         mode: Literal["llm", "extractive"] = "extractive"
-        if self.llm is not None and allow_llm:
+        if use_model:
             t0 = time.perf_counter()
             try:
                 result = await self._llm_answer(question, ranked, history, tz, now, as_of, on_delta)
+                result.text = lead_in + result.text
                 model_seconds = time.perf_counter() - t0
                 return self._finish(result, started, model_seconds, notes)
             except LLMError as exc:
                 model_seconds = time.perf_counter() - t0
                 log.warning("model call failed, answering extractively: %s", exc)
                 notes.append(f"The model was unavailable ({exc}); this answer is extractive.")
+                if not found.passes:
+                    text = await self._not_found_text(question, collection_id, window, source, terms)
+                    return self._finish(Answer(text, [], "extractive", False), started, model_seconds, notes)
         chosen = choose_sentences(terms, scored)
         numbers: dict[int, int] = {}
         for s in chosen:
@@ -193,6 +294,7 @@ class Answerer:
         as_of = self._as_of([s.candidate for s in chosen], now)
         if as_of:
             text = f"As of {human_date(as_of)}: {text}"
+        text = lead_in + text
         citations = []
         for s in chosen:
             n = numbers[s.candidate.article_id]
@@ -203,6 +305,25 @@ class Answerer:
         return self._finish(result, started, model_seconds, notes)
 
     # ------------------------------------------------------------ steps
+
+    async def _gather(
+        self, question: str, terms: list[WeightedTerm], search_text: str, collection_id: int,
+        filter_window: TimeWindow | None, source: str | None, window: TimeWindow | None,
+    ) -> "_Found":
+        """Retrieve (inside `filter_window` only), keep passages naming the question's names, score."""
+        candidates = keep_naming(question, await self._retrieve(search_text, collection_id, filter_window, source))
+        scored = score_candidates(question, terms, candidates)
+        if window and window.recent and candidates:
+            self._weight_recent(candidates, scored)
+        if window and window.soft and candidates:
+            _weight_soft(window, scored)
+        best = max((c.relevance for c in candidates), default=0.0)
+        best_sentence = scored[0].coverage if scored else 0.0
+        # The answer must hold what the question asks about, not only whom: its object and action words.
+        focus = max((s.focus for s in scored[:FOCUS_SENTENCES]), default=0.0)
+        passes = (bool(candidates) and best >= RELEVANCE_THRESHOLD and best_sentence >= SENTENCE_THRESHOLD
+                  and focus >= FOCUS_THRESHOLD)
+        return _Found(candidates, scored, best, best_sentence, focus, passes)
 
     @staticmethod
     def _window(question: str, since: str | datetime | None, tz: str, now: datetime) -> TimeWindow | None:
@@ -218,6 +339,12 @@ class Answerer:
     ) -> tuple[list[WeightedTerm], str]:
         own = question.lower().replace(window.phrase, " ") if window and window.phrase else question
         words: list[tuple[str, float]] = [(w, 1.0) for w in content_terms(own)]
+        if window and window.soft:
+            # A soft window's month and year are what an article says ("in March", "1986"): light terms.
+            if window.month:
+                words.append((date(2000, window.month, 1).strftime("%B").lower(), SOFT_TERM_WEIGHT))
+            if window.year and not window.phrase.strip().startswith("this"):
+                words.append((str(window.year), SOFT_TERM_WEIGHT))
         earlier = [t.text for t in history if t.role == "user"]
         if earlier and _is_follow_up(question):
             have = {w for w, _ in words}
@@ -297,6 +424,7 @@ class Answerer:
         sources = pack_context([_without_headline(c) for c in ranked if c.relevance >= floor], budget)
         if not sources:
             raise LLMError("the context window is too small for any source")
+        self.last_prompt_articles = [s.article_id for s in sources]
         user = render(template, sources=fence_sources(sources), question=question, today=today, tz=tz, note=note)
         messages = [{"role": "system", "content": system}, *earlier, {"role": "user", "content": user}]
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bot.ingest.chunk import split_sentences
-from bot.answering.terms import WeightedTerm, coverage, stems
+from bot.answering.terms import WeightedTerm, coverage, stem_term, stems
 from bot.search.models import SearchHit
+from bot.text.datelines import strip_dateline
+from bot.text.sentences import split_sentences
+from bot.text.terms import QUESTION_STOP_WORDS, WORD
 
-_DATELINE = re.compile(r"^[A-Z][A-Z .,'/&-]{1,40}(?:\([^)]{1,40}\))?\s*[–—-]{1,2}\s+(?=\S)")
 _NUMBER = re.compile(r"\d")
 _NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-z]+")
 _WANTS_NUMBER = re.compile(r"^\s*(?:how (?:much|many|long|big|far|high|low)|what (?:percent|percentage|share|price|amount|rate|figure|level|year|date|time)|when|by how much)\b", re.I)
@@ -22,6 +23,21 @@ _WANTS_NAME = re.compile(r"^\s*(?:who|which (?:company|firm|bank|country|ministe
 
 MAX_SENTENCES = 3
 MAX_CHARS = 700
+
+# Sentences that say nobody said anything, or only how a share price moved: filler next to the fact.
+_FILLER = re.compile(
+    r"\b(?:declined|refused|was not available|were not available|could not be reached|unavailable) (?:to |for )?"
+    r"(?:comment|be reached|elaborate|give details|say)|\bno comment\b|\bwould not (?:comment|say|elaborate)\b"
+    r"|\bdid not (?:comment|elaborate|give details)\b",
+    re.I,
+)
+_SHARE_PRICE = re.compile(
+    r"\b(?:shares?|stock)\b.{0,60}\b(?:rose|fell|gained|lost|closed|ended|jumped|slipped|were up|were down|"
+    r"edged|climbed|dropped|traded)\b.{0,40}(?:\d|pence|cents|points|pct|percent|%)",
+    re.I,
+)
+_ASKS_PRICE = re.compile(r"\b(?:shares?|stock|price|market|trading|traded)\b", re.I)
+_QUOTE_OPEN = re.compile(r"^[\"“‘']")
 
 
 @dataclass
@@ -41,10 +57,7 @@ class ScoredSentence:
     coverage: float
     score: float
     words: frozenset[str]
-
-
-def strip_dateline(sentence: str) -> str:
-    return _DATELINE.sub("", sentence, count=1)
+    focus: float = 0.0  # weighted share of the question's non-name terms (its object and action) it holds
 
 
 def score_candidates(question: str, terms: list[WeightedTerm], candidates: list[Candidate]) -> list[ScoredSentence]:
@@ -52,6 +65,9 @@ def score_candidates(question: str, terms: list[WeightedTerm], candidates: list[
     wants_number = bool(_WANTS_NUMBER.search(question))
     wants_name = bool(_WANTS_NAME.search(question))
     question_stems = stems(question)
+    names = set(question_entities(question))
+    focus_terms = [t for t in terms if t.stem not in names]
+    asks_price = bool(_ASKS_PRICE.search(question))
     scored: list[ScoredSentence] = []
     for cand in candidates:
         title_stems = stems(cand.title)
@@ -67,8 +83,17 @@ def score_candidates(question: str, terms: list[WeightedTerm], candidates: list[
             text = strip_dateline(raw) if i == lead and cand.position == 0 else raw
             words = stems(text)
             # The lead sentence elaborates the headline: it answers with the headline's words too.
-            cov = coverage(terms, words | title_stems if i == lead and cand.position == 0 else words)
-            score = 0.6 * cov + 0.3 * cand.relevance
+            seen = words | title_stems if i == lead and cand.position == 0 else words
+            cov = coverage(terms, seen)
+            focus = coverage(focus_terms, seen) if focus_terms else cov
+            score = 0.5 * cov + 0.3 * cand.relevance + 0.15 * focus
+            # The sentence that states the fact beats reported-speech filler and share-price lines.
+            if _FILLER.search(text):
+                score -= 0.15
+            elif not asks_price and _SHARE_PRICE.search(text):
+                score -= 0.08
+            elif _QUOTE_OPEN.match(text) and not _NUMBER.search(text):
+                score -= 0.05
             # Dense sentences (the terms in few words) answer more directly than long ones.
             score += 0.08 * cov * min(1.0, 15 / max(len(text.split()), 1))
             if wants_number and _NUMBER.search(text):
@@ -80,7 +105,7 @@ def score_candidates(question: str, terms: list[WeightedTerm], candidates: list[
             if len(text.split()) < 6 or text.rstrip()[-1:] not in ".!?\"'”’)":
                 score -= 0.1
             score -= 0.005 * cand.rank
-            item = ScoredSentence(text, cand, i, cov, score, frozenset(words))
+            item = ScoredSentence(text, cand, i, cov, score, frozenset(words), focus)
             cand.sentences.append(item)
             scored.append(item)
     scored.sort(key=lambda s: -s.score)
@@ -92,14 +117,13 @@ _ENTITY = re.compile(r"(?<=[\w,;:'’\"] )([A-Z][\w'’.-]*[A-Za-z])")
 
 def question_entities(question: str) -> list[str]:
     """Stems of the capitalised words inside a question (names, places, companies)."""
-    from bot.answering.terms import GENERIC, stem_term
-    from bot.search.query import STOP_WORDS
-
     out: list[str] = []
-    for word in _ENTITY.findall(question):
-        word = word.replace("’", "'").split("'")[0].replace(".", "")
-        if len(word) >= 3 and word.lower() not in STOP_WORDS and word.lower() not in GENERIC:
-            out.append(stem_term(word))
+    for name in _ENTITY.findall(question):
+        name = name.replace("’", "'").split("'")[0].replace(".", "")
+        # "Jae-in" is the words "jae" and "in" to the tokenizer: match its parts as the text is matched.
+        for word in WORD.findall(name):
+            if len(word) >= 3 and word.lower() not in QUESTION_STOP_WORDS:
+                out.append(stem_term(word))
     return out
 
 

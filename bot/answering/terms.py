@@ -1,4 +1,10 @@
-"""Question terms, a light stemmer and term weights (IDF) for ranking and the relevance gate."""
+"""Question terms and their weights (IDF) for ranking and the relevance gate.
+
+Words are stemmed as the search index stems them (bot/text/terms.py, Snowball English); on top
+of that, a few groups of news verbs that say the same thing are folded into one term each, so a
+question's "rise" is answered by "rose" or "gained", its "approve" by "green light", "cleared" or
+"licensed", its "invest" by "spend", its "cut" by "trim" or "lower".
+"""
 
 from __future__ import annotations
 
@@ -8,72 +14,50 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bot.search.query import query_terms
+from bot.text.terms import QUESTION_STOP_WORDS, WORD, stem
 
-_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
-
-# Words that carry no topic in a question (on top of the search stop words).
-GENERIC = frozenset(
-    """much many long often far kind sort type exactly really also still ago recently lately currently
-    latest recent newest most since last past this days weeks months hours
-    january february march april june july august september october november december
-    monday tuesday wednesday thursday friday saturday sunday""".split()
+# Each group is one meaning; the first word names it. Verbs only: "license" (licensed, licenses) folds
+# into "approve", the noun "licence" does not ("export licence reviews" are not approvals).
+SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
+    ("rise", "rose", "risen", "up", "increase", "gain", "higher", "climb", "grow", "grew", "growth", "jump"),
+    ("fall", "fell", "fallen", "down", "drop", "decline", "lower", "slid", "slide", "decrease", "shrink",
+     "shrank"),
+    ("buy", "bought", "purchase", "acquire", "acquisition"),
+    ("sell", "sold", "sale"),
+    ("approve", "approval", "clear", "cleared", "allow", "allowed", "authorize", "authorise", "license",
+     "greenlight", "signoff", "endorse", "ratify"),
+    ("invest", "investment", "spend", "spent", "spending", "put"),
+    # cutting is lowering: "cut its forecast" is answered by "lowered" or "trimmed" it
+    ("fall", "cut", "trim", "trimmed", "reduce", "reduction", "slash", "lowered"),
+    ("resign", "resignation", "quit", "quits"),
 )
-
-_SUFFIXES = ("ational", "ization", "iveness", "fulness", "ousness", "ations", "ation", "ments", "ment",
-             "ings", "ing", "edly", "ed", "ers", "er", "ly", "al")
-
-
-def stem(word: str) -> str:
-    """A small, consistent suffix stripper: approve/approved/approval -> approv, fibres -> fibr."""
-    w = word.lower().replace("’", "'")
-    if w.endswith("'s"):
-        w = w[:-2]
-    if w.isdigit() or len(w) <= 3:
-        return w
-    if w.endswith("ies") and len(w) > 4:
-        w = w[:-3] + "y"
-    elif w.endswith("sses"):
-        w = w[:-2]
-    elif w.endswith("es") and len(w) > 4 and w[-3] in "sxzh":
-        w = w[:-2]
-    elif w.endswith("s") and not w.endswith(("ss", "us", "is")):
-        w = w[:-1]
-    for suffix in _SUFFIXES:
-        if w.endswith(suffix) and len(w) - len(suffix) >= 3:
-            w = w[: -len(suffix)]
-            break
-    if w.endswith("e") and len(w) > 4:
-        w = w[:-1]
-    if len(w) > 3 and w[-1] == w[-2] and w[-1] not in "lsz":
-        w = w[:-1]
-    return w
+# Two-word forms of the verbs above, read as one word before stemming.
+_PHRASES = re.compile(r"\bgreen[- ]?light(?:s|ed|ing)?\b|\bsign(?:s|ed|ing)? off\b", re.I)
 
 
-# News wording for movement: a question's "rise" is answered by "up", "rose" or "gained".
-_SYNONYMS = {
-    "rise": "rise", "rose": "rise", "risen": "rise", "up": "rise", "increas": "rise", "gain": "rise",
-    "higher": "rise", "climb": "rise", "grow": "rise", "grew": "rise", "growth": "rise", "jump": "rise",
-    "fall": "fall", "fell": "fall", "fallen": "fall", "down": "fall", "drop": "fall", "declin": "fall",
-    "lower": "fall", "slid": "fall", "slide": "fall", "decreas": "fall", "shrink": "fall", "shrank": "fall",
-    "buy": "buy", "bought": "buy", "purchas": "buy", "acquir": "buy", "acquisition": "buy",
-    "sell": "sell", "sold": "sell", "sale": "sell",
-}
+def _phrases(text: str) -> str:
+    return _PHRASES.sub(lambda m: "greenlight" if m.group(0).lower().startswith("green") else "signoff", text)
+
+
+_SYNONYMS: dict[str, str] = {}
+for _group in SYNONYM_GROUPS:
+    for _word in _group:
+        _SYNONYMS.setdefault(stem(_word), stem(_group[0]))
 
 
 def stem_term(word: str) -> str:
-    """The stem, with movement and trade verbs folded into one word each."""
+    """The stem, with verbs of the same meaning folded into one term each."""
     s = stem(word)
     return _SYNONYMS.get(s, s)
 
 
 def stems(text: str) -> set[str]:
-    return {stem_term(w) for w in _WORD.findall(text)}
+    return {stem_term(w) for w in WORD.findall(_phrases(text))}
 
 
 def content_terms(question: str) -> list[str]:
-    """The topic words of a question (lower case, stop and generic words removed, no repeats)."""
-    words = [w for w in query_terms(question) if w not in GENERIC]
-    return words
+    """The topic words of a question (lower case, stop and question words removed, no repeats)."""
+    return [w for w in query_terms(question) if w not in QUESTION_STOP_WORDS]
 
 
 @dataclass

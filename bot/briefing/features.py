@@ -9,15 +9,14 @@ a new source that repeats them brings no news.
 
 from __future__ import annotations
 
-import functools
 import re
 from collections import Counter
 from dataclasses import dataclass
 
-from bot.ingest.chunk import split_sentences
-from bot.search.query import STOP_WORDS
+from bot.text.datelines import strip_dateline
+from bot.text.sentences import split_sentences
+from bot.text.terms import LETTER_WORD as _WORD, NEWS_STOP_WORDS, stem
 
-_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
 _ENTITY = re.compile(r"\b[A-Z][\w'’&.-]*[\w](?:[ \t]+(?:of[ \t]+|de[ \t]+)?[A-Z][\w'’&.-]*[\w])*\b|\b[A-Z]\b")
 _NUMBER = re.compile(
     r"(?P<cur>[$€£¥])?\s?(?P<num>\d[\d,]*(?:\.\d+)?)\s*"
@@ -28,36 +27,13 @@ _NUMBER = re.compile(
     re.IGNORECASE,
 )
 
-_DATELINE = re.compile(r"^\s*[A-Z][A-Z .'/-]{1,40}?(?:,\s*[A-Z][a-z]{2,8}\.?\s+\d{1,2})?\s*\([^)\n]{1,60}\)\s*[-–—]+\s*")
 _POSSESSIVE = re.compile(r"'s\b")
-_CALENDAR = frozenset(
-    """monday tuesday wednesday thursday friday saturday sunday january february march april may june july
-    august september october november december jan feb mar apr jun jul aug sep sept oct nov dec""".split()
-)
-# Words that carry no story identity in news text, on top of the search stop words.
-NEWS_STOP_WORDS = STOP_WORDS | _CALENDAR | frozenset(
-    """also would could one two three four five six seven eight nine ten first second third last next
-    percent per cent mln bln billion million trillion thousand pct told statement according added spokesman
-    spokeswoman spokesperson officials official people reuters ap afp wire report reported reports reporters
-    including since still already may might must shall us however while among around ago earlier later
-    s t mr mrs ms dr wednesday's friday's new's""".split()
-)
 
 _UNIT_ALIASES = {
     "%": "percent", "per cent": "percent", "percent": "percent", "percentcent": "percent",
     "tn": "trillion", "bn": "billion", "mln": "million", "m": "million", "dlrs": "dollar", "$": "dollar",
     "€": "euro", "£": "pound", "¥": "yen",
 }
-
-
-@functools.lru_cache(maxsize=65536)
-def stem(word: str) -> str:
-    """A light English fold: plurals and possessives, enough to match 'chips' with 'chip'."""
-    if len(word) > 4 and word.endswith("ies"):
-        return word[:-3] + "y"
-    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        return word[:-1]
-    return word
 
 
 def terms(text: str) -> list[str]:
@@ -139,7 +115,7 @@ def article_features(title: str, body: str, lead_chars: int = 3000, source: str 
     the cost per article bounded. The dateline and the outlet's own name say who wrote it, not
     what happened, and are left out.
     """
-    lead = _DATELINE.sub("", body[:lead_chars], count=1)
+    lead = strip_dateline(body[:lead_chars])
     if source:
         lead = lead.replace(source, " ")
         title = title.replace(source, " ")

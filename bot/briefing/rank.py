@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from bot.briefing.features import stem
+from bot.text.terms import stem
 
 RECENCY_HALF_LIFE_HOURS = 12.0
 SOURCE_WEIGHT = 1.0

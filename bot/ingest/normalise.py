@@ -19,14 +19,8 @@ import re
 
 from bot.ingest.clean import normalize_text
 from bot.ingest.models import RawArticle
+from bot.text.datelines import match_dateline
 
-# "SEOUL (Reuters) - ", "TOKYO, July 4 (Reuters) — ", "COLUMBUS, Ohio (Reuters) -", "WASHINGTON (AP) –"
-_DATELINE = re.compile(
-    r"^(?P<place>[A-Z][A-Z .'/-]{1,40}?)"
-    r"(?P<region>,\s*[A-Z][A-Za-z.]+(?:\s[A-Z][A-Za-z.]+)?(?=\s*[,(]))?"
-    r"(?:,\s*[A-Z][a-z]{2,8}\.?\s+\d{1,2})?\s*"
-    r"\((?P<source>[A-Za-z][\w .&'-]{0,40})\)\s*[-–—]+\s*"
-)
 _WORDS = re.compile(r"\w+")
 
 
@@ -38,14 +32,11 @@ class Dateline:
 
 
 def split_dateline(body: str) -> Dateline | None:
-    """The dateline opening `body`, if it has one."""
-    match = _DATELINE.match(body)
-    if not match:
+    """The dateline opening `body` when it names its outlet ("COLUMBUS, Ohio (Reuters) -"), as metadata."""
+    found = match_dateline(body)
+    if found is None or not found.source:
         return None
-    place = match.group("place").strip().title()
-    if match.group("region"):
-        place += ", " + match.group("region").strip(", ").strip()
-    return Dateline(place, match.group("source").strip(), match.end())
+    return Dateline(found.place_name, found.source, found.end)
 
 
 def is_shouting(title: str) -> bool:

@@ -2,23 +2,7 @@
 
 from __future__ import annotations
 
-import re
-
-_TERM = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
-
-STOP_WORDS = frozenset(
-    """
-    a about above after again against all am an and any are aren't as at be because been before being below
-    between both but by can could did didn't do does doesn't doing don't down during each few for from
-    further had has have having he her here hers herself him himself his how i if in into is isn't it it's
-    its itself just let's me more most my myself no nor not now of off on once only or other ought our ours
-    ourselves out over own same she should so some such than that that's the their theirs them themselves
-    then there there's these they this those through to too under until up very was wasn't we were weren't
-    what what's when where which while who whom why will with won't would you your yours yourself
-    yourselves tell says said say please know anything something latest news happened happen happening
-    give show any new update updates today yesterday week month year
-    """.split()
-)
+from bot.text.terms import STOP_WORDS, WORD as _TERM
 
 
 def query_terms(question: str, keep_stop_words: bool = False) -> list[str]:
