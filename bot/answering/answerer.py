@@ -55,6 +55,8 @@ SOFT_WINDOW_BONUS = 0.06  # sentence score for an article from the month (or yea
 OLD_AFTER = timedelta(days=30)
 RETRIEVE_K = 12
 HISTORY_TURNS = 6
+TIMELINE_SEARCH = 30  # articles searched for a story's timeline
+TIMELINE_STEPS = 6  # steps shown, newest first
 NOT_FOUND = "I don't have anything on that in the stored articles."
 # A question this long that finds nothing as a whole is asked again as its first sentence: people paste a
 # question followed by context, greetings or filler that drowns its terms.
@@ -86,6 +88,8 @@ class Answer:
     as_of: str | None = None
     # The claim check of a model answer: per sentence, supported or not, what was done and why.
     checks: list[dict[str, Any]] = field(default_factory=list)
+    # "lookup": a fact from the articles; "briefing": the stories of a window; "timeline": a story, newest first.
+    kind: Literal["lookup", "briefing", "timeline"] = "lookup"
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -316,7 +320,7 @@ class Answerer:
         if as_of:
             text = f"As of {human_date(as_of)}: {text}"
         text = lead_in + text
-        citations = []
+        citations: list[Citation] = []
         for s in chosen:
             n = numbers[s.candidate.article_id]
             if all(c.n != n for c in citations):
@@ -324,6 +328,45 @@ class Answerer:
                 citations.append(Citation(n, c.article_id, c.title, c.url, c.source, c.published, c.text))
         result = Answer(neutralize_mentions(text), citations, mode, True, usage, as_of=as_of, checks=checks)
         return self._finish(result, started, model_seconds, notes)
+
+    # ------------------------------------------------------------ "what's the latest on X?"
+
+    async def timeline(
+        self, topic: str, collection_id: int, *, source: str | None = None, tz: str = "UTC",
+        now: datetime | None = None,
+    ) -> Answer:
+        """The story of `topic` as a timeline: its articles newest first, each step with its date, outlet and
+        the sentence that states what happened then, cited."""
+        started = time.perf_counter()
+        topic = " ".join(topic.split()).strip(" ?.!")
+        words = [(w, 1.0) for w in content_terms(topic)]
+        if not words:
+            raise UserError("Latest on what? For example: what's the latest on the export curbs?")
+        terms = await self._terms(words)
+        hits = await search_passages(self.db, collection_id, " ".join(w for w, _ in words), k=TIMELINE_SEARCH,
+                                     per_article=1, source=source)
+        candidates = keep_naming(topic, [Candidate(**vars(h), rank=i) for i, h in enumerate(hits)])
+        score_candidates(topic, terms, candidates)
+        relevant = [c for c in candidates if c.relevance >= RELEVANCE_THRESHOLD and c.sentences]
+        if not relevant:
+            return self._finish(Answer(NOT_FOUND, [], "extractive", False, kind="timeline"), started, 0.0, [])
+        steps = sorted(relevant, key=lambda c: c.published or "", reverse=True)[:TIMELINE_STEPS]
+        lines: list[str] = []
+        citations: list[Citation] = []
+        for n, c in enumerate(steps, 1):
+            best = max(c.sentences, key=lambda s: s.score)
+            when = human_date(c.published) if c.published else "undated"
+            where = f" ({c.source})" if c.source else ""
+            sentence = best.text.strip()
+            if sentence[-1:] not in ".!?\"'”’)":
+                sentence += "."
+            lines.append(f"{n}. {when}{where}: {sentence} [{n}]")
+            citations.append(Citation(n, c.article_id, c.title, c.url, c.source, c.published, c.text))
+        head = f"The latest on {topic}, newest first:"
+        text = neutralize_mentions("\n".join([head, *lines]))
+        as_of = self._as_of(steps[:1], now or datetime.now(timezone.utc))
+        result = Answer(text, citations, "extractive", True, as_of=as_of, kind="timeline")
+        return self._finish(result, started, 0.0, [])
 
     # ------------------------------------------------------------ steps
 
