@@ -24,7 +24,7 @@ from bot.llm.client import LLMClient, LLMError
 from bot.answering.claims import check_claims
 from bot.answering.context import ContextSource, SourceRef, pack_context
 from bot.answering.extractive import (
-    Candidate, ScoredSentence, choose_sentences, compose, keep_naming, score_candidates,
+    Candidate, ScoredSentence, choose_sentences, compose, keep_naming, score_candidates, wants,
 )
 from bot.llm.prompts import fence_sources, load_prompt, render
 from bot.answering.terms import WeightedTerm, content_terms, stems, weigh
@@ -50,6 +50,7 @@ FOCUS_SENTENCES = 3
 # question's rare terms has clearly nothing, and not even the model is asked.
 RARE_IDF = 3.9
 FOLLOW_UP_WEIGHT = 0.4
+CONTEXT_WEIGHT = 0.6  # terms of a question's context sentences, before the sentence that asks
 SOFT_TERM_WEIGHT = 0.5  # a soft window's month or year as a question term
 SOFT_WINDOW_BONUS = 0.06  # sentence score for an article from the month (or year) a soft window names
 OLD_AFTER = timedelta(days=30)
@@ -385,8 +386,12 @@ class Answerer:
         best_sentence = scored[0].coverage if scored else 0.0
         # The answer must hold what the question asks about, not only whom: its object and action words.
         focus = max((s.focus for s in scored[:FOCUS_SENTENCES]), default=0.0)
+        # A question after a figure or a name: the answer's article must state one it does not.
+        asks = any(wants(question))
+        typed = not asks or any(s.typed for s in scored[:FOCUS_SENTENCES]) or (
+            bool(scored) and any(s.typed for s in scored[0].candidate.sentences))
         passes = (bool(candidates) and best >= RELEVANCE_THRESHOLD and best_sentence >= SENTENCE_THRESHOLD
-                  and focus >= FOCUS_THRESHOLD)
+                  and focus >= FOCUS_THRESHOLD and typed)
         return _Found(candidates, scored, best, best_sentence, focus, passes)
 
     @staticmethod
@@ -402,7 +407,12 @@ class Answerer:
         self, question: str, window: TimeWindow | None, history: Sequence[Turn]
     ) -> tuple[list[WeightedTerm], str]:
         own = question.lower().replace(window.phrase, " ") if window and window.phrase else question
-        words: list[tuple[str, float]] = [(w, 1.0) for w in content_terms(own)]
+        # "Seoul said it would cut taxes on 50 products. When do those cuts take effect?": the sentence that
+        # asks weighs fully, the context before it less.
+        parts = re.split(r"(?<=[.!?])\s+(?=\S)", question.strip())
+        asking = set(content_terms(parts[-1])) if len(parts) > 1 else None
+        words: list[tuple[str, float]] = [
+            (w, 1.0 if asking is None or w in asking else CONTEXT_WEIGHT) for w in content_terms(own)]
         if window and window.soft:
             # A soft window's month and year are what an article says ("in March", "1986"): light terms.
             if window.month:
