@@ -33,7 +33,7 @@ from bot.search import search_passages
 from bot.search.engine import open_index
 from bot.store.db import Database
 from bot.text.safety import neutralize_mentions
-from bot.timeutil import TimeWindow, human_date, parse_question, parse_since, reported_after, zone
+from bot.timeutil import TimeWindow, human_date, named_days, parse_question, parse_since, reported_after, zone
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,7 @@ FOLLOW_UP_WEIGHT = 0.4
 CONTEXT_WEIGHT = 0.6  # terms of a question's context sentences, before the sentence that asks
 SOFT_TERM_WEIGHT = 0.5  # a soft window's month or year as a question term
 SOFT_WINDOW_BONUS = 0.06  # sentence score for an article from the month (or year) a soft window names
+DAY_REPORT_DAYS = 7  # a day the question names is reported on within this many days
 OLD_AFTER = timedelta(days=30)
 RETRIEVE_K = 12
 HISTORY_TURNS = 6
@@ -190,6 +191,19 @@ def _weight_soft(window: TimeWindow, scored: list[ScoredSentence]) -> None:
             s.score += SOFT_WINDOW_BONUS
         elif not window.month and window.year and day.year in (window.year, window.year + 1):
             s.score += SOFT_WINDOW_BONUS / 2
+    scored.sort(key=lambda s: -s.score)
+
+
+def _weight_days(days: list[date], scored: list[ScoredSentence]) -> None:
+    """A day named with its year ("the count released on March 9, 1987"): articles published on it or within
+    a few days after (the report of it) rank higher, the nearest most."""
+    for s in scored:
+        published = _published(s.candidate)
+        if published is None:
+            continue
+        gap = min(((published - d).days for d in days if published >= d), default=None)
+        if gap is not None and gap <= DAY_REPORT_DAYS:
+            s.score += SOFT_WINDOW_BONUS * (1 - gap / (DAY_REPORT_DAYS + 1))
     scored.sort(key=lambda s: -s.score)
 
 
@@ -382,6 +396,8 @@ class Answerer:
             self._weight_recent(candidates, scored)
         if window and window.soft and candidates:
             _weight_soft(window, scored)
+        if candidates and (days := named_days(question)):
+            _weight_days(days, scored)
         best = max((c.relevance for c in candidates), default=0.0)
         best_sentence = scored[0].coverage if scored else 0.0
         # The answer must hold what the question asks about, not only whom: its object and action words.
@@ -406,7 +422,9 @@ class Answerer:
     async def _question_terms(
         self, question: str, window: TimeWindow | None, history: Sequence[Turn]
     ) -> tuple[list[WeightedTerm], str]:
-        own = question.lower().replace(window.phrase, " ") if window and window.phrase else question
+        # "back in 1986": "back" belongs to the time phrase.
+        own = (re.sub(r"\bback\s*$", " ", question.lower().split(window.phrase)[0]) + " " +
+               " ".join(question.lower().split(window.phrase)[1:])) if window and window.phrase else question
         # "Seoul said it would cut taxes on 50 products. When do those cuts take effect?": the sentence that
         # asks weighs fully, the context before it less.
         parts = re.split(r"(?<=[.!?])\s+(?=\S)", question.strip())
