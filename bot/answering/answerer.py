@@ -24,10 +24,10 @@ from bot.llm.client import LLMClient, LLMError
 from bot.answering.claims import check_claims
 from bot.answering.context import ContextSource, SourceRef, pack_context
 from bot.answering.extractive import (
-    Candidate, ScoredSentence, choose_sentences, compose, keep_naming, score_candidates, wants,
+    Candidate, ScoredSentence, choose_sentences, compose, keep_naming, question_entities, score_candidates, wants,
 )
 from bot.llm.prompts import fence_sources, load_prompt, render
-from bot.answering.terms import WeightedTerm, content_terms, stems, weigh
+from bot.answering.terms import WeightedTerm, content_terms, stem_term, stems, weigh
 from bot.llm.tokens import count_tokens, truncate_to_tokens
 from bot.search import search_passages
 from bot.search.engine import open_index
@@ -49,7 +49,8 @@ FOCUS_SENTENCES = 3
 # A term in at most ~2 % of passages (BM25 IDF above this) is rare: retrieval that holds none of the
 # question's rare terms has clearly nothing, and not even the model is asked.
 RARE_IDF = 3.9
-FOLLOW_UP_WEIGHT = 0.4
+FOLLOW_UP_WEIGHT = 1.0  # a follow-up is about the earlier question's topic as much as about its own words
+ANSWER_NAME_WEIGHT = 0.3  # a name the last answer stated, as a term of the follow-up
 CONTEXT_WEIGHT = 0.6  # terms of a question's context sentences, before the sentence that asks
 SOFT_TERM_WEIGHT = 0.5  # a soft window's month or year as a question term
 SOFT_WINDOW_BONUS = 0.06  # sentence score for an article from the month (or year) a soft window names
@@ -443,6 +444,14 @@ class Answerer:
             for w in content_terms(earlier[-1]):
                 if w not in have:
                     words.append((w, FOLLOW_UP_WEIGHT))
+                    have.add(w)
+            # What the last answer named ("Commerzbank", "John Geiger") is what "it", "he" or "the bank" is.
+            said = [t.text for t in history if t.role == "assistant"][-1:]
+            for name in question_entities(f"x {said[0]}") if said else []:
+                word = next((w for w in content_terms(said[0]) if stem_term(w) == name), None)
+                if word and word not in have:
+                    words.append((word, ANSWER_NAME_WEIGHT))
+                    have.add(word)
         terms = await self._terms(words)
         return terms, " ".join(w for w, _ in words) or own
 
