@@ -21,7 +21,7 @@ from bot.config import Settings
 from bot.errors import UserError
 from bot.text.citations import check_citations
 from bot.llm.client import LLMClient, LLMError
-from bot.answering.claims import check_claims
+from bot.answering.claims import OTHER_LANGUAGE_WORDS, check_claims, in_other_language
 from bot.answering.context import ContextSource, SourceRef, pack_context
 from bot.answering.extractive import (
     Candidate, ScoredSentence, choose_sentences, compose, keep_naming, question_entities, score_candidates, wants,
@@ -32,6 +32,7 @@ from bot.llm.tokens import count_tokens, truncate_to_tokens
 from bot.search import search_passages
 from bot.search.engine import open_index
 from bot.store.db import Database
+from bot.text.crosslingual import ENGLISH, english_words
 from bot.text.safety import neutralize_mentions
 from bot.timeutil import TimeWindow, human_date, named_days, parse_question, parse_since, reported_after, zone
 
@@ -49,6 +50,7 @@ FOCUS_SENTENCES = 3
 # A term in at most ~2 % of passages (BM25 IDF above this) is rare: retrieval that holds none of the
 # question's rare terms has clearly nothing, and not even the model is asked.
 RARE_IDF = 3.9
+FOREIGN_MIN_DF = 50  # a word of a question in another language that this many passages hold is shared
 FOLLOW_UP_WEIGHT = 1.0  # a follow-up is about the earlier question's topic as much as about its own words
 ANSWER_NAME_WEIGHT = 0.3  # a name the last answer stated, as a term of the follow-up
 CONTEXT_WEIGHT = 0.6  # terms of a question's context sentences, before the sentence that asks
@@ -226,11 +228,20 @@ class Answerer:
 
     # ------------------------------------------------------------ term statistics
 
-    async def _terms(self, words: list[tuple[str, float]]) -> list[WeightedTerm]:
-        """IDF weights from the search index's statistics over every indexed passage."""
+    async def _terms(self, words: list[tuple[str, float]], foreign: str | None = None) -> list[WeightedTerm]:
+        """IDF weights from the search index's statistics over every indexed passage.
+
+        `foreign`: the question, when written in another language than the articles. Its own language's
+        words are no topic words (an article may still hold "le" or "pour" inside a name): only its names
+        ("Ferruzzi", "CPC International", "Caracas"), figures and words common in the articles weigh."""
         index = await open_index(self.db)
         await index.ensure_fresh(self.db)
         df = {w: index.doc_freq(w) for w, _ in words}
+        if foreign:
+            kept = [(w, f) for w, f in words if df[w] and len(w) > 1 and w not in OTHER_LANGUAGE_WORDS and (
+                w[:1].isdigit() or w in ENGLISH or df[w] >= FOREIGN_MIN_DF
+                or re.search(r"(?<!\w)" + re.escape(w[:1].upper() + w[1:]), foreign))]
+            words = kept or words
         return weigh(words, df, index.doc_count())
 
     # ------------------------------------------------------------ the use case
@@ -259,20 +270,26 @@ class Answerer:
             notes.append(f"Your question was cut to its first {MAX_QUESTION_CHARS:,} characters.")
         zone(tz)  # refuse an unknown zone early, with a clear message
         now = now or datetime.now(timezone.utc)
-        window = self._window(question, since, tz, now)
+        asked = question
+        foreign = in_other_language(question)
+        if foreign:
+            # A German, French or Spanish question: its news words and months in English for retrieval and time
+            # phrases ("en mai 1987" -> "in May 1987"); the model still reads the question as written.
+            asked = english_words(question)
+        window = self._window(asked, since, tz, now)
 
-        terms, search_text = await self._question_terms(question, window, history)
+        terms, search_text = await self._question_terms(asked, window, history, foreign)
         hard = window if window and not window.soft and not window.recent else None
         # A day or year named with its year ("the week ended July 4, 1987", "in 2015"): no article published
         # before it can report on it. Unlike a window, this holds even when it leaves nothing.
-        after = reported_after(question)
+        after = reported_after(asked)
         floor = None if after is None else TimeWindow(
             datetime.combine(after, datetime.min.time(), timezone.utc), None, f"from {human_date(after.isoformat())} on")
-        found = await self._gather(question, terms, search_text, collection_id, _narrower(hard, floor), source, window)
+        found = await self._gather(asked, terms, search_text, collection_id, _narrower(hard, floor), source, window)
         lead_in = ""
         if not found.passes and hard is not None:
             # An explicit window that holds nothing: the newest matching article outside it, said to be older.
-            wider = await self._gather(question, terms, search_text, collection_id, floor, source,
+            wider = await self._gather(asked, terms, search_text, collection_id, floor, source,
                                        replace(hard, recent=True))
             if wider.passes:
                 newest = wider.scored[0].candidate.published
@@ -421,7 +438,7 @@ class Answerer:
         return parse_question(question, tz, now)
 
     async def _question_terms(
-        self, question: str, window: TimeWindow | None, history: Sequence[Turn]
+        self, question: str, window: TimeWindow | None, history: Sequence[Turn], foreign: bool = False
     ) -> tuple[list[WeightedTerm], str]:
         # "back in 1986": "back" belongs to the time phrase.
         own = (re.sub(r"\bback\s*$", " ", question.lower().split(window.phrase)[0]) + " " +
@@ -452,8 +469,9 @@ class Answerer:
                 if word and word not in have:
                     words.append((word, ANSWER_NAME_WEIGHT))
                     have.add(word)
-        terms = await self._terms(words)
-        return terms, " ".join(w for w, _ in words) or own
+        terms = await self._terms(words, foreign=question if foreign else None)
+        known = {t.word for t in terms}
+        return terms, " ".join(w for w, _ in words if w in known) or own
 
     async def _retrieve(
         self, text: str, collection_id: int, window: TimeWindow | None, source: str | None

@@ -55,9 +55,19 @@ _WHEN_WORDS = (CALENDAR_WORDS - {"may"}) | {"yesterday", "today", "tomorrow", "t
 _CAPITALISED = re.compile(r"\b[A-Z][\w&'.-]*[A-Za-z]")
 
 
+# The same asked in German, French and Spanish.
+_WANTS_NUMBER_ABROAD = re.compile(
+    r"\b(?:combien|cu[aá]nt[oa]s?|wie ?viele?|wie (?:hoch|gro[sß])|um wie viel|quel(?:le)? (?:est |a [eé]t[eé] )?"
+    r"(?:le |la )?(?:montant|prix|taux|pourcentage|chiffre)|mit welchem (?:kupon|zins)|welche[nrms]? (?:kupon|preis|zins)"
+    r"|qu[eé] (?:precio|porcentaje|tasa|cantidad)|quand|cu[aá]ndo|wann)\b", re.I)
+_WANTS_NAME_ABROAD = re.compile(r"\b(?:qui|qu[ií][eé]n(?:es)?|wer|quel(?:le)? (?:pays|soci[eé]t[eé]|banque)|qu[eé] "
+                                r"(?:pa[ií]s|empresa|banco)|welche[sr]? (?:land|unternehmen|bank))\b", re.I)
+
+
 def wants(question: str) -> tuple[bool, bool]:
     """(a figure, a name): what the question asks for."""
-    return bool(_WANTS_NUMBER.search(question)), bool(_WANTS_NAME.search(question))
+    return (bool(_WANTS_NUMBER.search(question) or _WANTS_NUMBER_ABROAD.search(question)),
+            bool(_WANTS_NAME.search(question) or _WANTS_NAME_ABROAD.search(question)))
 
 
 def _numbers(text: str, dates: bool = True) -> set[str]:
