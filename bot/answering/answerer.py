@@ -24,7 +24,8 @@ from bot.llm.client import LLMClient, LLMError
 from bot.answering.claims import OTHER_LANGUAGE_WORDS, check_claims, in_other_language
 from bot.answering.context import ContextSource, SourceRef, pack_context
 from bot.answering.extractive import (
-    Candidate, ScoredSentence, choose_sentences, compose, keep_naming, question_entities, score_candidates, wants,
+    Candidate, ScoredSentence, asked_action, choose_sentences, compose, keep_naming, question_entities,
+    score_candidates, wants,
 )
 from bot.llm.prompts import fence_sources, load_prompt, render
 from bot.answering.terms import WeightedTerm, content_terms, stem_term, stems, weigh
@@ -66,6 +67,8 @@ NOT_FOUND = "I don't have anything on that in the stored articles."
 # A question this long that finds nothing as a whole is asked again as its first sentence: people paste a
 # question followed by context, greetings or filler that drowns its terms.
 LONG_QUESTION_CHARS = 300
+
+_EXACT_FIGURE = re.compile(r"\b\d{2,4}/\d{2,4}\b|\b\d+\.\d+\b")
 
 OnDelta = Callable[[str], Awaitable[None]]
 
@@ -417,9 +420,18 @@ class Answerer:
         if candidates and (days := named_days(question)):
             _weight_days(days, scored)
         best = max((c.relevance for c in candidates), default=0.0)
-        best_sentence = scored[0].coverage if scored else 0.0
+        best_sentence = max((s.coverage for s in scored[:FOCUS_SENTENCES]), default=0.0)
         # The answer must hold what the question asks about, not only whom: its object and action words.
         focus = max((s.focus for s in scored[:FOCUS_SENTENCES]), default=0.0)
+        # "Who designed / won / replaced …": the action must be stated by one of the top sentences.
+        verb = asked_action(question)
+        if verb is not None and not any(verb in s.words for s in scored[:FOCUS_SENTENCES]):
+            focus = 0.0
+        # A season or a precise figure the question names ("the 1988/89 crop", "a 4.75 pct coupon") must be in
+        # the answer's article: one about another season does not answer it.
+        exact = _EXACT_FIGURE.findall(question)
+        if exact and scored and not all(x in f"{scored[0].candidate.title} {scored[0].candidate.text}" for x in exact):
+            focus = 0.0
         # A question after a figure or a name: the answer's article must state one it does not.
         asks = any(wants(question))
         typed = not asks or any(s.typed for s in scored[:FOCUS_SENTENCES]) or (

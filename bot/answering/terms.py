@@ -35,6 +35,8 @@ SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("revenue", "revenues", "revs", "turnover"),
     ("quarter", "qtr"),
     ("percent", "pct", "percentage"),
+    ("win", "won", "winning", "winner"),
+    ("replace", "replaced", "succeed", "succeeded", "successor"),
 )
 # Two-word forms of the verbs above, read as one word before stemming.
 _PHRASES = re.compile(r"\bgreen[- ]?light(?:s|ed|ing)?\b|\bsign(?:s|ed|ing)? off\b", re.I)
