@@ -68,6 +68,10 @@ NOT_FOUND = "I don't have anything on that in the stored articles."
 # question followed by context, greetings or filler that drowns its terms.
 LONG_QUESTION_CHARS = 300
 
+ENGLISH_QUESTION_PROMPT = (
+    "Rewrite the user's question in English, keeping every name, number and date exactly. "
+    "Reply with the English question only, on one line."
+)
 _EXACT_FIGURE = re.compile(r"\b\d{2,4}/\d{2,4}\b|\b\d+\.\d+\b")
 
 OnDelta = Callable[[str], Awaitable[None]]
@@ -275,10 +279,15 @@ class Answerer:
         now = now or datetime.now(timezone.utc)
         asked = question
         foreign = in_other_language(question)
+        use_model = self.llm is not None and allow_llm
+        extra_usage = {"prompt_tokens": 0, "completion_tokens": 0}
         if foreign:
-            # A German, French or Spanish question: its news words and months in English for retrieval and time
-            # phrases ("en mai 1987" -> "in May 1987"); the model still reads the question as written.
-            asked = english_words(question)
+            # A question in another language: with a model, its English for retrieval and time phrases (one short
+            # call); without one, its German, French or Spanish news words and months in English ("en mai 1987"
+            # -> "in May 1987"). The model still answers the question as written.
+            english = await self._english_question(question, extra_usage) if use_model else None
+            asked = english or english_words(question)
+            foreign = english is None
         window = self._window(asked, since, tz, now)
 
         terms, search_text = await self._question_terms(asked, window, history, foreign)
@@ -301,7 +310,6 @@ class Answerer:
                 found = wider
         candidates, scored = found.candidates, found.scored
         self.last_scores = (found.best, found.best_sentence, found.focus)
-        use_model = self.llm is not None and allow_llm
         # With a model, the gate only stops what retrieval clearly has nothing for: the model sees the best
         # passages and says itself when they do not answer (the prompt asks it to).
         if not found.passes and not (use_model and _holds_a_rare_term(terms, candidates)):
@@ -328,6 +336,7 @@ class Answerer:
             t0 = time.perf_counter()
             try:
                 result = await self._llm_answer(question, ranked, history, tz, now, as_of, on_delta)
+                result.usage = {k: result.usage.get(k, 0) + v for k, v in extra_usage.items()}
                 model_seconds = time.perf_counter() - t0
                 if result.text or not result.checks:
                     result.text = lead_in + result.text
@@ -533,6 +542,27 @@ class Answerer:
         if source:
             return f"I don't have anything on that from {source} in the stored articles."
         return NOT_FOUND
+
+    async def _english_question(self, question: str, usage: dict[str, int]) -> str | None:
+        """The question in English, by the model, for searching English articles (None when the model fails or
+        answers with something that is no question of a sensible length)."""
+        assert self.llm is not None
+        try:
+            system = load_prompt(self.settings, "question_english")
+        except UserError:  # a prompts_dir of one's own without this file: the built-in wording
+            system = ENGLISH_QUESTION_PROMPT
+        try:
+            done = await self.llm.complete(
+                [{"role": "system", "content": system}, {"role": "user", "content": question}], max_tokens=120)
+        except LLMError as exc:
+            log.warning("the model could not put the question in English (%s); reading its words instead", exc)
+            return None
+        usage["prompt_tokens"] += done.prompt_tokens
+        usage["completion_tokens"] += done.completion_tokens
+        english = " ".join((done.text or "").split()).strip("\"“”")
+        if not english or len(english) > 3 * len(question) + 50 or in_other_language(english):
+            return None
+        return english
 
     async def _llm_answer(
         self, question: str, ranked: list[Candidate], history: Sequence[Turn], tz: str, now: datetime,
