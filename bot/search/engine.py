@@ -97,10 +97,15 @@ class _Doc:
 
 
 class SearchIndex:
-    """One tantivy index for one database; `open_index(db)` gives the database's instance."""
+    """One tantivy index for one database, owned by the App (bot/app.py), which closes it.
 
-    def __init__(self, path: Path | None) -> None:
-        self.path = path
+    It opens on first use (`await index.ready()`: commands that never search or store do not pay
+    for the catch-up), and every search and ingest in the process goes through this one instance.
+    """
+
+    def __init__(self, db: Database, path: Path | None = None) -> None:
+        self.db = db
+        self.path = path if path is not None else index_path(db)
         self.schema = build_schema()
         self.analyzer = build_analyzer()
         self.index: tantivy.Index | None = None
@@ -113,6 +118,8 @@ class SearchIndex:
         self.sole_collection: int | None = None
         self._sole_known = False
         self._lock = asyncio.Lock()
+        self._opening = asyncio.Lock()
+        self._opened = False
 
     # ------------------------------------------------------------ open / close
 
@@ -136,7 +143,21 @@ class SearchIndex:
             shutil.rmtree(self.path, ignore_errors=True)
         self._open_dir()
 
+    async def ready(self) -> "SearchIndex":
+        """The index, opened and caught up with the database on first use."""
+        if not self._opened:
+            async with self._opening:
+                if not self._opened:
+                    await self._open()
+                    self._opened = True
+        return self
+
+    async def open(self) -> "SearchIndex":
+        """Open now (the App opens lazily through `ready`; a tool or test may open at once)."""
+        return await self.ready()
+
     def close(self) -> None:
+        self._opened = False
         if self.writer is not None:
             try:
                 self.writer.wait_merging_threads()
@@ -146,11 +167,16 @@ class SearchIndex:
         self.index = None
 
     @property
+    def is_open(self) -> bool:
+        return self._opened
+
+    @property
     def writable(self) -> bool:
         return self.writer is not None
 
-    async def open(self, db: Database) -> None:
+    async def _open(self) -> None:
         """Open (or create) the index and bring it level with the database."""
+        db = self.db
         token = await _store_token(db)
         try:
             self._open_dir()
@@ -164,7 +190,7 @@ class SearchIndex:
         if meta is None:
             if self._doc_count() > 0:
                 self._reset_dir("has no state record")
-            await self.rebuild(db, token)
+            await self.rebuild(token)
             return
         seq, version, meta_token = meta
         last = await _last_seq(db)
@@ -175,14 +201,15 @@ class SearchIndex:
                 return
             why = "was built with another schema" if version != SCHEMA_VERSION else "belongs to another database"
             self._reset_dir(why)
-            await self.rebuild(db, token)
+            await self.rebuild(token)
             return
         self.applied_seq = seq
-        await self.sync(db)
-        await self.trim(db)
+        await self._sync()
+        await self.trim()
 
-    async def trim(self, db: Database) -> None:
+    async def trim(self) -> None:
         """Drop the change-log rows the index has committed (only between transactions)."""
+        db = self.db
         if self.writer is not None and not db.in_transaction:
             async with db.transaction():
                 await db.conn.execute("DELETE FROM search_changes WHERE seq <= ?", (self.applied_seq,))
@@ -247,8 +274,9 @@ class SearchIndex:
         index.reload()
         self.applied_seq = seq
 
-    async def rebuild(self, db: Database, token: str | None = None) -> int:
+    async def rebuild(self, token: str | None = None) -> int:
         """Index every passage again from SQLite; returns how many passages were indexed."""
+        db = self.db
         if self.writer is None:
             raise RuntimeError("the search index is locked by another process")
         async with self._lock:
@@ -278,12 +306,22 @@ class SearchIndex:
             log.info("search index %s rebuilt: %d passages in %.1f s", self.path, count, time.perf_counter() - started)
             return count
 
-    async def sync(self, db: Database) -> int:
+    async def sync(self) -> int:
         """Apply the change log past the index's last commit; returns how many articles were re-indexed.
 
         Does nothing while the connection has an open transaction (its rows are not committed
         yet) or when another process holds the index writer.
         """
+        await self.ready()
+        return await self._sync()
+
+    async def _sync(self) -> int:
+        """`sync` on an open index.
+
+        Does nothing while the connection has an open transaction (its rows are not committed
+        yet) or when another process holds the index writer.
+        """
+        db = self.db
         if self.writer is None or db.conn.in_transaction:
             return 0
         async with self._lock:
@@ -320,15 +358,17 @@ class SearchIndex:
         self.sole_collection = int(low) if low is not None and low == high else None
         self._sole_known = True
 
-    async def ensure_fresh(self, db: Database) -> None:
+    async def ensure_fresh(self) -> None:
         """Catch up before a search if this connection committed something, or now and then for others."""
+        await self.ready()
+        db = self.db
         if self.writer is None:
             if time.monotonic() - self._checked_at > EXTERNAL_CHECK_S and self.index is not None:
                 self._checked_at = time.monotonic()
                 self.index.reload()
             return
         if db.conn.total_changes != self._seen_changes or time.monotonic() - self._checked_at > EXTERNAL_CHECK_S:
-            await self.sync(db)
+            await self._sync()
 
     # ------------------------------------------------------------ reading
 
@@ -470,17 +510,3 @@ def index_path(db: Database) -> Path | None:
     if str(db.path) == ":memory:":
         return None
     return db.path.with_name(db.path.name + ".index")
-
-
-async def open_index(db: Database) -> SearchIndex:
-    """The database's index, opened and caught up on first use."""
-    index: SearchIndex | None = db.search_index
-    if index is not None:
-        return index
-    lock = db.__dict__.setdefault("_search_index_opening", asyncio.Lock())
-    async with lock:
-        if db.search_index is None:
-            index = SearchIndex(index_path(db))
-            await index.open(db)
-            db.search_index = index
-    return db.search_index
