@@ -114,7 +114,7 @@ class App:
         r = self.repos
         return SchedulerParts(
             self.db, self.settings, self.clock, self.poller, self.builder, self.budget, r.feeds, r.subscriptions,
-            r.outbox, self.metrics,
+            r.outbox, self.metrics, self.index,
         )
 
     async def close(self) -> None:

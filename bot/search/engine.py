@@ -10,12 +10,20 @@ transaction as the change (migration 006). `sync` replays the rows past the sequ
 the index committed last; that number is stored inside the index, in the same tantivy commit
 as the documents, so after a kill -9 at any point the next `sync` simply catches up. A missing,
 corrupt or foreign index (another database's) is rebuilt from SQLite with a log line.
+
+One process at a time holds the index's writer (tantivy's lock file). A process that opens while
+another holds it (a CLI ingest while the bot runs, a second console) searches what the writer
+commits plus an overlay: a small in-memory index of the articles changed past the committed
+sequence number, so that what it stores itself is searchable to it at once. On every write and
+search it tries (at most once per `TAKEOVER_RETRY_S`) to take the writer over, and once it has it,
+it replays the change log from the committed number, like any open. Neither case is a warning.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import shutil
 import time
 from collections.abc import Iterable, Sequence
@@ -39,6 +47,9 @@ REBUILD_HEAP = 512_000_000
 BROAD_COLLECTION = 0.5  # share of the index above which a collection is ranked unfiltered, then checked
 EXTERNAL_CHECK_S = 0.5  # how often a search looks for commits made by other connections or processes
 _IN_CHUNK = 500
+TAKEOVER_RETRY_S = 1.0  # how often a process without the writer tries to take it (on a write or a search)
+OVERLAY_MAX_ARTICLES = 2000  # changed articles the overlay holds at most (the newest), while another process writes
+OVERLAY_HEAP = 15_000_000  # tantivy's smallest writer heap: the overlay is in memory and small
 
 
 def build_schema() -> tantivy.Schema:
@@ -120,6 +131,13 @@ class SearchIndex:
         self._lock = asyncio.Lock()
         self._opening = asyncio.Lock()
         self._opened = False
+        self._tried_writer_at = 0.0
+        # While another process holds the writer: articles changed past the committed sequence
+        # number (article id -> its latest change), indexed in memory, and how far that was read.
+        self._overlay: tantivy.Index | None = None
+        self._overlay_writer: tantivy.IndexWriter | None = None
+        self.pending: dict[int, int] = {}
+        self._overlay_seq = 0
 
     # ------------------------------------------------------------ open / close
 
@@ -130,11 +148,25 @@ class SearchIndex:
             self.path.mkdir(parents=True, exist_ok=True)
             self.index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
         self.index.register_tokenizer(ANALYZER, self.analyzer)
+        self._tried_writer_at = 0.0
+        if not self._try_writer():
+            # Another process holds the writer lock: serve what it commits, and the overlay.
+            log.info("search index %s is being written by another process; using its commits and an overlay "
+                     "until the writer is free", self.path)
+
+    def _try_writer(self) -> bool:
+        """Take the writer lock if it is free (at most once per TAKEOVER_RETRY_S); whether this process has it."""
+        if self.writer is not None:
+            return True
+        now = time.monotonic()
+        if self.index is None or (self._tried_writer_at and now - self._tried_writer_at < TAKEOVER_RETRY_S):
+            return False
+        self._tried_writer_at = now
         try:
             self.writer = self.index.writer(WRITER_HEAP, WRITER_THREADS)
-        except ValueError as exc:  # another process holds the writer lock: serve what it commits
-            log.warning("search index %s is being written by another process; searching read-only (%s)", self.path, exc)
-            self.writer = None
+        except ValueError:  # "Failed to acquire Lockfile: LockBusy": another process writes
+            return False
+        return True
 
     def _reset_dir(self, reason: str) -> None:
         log.warning("search index %s: %s; rebuilding it from the database", self.path, reason)
@@ -165,6 +197,7 @@ class SearchIndex:
                 log.debug("waiting for index merges failed", exc_info=True)
         self.writer = None
         self.index = None
+        self._drop_overlay()
 
     @property
     def is_open(self) -> bool:
@@ -184,8 +217,15 @@ class SearchIndex:
         except Exception as exc:  # noqa: BLE001 - any damage means: rebuild
             self._reset_dir(f"cannot be opened ({exc})")
             meta = None
-        if meta is None and self.writer is None:
-            log.warning("search index %s is empty and locked by another process", self.path)
+        await self._level(meta, token)
+
+    async def _level(self, meta: tuple[int, int, str] | None, token: str) -> None:
+        """Bring an opened index level with the database: replay the change log, or rebuild."""
+        db = self.db
+        if self.writer is None:
+            # Another process writes: its commits, and this process's overlay for what is newer.
+            self.applied_seq = meta[0] if meta else 0
+            await self._refresh_overlay()
             return
         if meta is None:
             if self._doc_count() > 0:
@@ -195,10 +235,6 @@ class SearchIndex:
         seq, version, meta_token = meta
         last = await _last_seq(db)
         if version != SCHEMA_VERSION or meta_token != token or seq > last:
-            if self.writer is None:
-                log.warning("search index %s is stale and locked by another process", self.path)
-                self.applied_seq = seq
-                return
             why = "was built with another schema" if version != SCHEMA_VERSION else "belongs to another database"
             self._reset_dir(why)
             await self.rebuild(token)
@@ -252,8 +288,9 @@ class SearchIndex:
 
     # ------------------------------------------------------------ writing
 
-    def _add(self, d: _Doc) -> None:
-        assert self.writer is not None
+    def _add(self, d: _Doc, writer: tantivy.IndexWriter | None = None) -> None:
+        writer = writer or self.writer
+        assert writer is not None
         doc = tantivy.Document()
         doc.add_text("text", d.text)
         doc.add_integer("passage_id", d.passage_id)
@@ -264,7 +301,7 @@ class SearchIndex:
             doc.add_integer("published", d.published)
         if d.source:
             doc.add_text("source", d.source.lower())
-        self.writer.add_document(doc)
+        writer.add_document(doc)
 
     async def _commit(self, seq: int, token: str) -> None:
         assert self.writer is not None and self.index is not None
@@ -313,7 +350,21 @@ class SearchIndex:
         yet) or when another process holds the index writer.
         """
         await self.ready()
+        if self.writer is None and not await self._take_over():
+            await self._refresh_overlay()
+            return 0
         return await self._sync()
+
+    async def _take_over(self) -> bool:
+        """Take the writer over if the process that held it let it go; then replay the change log."""
+        if self.db.conn.in_transaction or not self._try_writer():
+            return False
+        meta = self._read_meta()  # the last commit of the process that held it (read at once, under the lock)
+        self.applied_seq = meta[0] if meta else 0
+        log.info("search index %s: took the writer over at change %d; catching up", self.path, self.applied_seq)
+        self._drop_overlay()
+        await self._level(meta, await _store_token(self.db))
+        return True
 
     async def _sync(self) -> int:
         """`sync` on an open index.
@@ -363,12 +414,70 @@ class SearchIndex:
         await self.ready()
         db = self.db
         if self.writer is None:
-            if time.monotonic() - self._checked_at > EXTERNAL_CHECK_S and self.index is not None:
-                self._checked_at = time.monotonic()
-                self.index.reload()
+            if await self._take_over():
+                return
+            if db.conn.total_changes != self._seen_changes or time.monotonic() - self._checked_at > EXTERNAL_CHECK_S:
+                await self._refresh_overlay()
             return
         if db.conn.total_changes != self._seen_changes or time.monotonic() - self._checked_at > EXTERNAL_CHECK_S:
             await self._sync()
+
+    # ------------------------------------------------------------ the overlay (while another process writes)
+
+    def _drop_overlay(self) -> None:
+        self._overlay = self._overlay_writer = None
+        self.pending = {}
+        self._overlay_seq = 0
+
+    async def _refresh_overlay(self) -> None:
+        """Follow the other writer's commits and index in memory what is newer (this process's own articles
+        at once). Incremental: only changes past the last refresh are read."""
+        db = self.db
+        if self.index is None or self.writer is not None or db.conn.in_transaction:
+            return
+        async with self._lock:
+            if self.writer is not None or db.conn.in_transaction:
+                return
+            self._seen_changes = db.conn.total_changes
+            self._checked_at = time.monotonic()
+            meta = self._read_meta()  # reloads: the other writer's latest commit
+            self.applied_seq = committed = meta[0] if meta else 0
+            start = max(committed, self._overlay_seq)
+            rows = await db.conn.execute_fetchall(
+                "SELECT article_id, max(seq) FROM search_changes WHERE seq > ? GROUP BY article_id "
+                "ORDER BY max(seq) DESC LIMIT ?", (start, OVERLAY_MAX_ARTICLES),
+            )
+            changed = {int(aid): int(seq) for aid, seq in rows}
+            done = [aid for aid, seq in self.pending.items() if seq <= committed and aid not in changed]
+            if not changed and not done:
+                return
+            if self._overlay is None:
+                self._overlay = tantivy.Index(self.schema)
+                self._overlay.register_tokenizer(ANALYZER, self.analyzer)
+                self._overlay_writer = self._overlay.writer(OVERLAY_HEAP, 1)
+            writer = self._overlay_writer
+            assert writer is not None
+            for aid in done:
+                writer.delete_documents_by_term("article_id", aid)
+                del self.pending[aid]
+            ids = sorted(changed)
+            for aid in ids:
+                writer.delete_documents_by_term("article_id", aid)
+            for i in range(0, len(ids), _IN_CHUNK):
+                part = ids[i : i + _IN_CHUNK]
+                sql = _DOC_SQL + f" WHERE p.article_id IN ({','.join('?' * len(part))})"
+                async with db.conn.execute(sql, part) as cur:
+                    for row in await cur.fetchall():
+                        self._add(_doc(row), writer)
+            self.pending.update(changed)
+            if changed:
+                self._overlay_seq = max(self._overlay_seq, max(changed.values()))
+            if len(self.pending) > OVERLAY_MAX_ARTICLES:  # the oldest fall back to what the writer commits
+                for aid, _ in sorted(self.pending.items(), key=lambda kv: kv[1])[: len(self.pending) - OVERLAY_MAX_ARTICLES]:
+                    writer.delete_documents_by_term("article_id", aid)
+                    del self.pending[aid]
+            await asyncio.to_thread(writer.commit)
+            self._overlay.reload()
 
     # ------------------------------------------------------------ reading
 
@@ -391,19 +500,20 @@ class SearchIndex:
         terms = self.terms([word])
         if not terms or self.index is None:
             return 0
-        searcher = self.index.searcher()
+        searchers = [self.index.searcher()] + ([self._overlay.searcher()] if self._overlay is not None else [])
         if len(terms) == 1:
-            return int(searcher.doc_freq("text", terms[0]))
+            return sum(int(s.doc_freq("text", terms[0])) for s in searchers)
         both = tantivy.Query.boolean_query(
             [(tantivy.Occur.Must, tantivy.Query.term_query(self.schema, "text", t)) for t in terms]
         )
-        return int(searcher.search(both, 1, count=True).count or 0)
+        return sum(int(s.search(both, 1, count=True).count or 0) for s in searchers)
 
     def doc_count(self) -> int:
-        """How many passages the index holds (its state document not counted)."""
+        """How many passages the index holds (its state document not counted; the overlay's counted)."""
         if self.index is None:
             return 0
-        return max(int(self.index.searcher().num_docs) - 1, 0)
+        over = int(self._overlay.searcher().num_docs) if self._overlay is not None else 0
+        return max(int(self.index.searcher().num_docs) - 1, 0) + over
 
     def search(
         self,
@@ -414,12 +524,48 @@ class SearchIndex:
         until: int | None = None,
         source: str | None = None,
     ) -> list[IndexHit]:
-        """The `limit` best passages (BM25, any term) among one collection's, best first."""
+        """The `limit` best passages (BM25, any term) among one collection's, best first.
+
+        While another process holds the writer, articles changed past its last commit come from the
+        overlay instead (their older copies in the main index are left out), scored with the term
+        statistics of both together so that the two rankings compare.
+        """
         if not terms or limit <= 0 or self.index is None:
             return []
+        filters = self._filters(collection_id, since, until, source)
+        if not self.pending or self._overlay is None:
+            return self._search_main(terms, collection_id, filters, limit)
         schema = self.schema
-        should = [(tantivy.Occur.Should, tantivy.Query.term_query(schema, "text", t)) for t in terms]
-        text_q = should[0][1] if len(should) == 1 else tantivy.Query.boolean_query(should)
+        pending = tantivy.Query.boolean_query(
+            [(tantivy.Occur.Should, tantivy.Query.term_query(schema, "article_id", a)) for a in self.pending]
+        )
+        main = self.index.searcher()
+        clauses = [(tantivy.Occur.Must, self._text_query(terms))] + [
+            (tantivy.Occur.Must, tantivy.Query.const_score_query(f, 0.0)) for f in filters
+        ] + [(tantivy.Occur.MustNot, pending)]
+        hits = self._run(main, tantivy.Query.boolean_query(clauses), limit)
+        over = self._overlay.searcher()
+        boosts = _idf_boosts(terms, main, over)
+        if boosts:
+            clauses = [(tantivy.Occur.Must, self._text_query(list(boosts), boosts))] + [
+                (tantivy.Occur.Must, tantivy.Query.const_score_query(f, 0.0)) for f in filters
+            ]
+            hits += self._run(over, tantivy.Query.boolean_query(clauses), limit)
+        hits.sort(key=lambda h: -h.score)
+        return hits[:limit]
+
+    def _text_query(self, terms: Sequence[str], boosts: dict[str, float] | None = None) -> tantivy.Query:
+        queries = [tantivy.Query.term_query(self.schema, "text", t) for t in terms]
+        if boosts:
+            queries = [tantivy.Query.boost_query(q, boosts[t]) for q, t in zip(queries, terms)]
+        return queries[0] if len(queries) == 1 else tantivy.Query.boolean_query(
+            [(tantivy.Occur.Should, q) for q in queries]
+        )
+
+    def _filters(
+        self, collection_id: int, since: int | None, until: int | None, source: str | None
+    ) -> list[tantivy.Query]:
+        schema = self.schema
         filters = [tantivy.Query.term_query(schema, "collection", collection_id)]
         if since is not None or until is not None:
             filters.append(
@@ -429,6 +575,14 @@ class SearchIndex:
             )
         if source:
             filters.append(tantivy.Query.term_query(schema, "source", source.lower()))
+        return filters
+
+    def _search_main(
+        self, terms: Sequence[str], collection_id: int, filters: list[tantivy.Query], limit: int
+    ) -> list[IndexHit]:
+        assert self.index is not None
+        schema = self.schema
+        text_q = self._text_query(terms)
         clauses = [(tantivy.Occur.Must, text_q)] + [
             (tantivy.Occur.Must, tantivy.Query.const_score_query(f, 0.0)) for f in filters
         ]
@@ -487,6 +641,22 @@ _DOC_SQL = """
     JOIN (SELECT article_id, group_concat(collection_id) AS cols FROM article_collections GROUP BY article_id) c
       ON c.article_id = p.article_id
 """
+
+
+def _idf(n: int, total: int) -> float:
+    return math.log(1 + (total - n + 0.5) / (n + 0.5))
+
+
+def _idf_boosts(terms: Sequence[str], main: tantivy.Searcher, over: tantivy.Searcher) -> dict[str, float]:
+    """Per-term boosts that turn the overlay's BM25 (its IDF from a handful of passages) into the
+    score the term would have over both indexes together; terms the overlay lacks are left out."""
+    n_main, n_over = int(main.num_docs), int(over.num_docs)
+    boosts: dict[str, float] = {}
+    for t in terms:
+        in_over = int(over.doc_freq("text", t))
+        if in_over:
+            boosts[t] = _idf(in_over + int(main.doc_freq("text", t)), n_main + n_over) / _idf(in_over, n_over)
+    return boosts
 
 
 def _doc(row: Any) -> _Doc:
