@@ -87,7 +87,7 @@ async def probe(path: Path, size: int, count: int, budget: float) -> tuple[float
         for start in range(0, len(items), 50):
             part = items[start : start + 50]
             results = await ingestor.ingest_many([raw for raw, _ in part], cid)
-            for (raw, src), result in zip(part, results):
+            for (_raw, src), result in zip(part, results):
                 if src is None:
                     wrong += result.near_duplicate_of is not None
                 else:
