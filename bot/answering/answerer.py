@@ -295,7 +295,7 @@ class Answerer:
         if as_of:
             text = f"As of {human_date(as_of)}: {text}"
         text = lead_in + text
-        citations = []
+        citations: list[Citation] = []
         for s in chosen:
             n = numbers[s.candidate.article_id]
             if all(c.n != n for c in citations):

@@ -56,7 +56,7 @@ class BriefingRepo:
             "ORDER BY ac.added_at DESC, a.id DESC LIMIT ?",
             (collection_id, since, until, limit),
         ) as cur:
-            rows = await cur.fetchall()
+            rows = list(await cur.fetchall())
         return [WindowRow(*r) for r in reversed(rows)]
 
     async def joined_between(self, collection_id: int, start: str, end: str, limit: int) -> list[WindowRow]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -83,7 +84,9 @@ class FeedRepo:
                 (url, interval_s or DEFAULT_INTERVAL_S, interval_s),
             )
             async with conn.execute("SELECT id FROM feeds WHERE url = ?", (url,)) as cur:
-                feed_id = int((await cur.fetchone())[0])
+                row = await cur.fetchone()
+            assert row is not None  # inserted or updated just above, in the same transaction
+            feed_id = int(row[0])
             await conn.execute(
                 "INSERT INTO feed_follows(feed_id, collection_id, channel_id, added_by) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT(feed_id, collection_id) DO UPDATE SET channel_id = COALESCE(excluded.channel_id, channel_id)",
@@ -121,14 +124,14 @@ class FeedRepo:
         ) as cur:
             return [FeedInfo(**dict(r)) for r in await cur.fetchall()]
 
-    async def all(self) -> list[Feed]:
+    async def all(self) -> builtins.list[Feed]:
         """Every feed that at least one collection follows."""
         async with self.db.conn.execute(
             f"SELECT {FEED_COLUMNS} FROM feeds WHERE EXISTS (SELECT 1 FROM feed_follows WHERE feed_id = feeds.id) ORDER BY id"
         ) as cur:
             return [Feed.from_row(r) for r in await cur.fetchall()]
 
-    async def due(self, now: datetime | str) -> list[Feed]:
+    async def due(self, now: datetime | str) -> builtins.list[Feed]:
         """Followed feeds whose next poll time has come (now: aware datetime or ISO UTC); never-polled first."""
         if isinstance(now, datetime):
             now = iso(now)
@@ -139,7 +142,7 @@ class FeedRepo:
         ) as cur:
             return [Feed.from_row(r) for r in await cur.fetchall()]
 
-    async def followers(self, feed_id: int) -> list[tuple[int, int | None]]:
+    async def followers(self, feed_id: int) -> builtins.list[tuple[int, int | None]]:
         """(collection id, channel id) of every collection that follows the feed, oldest first."""
         async with self.db.conn.execute(
             "SELECT collection_id, channel_id FROM feed_follows WHERE feed_id = ? ORDER BY added_at, collection_id",
