@@ -29,7 +29,7 @@ from bot.llm.prompts import fence_sources, load_prompt, render
 from bot.answering.terms import WeightedTerm, content_terms, stems, weigh
 from bot.llm.tokens import count_tokens, truncate_to_tokens
 from bot.search import search_passages
-from bot.search.engine import open_index
+from bot.search.engine import SearchIndex
 from bot.store.db import Database
 from bot.text.safety import neutralize_mentions
 from bot.timeutil import TimeWindow, human_date, parse_question, parse_since, reported_after, zone
@@ -186,8 +186,9 @@ def _month_lead_in(window: TimeWindow, best: Candidate) -> str:
 
 
 class Answerer:
-    def __init__(self, db: Database, settings: Settings, llm: LLMClient | None) -> None:
+    def __init__(self, db: Database, settings: Settings, llm: LLMClient | None, index: SearchIndex) -> None:
         self.db = db
+        self.index = index  # the App's search index: retrieval and the term statistics
         self.settings = settings
         self.llm = llm
         # (passage, sentence, focus) relevance of the last question
@@ -198,8 +199,8 @@ class Answerer:
 
     async def _terms(self, words: list[tuple[str, float]]) -> list[WeightedTerm]:
         """IDF weights from the search index's statistics over every indexed passage."""
-        index = await open_index(self.db)
-        await index.ensure_fresh(self.db)
+        index = self.index
+        await index.ensure_fresh()
         df = {w: index.doc_freq(w) for w, _ in words}
         return weigh(words, df, index.doc_count())
 
@@ -358,7 +359,7 @@ class Answerer:
         self, text: str, collection_id: int, window: TimeWindow | None, source: str | None
     ) -> list[Candidate]:
         hits = await search_passages(
-            self.db, collection_id, text, k=RETRIEVE_K, per_article=2,
+            self.index, collection_id, text, k=RETRIEVE_K, per_article=2,
             since=window.since_iso if window else None, until=window.until_iso if window else None, source=source,
         )
         return [Candidate(**vars(h), rank=i) for i, h in enumerate(hits)]

@@ -19,6 +19,7 @@ from bot.briefing.models import Briefing
 from bot.briefing.render import render_embeds, render_text
 from bot.config import Settings
 from bot.ingest.poller import FeedPoller, PollResult
+from bot.search.engine import SearchIndex
 from bot.store.db import Database
 from bot.store.feeds import FeedRepo
 from bot.store.outbox import OutboxItem, OutboxRepo
@@ -100,6 +101,7 @@ class SchedulerParts:
     subscriptions: SubscriptionRepo
     outbox: OutboxRepo
     metrics: Metrics | None = None
+    index: SearchIndex | None = None  # kept level each cycle (and taken over when another process frees it)
 
 
 class Scheduler:
@@ -125,6 +127,8 @@ class Scheduler:
             now = self.now()
             if poll:
                 await self._poll(now, report)
+            if self.parts.index is not None and self.parts.index.is_open:
+                await self.parts.index.sync()
             await self._dailies(now, report)
             await self._drain(report)
             if self.parts.metrics is not None:
