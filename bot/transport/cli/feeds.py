@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import json
 from typing import Any
 
 from bot.transport.cli.common import count_arg, open_cli, print_json
-from bot.transport.wording import safe
+from bot.transport.wording import feed_routing, filter_test_lines, safe
+from bot.usecases.channels import discord_channel_key
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -18,12 +20,41 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         "add", parents=[common], help="follow a feed (checked and polled once)",
         description="Follow an RSS/Atom feed in this collection: the URL passes the SSRF guard and is polled "
         "once; a URL that is not a working feed is not followed.",
-        epilog="example: briefbot feeds add https://example.org/rss.xml --interval 30",
+        epilog="examples:\n  briefbot feeds add https://example.org/rss.xml --interval 30\n"
+        "  briefbot --collection guild:1234 feeds add https://example.org/markets.xml --channel 5678",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("url", help="the feed's URL (RSS or Atom)")
     p.add_argument("--interval", type=count_arg(1), metavar="MINUTES", default=None,
                    help="minutes between polls (default [feeds] default_interval_minutes)")
+    p.add_argument("--channel", type=count_arg(1), metavar="CHANNEL_ID", default=None,
+                   help="the Discord channel (its id) the feed's new items are announced in, beside the channel "
+                   "subscriptions; use with --collection guild:SERVER_ID")
     p.set_defaults(handler=cmd_add)
+
+    p = actions.add_parser(
+        "filter", parents=[common], help="set which of a feed's items are announced (include/exclude words, regex)",
+        description="Set a feed's filters: an item is announced when it matches an --include term (if any) and no "
+        "--exclude term. Terms are comma-separated: a word or phrase (whole words, any case), \"a, quoted\" phrase, "
+        "/a regular expression/ (at most 200 characters; one that takes too long is refused), each optionally "
+        "prefixed title: or text: to look at the headline or the article text only. 'none' clears a list.",
+        epilog="example: briefbot feeds filter 3 --include 'rate cut, title:fed, /\\bECB\\b/' --exclude sponsored",
+    )
+    p.add_argument("feed", metavar="ID_OR_URL", help="the feed's id (see briefbot feeds list) or its URL")
+    p.add_argument("--include", metavar="TERMS", default="", help="announce only items matching one of these")
+    p.add_argument("--exclude", metavar="TERMS", default="", help="never announce items matching one of these")
+    p.set_defaults(handler=cmd_filter)
+
+    p = actions.add_parser(
+        "test", parents=[common], help="show which of a feed's recent items its filters let through",
+        description="Try a feed's filters (or --include/--exclude, without saving them) on its 10 most recent "
+        "stored items, and show which would be announced and why.",
+        epilog="example: briefbot feeds test 3   or   briefbot feeds test 3 --include 'title:fed'",
+    )
+    p.add_argument("feed", metavar="ID_OR_URL", help="the feed's id (see briefbot feeds list) or its URL")
+    p.add_argument("--include", metavar="TERMS", default=None, help="include terms to try instead of the saved ones")
+    p.add_argument("--exclude", metavar="TERMS", default=None, help="exclude terms to try instead of the saved ones")
+    p.set_defaults(handler=cmd_test)
 
     p = actions.add_parser("list", parents=[common], help="the feeds this collection follows, with their state")
     p.set_defaults(handler=cmd_list)
@@ -50,7 +81,10 @@ def _usage(parser: argparse.ArgumentParser) -> Any:
 
 async def cmd_add(args: argparse.Namespace) -> int:
     async with open_cli(args) as ctx:
-        added = await ctx.app.feeds.add(ctx.collection_id, args.url, interval_minutes=args.interval)
+        added = await ctx.app.feeds.add(
+            ctx.collection_id, args.url, interval_minutes=args.interval,
+            alert_channel=discord_channel_key(args.channel) if args.channel else None,
+        )
         if args.json:
             print_json({"feed": added.feed.__dict__, "poll": added.poll.to_dict()})
         else:
@@ -59,6 +93,8 @@ async def cmd_add(args: argparse.Namespace) -> int:
                 f"found {result.item_count} items, {result.new_count} new articles"
             )
             print(f"Following feed {added.feed.id}: {safe(added.title)} — {safe(state)}; polled every {added.minutes} minutes.")
+            if added.alert_channel:
+                print(f"  new items are announced in channel {added.alert_channel.split(':', 1)[1]}")
             for failure in result.item_failures:
                 print(f"  item failed: {safe(failure)}")
         return 1 if added.poll.error else 0
@@ -86,6 +122,32 @@ async def cmd_list(args: argparse.Namespace) -> int:
                 f"      every {f.interval_s // 60} min, last poll {f.last_polled or '-'}, "
                 f"{f.item_count} items, next {f.next_poll_at or 'now'}, {safe(state)}"
             )
+            if f.alert_channel or f.filters:
+                print(f"      {safe(feed_routing(f).removeprefix(', '))}")
+        return 0
+
+
+async def cmd_filter(args: argparse.Namespace) -> int:
+    async with open_cli(args, write=False) as ctx:
+        info, filters = await ctx.app.feeds.set_filters(ctx.collection_id, args.feed, args.include, args.exclude)
+        if args.json:
+            print_json({"feed": info.id, "filters": json.loads(filters.to_json() or "{}")})
+        else:
+            print(f"Feed {info.id} ({safe(info.title or info.url)}): {safe(filters.describe())}.")
+        return 0
+
+
+async def cmd_test(args: argparse.Namespace) -> int:
+    async with open_cli(args, write=False) as ctx:
+        test = await ctx.app.feeds.test_filters(ctx.collection_id, args.feed, args.include, args.exclude)
+        if args.json:
+            print_json({
+                "feed": test.feed.id, "filters": test.filters.describe(), "trial": test.trial,
+                "items": [i.__dict__ for i in test.items],
+            })
+        else:
+            for line in filter_test_lines(test):
+                print(safe(line))
         return 0
 
 

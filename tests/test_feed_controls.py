@@ -1,0 +1,184 @@
+"""Controls admins expect from a feed bot: a feed's own channel, include/exclude filters and `feed test`,
+through the paths people use (the CLI in process, the console, discord.py against the local Discord)."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.app import App
+from bot.errors import UserError
+from bot.text.filters import Filters, parse_terms
+from bot.timeutil import ManualClock
+from bot.transport.console import Console
+from tests.cli_runner import abriefbot
+from tests.discord_helpers import running_bot
+from tests.fakediscord import FakeDiscord
+from tests.newsserver import STORIES, NewsServer, site  # noqa: F401  (fixture)
+
+EPHEMERAL = 64
+PRIVATE = {"BRIEFBOT_ALLOW_PRIVATE_URLS": "1"}
+
+
+def _text(message: dict) -> str:
+    parts = [message.get("content") or ""]
+    for e in message.get("embeds") or []:
+        parts += [e.get("title") or "", e.get("description") or "", (e.get("footer") or {}).get("text", "")]
+    return "\n".join(parts)
+
+
+# ---------------------------------------------------------------- the filter language
+
+
+def test_filter_terms_words_phrases_fields_and_regular_expressions() -> None:
+    f = Filters.parse('rate cut, title:fed, "oil, gas", /\\bECB\\b/', "sponsored, text:/casino|bet\\d+/")
+    assert f.describe() == 'include rate cut, title:fed, "oil, gas", /\\bECB\\b/; exclude sponsored, text:/casino|bet\\d+/'
+    assert Filters.from_json(f.to_json()) == f
+    assert f.passes("Fed holds rates", "")  # title:fed
+    assert not f.passes("Markets", "The fed up traders")  # title: only looks at the headline
+    assert f.passes("Markets", "A RATE   CUT is expected")  # whole words, any case, any spacing
+    assert not f.passes("Markets", "rate cuts")  # not a whole-word match
+    assert f.passes("x", "the ECB said") and not f.passes("x", "ECBs")
+    assert f.passes("Oil, gas prices", "") and not f.passes("Oil prices", "")
+    assert not f.passes("Fed holds", "Sponsored content")  # excluded wins
+    assert not f.passes("Fed holds", "visit bet365 now") and f.passes("Fed bet365", "nothing")  # text: only
+    assert f.reason("Fed holds", "sponsored") == "excluded by sponsored"
+    assert f.reason("Fed holds", "") == "included by title:fed"
+    assert f.reason("Nothing", "here") == "matches no include term"
+    assert not Filters.parse("none", "") and Filters.parse("", "") == Filters()
+
+
+def test_a_slow_or_broken_regular_expression_is_refused_with_the_reason() -> None:
+    for pattern in ("/(a|aa)+$/", "/(x+x+)+y/", "/(\\w+\\s?)+$/"):
+        started = time.perf_counter()
+        with pytest.raises(UserError, match="takes too long"):
+            parse_terms(pattern)
+        assert time.perf_counter() - started < 2  # refused by the time limit, not after the backtracking
+    with pytest.raises(UserError, match="not a valid regular expression"):
+        parse_terms("/(unclosed/")
+    with pytest.raises(UserError, match="longer than 200"):
+        parse_terms("/" + "a" * 201 + "/")
+    with pytest.raises(UserError, match="Unclosed"):
+        parse_terms('"open phrase')
+    with pytest.raises(UserError, match="At most 20"):
+        parse_terms(",".join(f"w{i}" for i in range(21)))
+
+
+# ---------------------------------------------------------------- command line
+
+
+async def test_cli_feed_channel_filters_and_test(site: NewsServer, tmp_path: Path) -> None:  # noqa: F811
+    db = tmp_path / "cli.db"
+    ran = await abriefbot("--collection", "guild:7", "feeds", "add", site.url("/rss.xml"), "--channel", "555", db=db, env=PRIVATE)
+    assert ran.returncode == 0, ran.stderr
+    assert "new items are announced in channel 555" in ran.stdout
+
+    ran = await abriefbot("--collection", "guild:7", "feeds", "filter", "1", "--include", "title:copper, wheat",
+                          "--exclude", "/kansas\\s+wheat/", db=db, env=PRIVATE)
+    assert ran.returncode == 0, ran.stderr
+    assert "include title:copper, wheat; exclude /kansas\\s+wheat/" in ran.stdout
+
+    ran = await abriefbot("--collection", "guild:7", "feeds", "test", "1", db=db, env=PRIVATE)
+    assert ran.returncode == 0, ran.stderr
+    lines = ran.stdout.splitlines()
+    assert "1 of the 3 most recent items would be posted:" in ran.stdout
+    copper = next(line for line in lines if STORIES["copper"][0] in line)
+    wheat = next(line for line in lines if STORIES["wheat"][0] in line)
+    harbour = next(line for line in lines if STORIES["harbour"][0] in line)
+    assert copper.strip().startswith("pass") and "included by title:copper" in copper
+    assert wheat.strip().startswith("drop") and "excluded by /kansas\\s+wheat/" in wheat
+    assert harbour.strip().startswith("drop") and "matches no include term" in harbour
+
+    # Terms given to `test` are tried, not saved.
+    ran = await abriefbot("--collection", "guild:7", "--json", "feeds", "test", "1", "--include", "harbour", db=db, env=PRIVATE)
+    data = json.loads(ran.stdout)
+    assert data["trial"] and [i["passes"] for i in data["items"]].count(True) == 1
+    ran = await abriefbot("--collection", "guild:7", "feeds", "list", db=db, env=PRIVATE)
+    assert "posts in channel 555" in ran.stdout and "include title:copper, wheat" in ran.stdout
+
+    ran = await abriefbot("--collection", "guild:7", "feeds", "filter", "1", "--include", "/(a|aa)+$/", db=db, env=PRIVATE)
+    assert ran.returncode == 2 and "takes too long" in ran.stderr
+    ran = await abriefbot("--collection", "guild:7", "feeds", "filter", "1", "--include", "none", db=db, env=PRIVATE)
+    assert ran.returncode == 0 and "no filters" in ran.stdout
+
+
+# ---------------------------------------------------------------- console
+
+
+async def test_console_feed_posts_its_filtered_items_in_the_console(settings, db, site: NewsServer) -> None:  # noqa: F811
+    clock = ManualClock(datetime.now(UTC))
+    app = App(settings, db, None, clock)
+    out = io.StringIO()
+    console = Console(app, stdin=io.StringIO(""), stdout=out, background=False)
+    cid = await db.collection_id("default")
+    await console.handle(f"/feed add {site.url('/poll.xml')} 5", cid)
+    assert "Its new items are announced in this console." in out.getvalue()
+    await console.handle('/feed filter 1 exclude="title:beekeepers, /\\bcopper\\b/"', cid)
+    assert "exclude title:beekeepers, /\\bcopper\\b/" in out.getvalue()
+
+    site.poll_items += ["copper", "bees", "rail"]
+    clock.advance(minutes=6)
+    report = await console.scheduler.tick()
+    assert report.new_articles == 3 and len(report.sent) == 1, report
+    printed = out.getvalue().split("── New items ──", 1)[1]
+    assert STORIES["rail"][0] in printed
+    assert STORIES["copper"][0] not in printed and STORIES["bees"][0] not in printed
+
+    await console.handle("/feed test 1", cid)
+    tail = out.getvalue().rsplit("Feed 1 (Polled Wire), its filters", 1)[1]
+    assert "3 of the 5 most recent items would be posted" in tail
+    await console.handle("/feed filter 1 include=/(a|aa)+$/", cid)
+    assert "takes too long" in out.getvalue().rsplit("\n", 2)[-2]
+
+
+# ---------------------------------------------------------------- Discord
+
+
+async def test_discord_feed_posts_in_its_channel_beside_a_topic_subscription(settings, site: NewsServer) -> None:  # noqa: F811
+    clock = ManualClock(datetime.now(UTC))
+    async with FakeDiscord() as fake:
+        guild = fake.add_guild()
+        news = fake.add_channel(guild, "news")
+        markets = fake.add_channel(guild, "markets")
+        admin = fake.add_member(guild, "admin", manage_guild=True)
+        reader = fake.add_member(guild, "reader")
+        async with running_bot(fake, settings, clock=clock) as bot:
+            inter = await fake.invoke_slash(guild, news, reader, "feed filter", {"feed": "1", "exclude": "x"})
+            assert "Manage Server" in (await inter.wait_response())["data"]["content"]
+
+            inter = await fake.invoke_slash(guild, news, admin, "feed add",
+                                            {"url": site.url("/poll.xml"), "interval": 5, "channel": markets.id})
+            await inter.wait_response()
+            added = await fake.wait_for_message(news, lambda m: "Following" in (m["content"] or ""))
+            assert "Its new items are announced in #markets." in added["content"]
+            inter = await fake.invoke_slash(guild, news, admin, "feed filter", {"feed": "1", "exclude": "title:wheat"})
+            body = await inter.wait_response()
+            assert "exclude title:wheat" in body["data"]["content"] and body["data"]["flags"] & EPHEMERAL
+            inter = await fake.invoke_slash(guild, news, admin, "feed filter", {"feed": "1", "include": "/(a|aa)+$/"})
+            assert "takes too long" in (await inter.wait_response())["data"]["content"]
+            # #news follows a topic; #markets gets everything the feed's filters pass.
+            inter = await fake.invoke_slash(guild, news, admin, "briefing subscribe",
+                                            {"time": "off", "alerts": True, "topics": "copper"})
+            await inter.wait_response()
+
+            site.poll_items += ["copper", "library"]
+            clock.advance(minutes=6)
+            report = await bot.scheduler.tick()
+            assert report.new_articles == 2 and len(report.sent) == 2, report
+            in_markets = [_text(m) for m in fake.messages(markets)]
+            in_news = [_text(m) for m in fake.messages(news) if m.get("embeds")]
+            assert len(in_markets) == 1 and STORIES["copper"][0] in in_markets[0] and STORIES["library"][0] in in_markets[0]
+            assert len(in_news) == 1 and STORIES["copper"][0] in in_news[0] and STORIES["library"][0] not in in_news[0]
+
+            inter = await fake.invoke_slash(guild, news, reader, "feed test", {"feed": "1"})
+            body = await inter.wait_response()
+            tested = body["data"]["content"]
+            assert "3 of the 4 most recent items would be posted" in tested
+            assert "drop  " in tested and "excluded by title:wheat" in tested
+            listed = await fake.invoke_slash(guild, news, reader, "feed list", {})
+            assert "posts in #markets" in (await listed.wait_response())["data"]["content"]
