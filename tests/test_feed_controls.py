@@ -182,3 +182,96 @@ async def test_discord_feed_posts_in_its_channel_beside_a_topic_subscription(set
             assert "drop  " in tested and "excluded by title:wheat" in tested
             listed = await fake.invoke_slash(guild, news, reader, "feed list", {})
             assert "posts in #markets" in (await listed.wait_response())["data"]["content"]
+
+
+# ---------------------------------------------------------------- OPML
+
+
+def _opml(*outlines: str) -> str:
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><opml version="2.0"><head><title>Mine</title></head><body>'
+        + "".join(outlines) + "</body></opml>"
+    )
+
+
+async def test_cli_opml_import_reports_each_feed_and_export_reads_back(site: NewsServer, tmp_path: Path) -> None:  # noqa: F811
+    db = tmp_path / "opml.db"
+    listing = tmp_path / "feeds.opml"
+    listing.write_text(_opml(
+        f'<outline text="News"><outline type="rss" text="Wire" xmlUrl="{site.url("/rss.xml")}"/>'
+        f'<outline type="rss" text="Atom" xmlUrl="{site.url("/atom.xml")}"/></outline>',
+        f'<outline type="rss" text="Page" xmlUrl="{site.url("/article.html")}"/>',
+        f'<outline type="rss" text="Down" xmlUrl="{site.url("/500")}"/>',
+        '<outline type="rss" text="FTP" xmlUrl="ftp://example.org/feed.xml"/>',
+        f'<outline type="rss" text="Again" xmlUrl="{site.url("/rss.xml")}"/>',
+    ))
+    ran = await abriefbot("feeds", "import", str(listing), db=db, env=PRIVATE)
+    assert ran.returncode == 1, ran.stderr  # some failed
+    out = ran.stdout
+    assert "Imported 2 of the 5 feeds in feeds.opml; 3 failed." in out
+    assert f"added   Wire Full Text <{site.url('/rss.xml')}>: 3 articles" in out
+    assert f"added   Valley Atom News <{site.url('/atom.xml')}>" in out
+    assert f"failed  <{site.url('/article.html')}>: " in out and "not an RSS or Atom feed" in out
+    assert f"failed  <{site.url('/500')}>: " in out and "500" in out
+    assert "failed  <ftp://example.org/feed.xml>: refused: only http:// and https://" in out
+
+    ran = await abriefbot("feeds", "import", str(listing), db=db, env=PRIVATE)
+    assert "(2 already followed)" in ran.stdout  # a second import adds nothing twice
+
+    ran = await abriefbot("feeds", "export", db=db, env=PRIVATE)
+    assert ran.returncode == 0
+    from bot.ingest.opml import parse_opml
+
+    assert [f.url for f in parse_opml(ran.stdout)] == [site.url("/rss.xml"), site.url("/atom.xml")]
+    assert 'title="Wire Full Text"' in ran.stdout
+
+
+async def test_opml_feeds_pass_the_ssrf_guard_and_bad_files_are_refused(tmp_path: Path) -> None:
+    db = tmp_path / "guard.db"
+    listing = tmp_path / "private.opml"
+    listing.write_text(_opml(
+        '<outline xmlUrl="http://127.0.0.1:9/feed.xml"/>', '<outline xmlUrl="http://169.254.169.254/latest/meta-data"/>'
+    ))
+    ran = await abriefbot("feeds", "import", str(listing), db=db)
+    assert ran.returncode == 1
+    assert "failed  <http://127.0.0.1:9/feed.xml>: refused: 127.0.0.1 is a loopback address" in ran.stdout
+    assert "169.254.169.254 is a link-local address" in ran.stdout
+    assert "allow_private_urls" in ran.stdout  # the refusal says how an operator allows private addresses
+
+    bad = {
+        "broken.opml": ("<opml><body><outline xmlUrl='x'", "not valid OPML: the XML is malformed at line 1"),
+        "rss.opml": ("<rss><channel/></rss>", "not OPML: its root element is <rss>"),
+        "empty.opml": (_opml('<outline text="folder only"/>'), "lists no feeds"),
+        "bomb.opml": ('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><opml><body/></opml>', "DOCTYPE or entities"),
+    }
+    for name, (text, message) in bad.items():
+        (tmp_path / name).write_text(text)
+        ran = await abriefbot("feeds", "import", str(tmp_path / name), db=db)
+        assert ran.returncode == 2 and message in ran.stderr and name in ran.stderr, (name, ran.stderr)
+    ran = await abriefbot("feeds", "import", str(tmp_path / "missing.opml"), db=db)
+    assert ran.returncode == 2 and "Cannot read" in ran.stderr
+    ran = await abriefbot("feeds", "list", "--json", db=db)
+    assert json.loads(ran.stdout) == []  # nothing half-added
+
+
+async def test_discord_feed_import_with_an_attached_file(settings, site: NewsServer) -> None:  # noqa: F811
+    async with FakeDiscord() as fake:
+        guild = fake.add_guild()
+        news = fake.add_channel(guild, "news")
+        admin = fake.add_member(guild, "admin", manage_guild=True)
+        reader = fake.add_member(guild, "reader")
+        listing = _opml(f'<outline xmlUrl="{site.url("/rss.xml")}"/>', f'<outline xmlUrl="{site.url("/500")}"/>')
+        async with running_bot(fake, settings) as bot:
+            inter = await fake.invoke_slash(guild, news, reader, "feed import", {"file": ("f.opml", listing.encode())})
+            assert "Manage Server" in (await inter.wait_response())["data"]["content"]
+            inter = await fake.invoke_slash(guild, news, admin, "feed import", {"file": ("mine.opml", listing.encode())})
+            await inter.wait_response()
+            msg = await fake.wait_for_message(news, lambda m: "Imported" in (m["content"] or ""))
+            assert "Imported 1 of the 2 feeds in mine.opml; 1 failed." in msg["content"]
+            assert "Wire Full Text" in msg["content"] and "500" in msg["content"]
+            assert "Their new items are announced in #news." in msg["content"]
+            inter = await fake.invoke_slash(guild, news, admin, "feed import", {"file": ("bad.opml", b"<opml><body>")})
+            await inter.wait_response()
+            msg = await fake.wait_for_message(news, lambda m: "not valid OPML" in (m["content"] or ""))
+            feeds = await bot.app.feeds.followed(await bot.app.collection_id(f"guild:{guild.id}"))
+        assert [f.url for f in feeds] == [site.url("/rss.xml")]

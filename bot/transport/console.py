@@ -9,11 +9,13 @@ import logging
 import sys
 import threading
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TextIO
 
 from bot.app import App
 from bot.briefing.render import render_text
 from bot.errors import UserError
+from bot.ingest.opml import MAX_OPML_BYTES
 from bot.store.outbox import OutboxItem
 from bot.transport import wording
 from bot.transport.health import HealthServer
@@ -31,6 +33,7 @@ Type a question and press Enter, or a command:
   /feed add URL [MINUTES]            follow a feed (polled every MINUTES)
   /feed remove ID|URL                stop following a feed
   /feed list                         feeds with last poll, item count and last error
+  /feed import FILE.opml | /feed export   follow the feeds an OPML file lists | print the feeds as OPML
   /feed filter ID include=TERMS exclude=TERMS   which items it announces: words, "phrases", /regex/, title:… text:…
   /feed test ID [include=… exclude=…]           which recent items its filters (or these) let through
   /article add URL                   add an article (or every item of a feed) by URL
@@ -239,6 +242,17 @@ class Console:
             # As in Discord, a feed added here announces its new items here.
             added = await self.app.feeds.add(collection_id, args[0], interval_minutes=minutes, alert_channel=CONSOLE_CHANNEL)
             self.say(wording.feed_added(added))
+        elif sub == "import" and args:
+            path = Path(raw.strip()).expanduser()
+            try:
+                data = path.read_bytes()[: MAX_OPML_BYTES + 1]
+            except OSError as exc:
+                raise UserError(f"Cannot read {path}: {exc.strerror or exc}") from None
+            self.say("working… (each feed is checked and polled once)")
+            report = await self.app.feeds.import_opml(collection_id, data, name=path.name, alert_channel=CONSOLE_CHANNEL)
+            self.say("\n".join(wording.import_lines(report)))
+        elif sub == "export":
+            self.write(await self.app.feeds.export_opml(collection_id))
         elif sub in ("filter", "test") and args:
             ref, _, opts_text = raw.strip().partition(" ")
             opts = _keyed(opts_text, {"include", "exclude"})

@@ -13,7 +13,7 @@ from typing import Any
 from bot.answering.answerer import Answer
 from bot.store.feeds import FeedInfo
 from bot.text.filters import Filters
-from bot.usecases.feeds import FeedAdded, FilterTest
+from bot.usecases.feeds import FeedAdded, FilterTest, ImportReport
 from bot.store.subscriptions import Subscription
 from bot.text.safety import neutralize_mentions
 from bot.usecases.status import Status
@@ -157,6 +157,23 @@ def feed_added(added: FeedAdded, label: Callable[[str], str] | None = None) -> s
     if failures:
         line += f" {len(failures)} item{'' if len(failures) == 1 else 's'} could not be stored (see the feed list)."
     return line
+
+
+def import_lines(report: ImportReport, label: Callable[[str], str] | None = None) -> list[str]:
+    """What an OPML import did: a count, then each feed added (with its articles) and each that failed, and why."""
+    lines = [
+        f"Imported {len(report.added)} of the {report.listed} feeds in {report.name}"
+        + (f" ({len(report.already)} already followed)" if report.already else "")
+        + (f"; {len(report.failed)} failed." if report.failed else ".")
+    ]
+    for added in report.added:
+        lines.append(truncate(f"  added   {added.title} <{added.feed.url}>: {added.articles} articles", 300))
+    for url, reason in report.failed:
+        lines.append(truncate(f"  failed  <{url}>: {reason}", 300))
+    routed = next((a.alert_channel for a in report.added if a.alert_channel), None)
+    if routed:
+        lines.append(f"Their new items are announced in {(label or channel_label)(routed)}.")
+    return lines
 
 
 def safe_data(data: Any) -> Any:

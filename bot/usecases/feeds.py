@@ -6,11 +6,13 @@ added, limited and baselined the same way whichever front end adds it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, field
 
 from bot.config import Settings
 from bot.errors import UserError
-from bot.ingest.fetch import check_url
+from bot.ingest.fetch import FetchError, check_url
+from bot.ingest.opml import OpmlFeed, parse_opml, render_opml
 from bot.ingest.poller import FeedPoller, PollResult
 from bot.store.feeds import Feed, FeedInfo, FeedRepo
 from bot.store.subscriptions import SubscriptionRepo
@@ -18,6 +20,7 @@ from bot.text.filters import Filters
 from bot.timeutil import Clock, iso
 
 MAX_INTERVAL_MINUTES = 7 * 24 * 60
+IMPORT_CONCURRENCY = 4  # feeds an OPML import checks and polls at once
 TEST_ITEMS = 10  # recent items `feed test` tries the filters on
 
 
@@ -55,6 +58,20 @@ class FeedAdded:
     @property
     def articles(self) -> int:
         return self.poll.new_count
+
+
+@dataclass
+class ImportReport:
+    """What an OPML import did: each listed feed added (with what its first poll brought) or failed, and why."""
+
+    name: str
+    added: list[FeedAdded] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (url, reason)
+    already: list[str] = field(default_factory=list)  # urls this collection followed before
+
+    @property
+    def listed(self) -> int:
+        return len(self.added) + len(self.failed) + len(self.already)
 
 
 class Feeds:
@@ -148,6 +165,53 @@ class Feeds:
             for aid, title, body in await self.repo.recent_items(info.id, collection_id, limit)
         ]
         return FilterTest(info, filters, items, trial)
+
+    async def import_opml(
+        self,
+        collection_id: int,
+        data: bytes | str,
+        *,
+        name: str = "the file",
+        alert_channel: str | None = None,
+        channel_id: int | None = None,
+        added_by: int | None = None,
+        interval_minutes: int | None = None,
+    ) -> ImportReport:
+        """Follow every feed an OPML file lists, each through `add` (the SSRF guard, one poll; a feed whose
+        first poll fails is not followed), a few at a time; malformed OPML is refused before any is added."""
+        listed = parse_opml(data, name)
+        self.interval_minutes(interval_minutes)
+        report = ImportReport(name)
+        followed = {f.url for f in await self.repo.list(collection_id)}
+        gate = asyncio.Semaphore(IMPORT_CONCURRENCY)
+
+        async def one(item: OpmlFeed) -> tuple[OpmlFeed, FeedAdded | str | None]:
+            if item.url in followed:
+                return item, None
+            async with gate:
+                try:
+                    return item, await self.add(
+                        collection_id, item.url, interval_minutes=interval_minutes, channel_id=channel_id,
+                        added_by=added_by, alert_channel=alert_channel,
+                    )
+                except FetchError as exc:  # refused by the guard, or not fetched
+                    return item, exc.reason
+                except UserError as exc:  # e.g. its first poll failed
+                    return item, str(exc).removeprefix(f"Not following {item.url}: ")
+
+        for item, outcome in await asyncio.gather(*(one(f) for f in listed)):
+            if outcome is None:
+                report.already.append(item.url)
+            elif isinstance(outcome, str):
+                report.failed.append((item.url, outcome))
+            else:
+                report.added.append(outcome)
+        return report
+
+    async def export_opml(self, collection_id: int, title: str = "Briefbot feeds") -> str:
+        """The collection's feeds as an OPML document (what `import` reads back)."""
+        feeds = [OpmlFeed(f.url, f.title) for f in await self.repo.list(collection_id)]
+        return render_opml(title, feeds, self.clock())
 
     async def followed(self, collection_id: int) -> list[FeedInfo]:
         return list(await self.repo.list(collection_id))

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
+from pathlib import Path
 from typing import Any
 
+from bot.errors import UserError
+from bot.ingest.opml import MAX_OPML_BYTES
 from bot.transport.cli.common import count_arg, open_cli, print_json
-from bot.transport.wording import feed_routing, filter_test_lines, safe
+from bot.transport.wording import feed_routing, filter_test_lines, import_lines, safe
 from bot.usecases.channels import discord_channel_key
 
 
@@ -31,6 +35,28 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
                    help="the Discord channel (its id) the feed's new items are announced in, beside the channel "
                    "subscriptions; use with --collection guild:SERVER_ID")
     p.set_defaults(handler=cmd_add)
+
+    p = actions.add_parser(
+        "import", parents=[common], help="follow every feed an OPML file lists (exit 1 if any failed)",
+        description="Follow the feeds an OPML file (a feed reader's export) lists. Each feed goes through the SSRF "
+        "guard and is polled once, like feeds add; a report names each feed added and each that failed, and why. "
+        "A malformed file adds nothing.",
+        epilog="example: briefbot feeds import subscriptions.opml --interval 60",
+    )
+    p.add_argument("file", metavar="FILE.opml", help="the OPML file ('-' reads standard input)")
+    p.add_argument("--interval", type=count_arg(1), metavar="MINUTES", default=None,
+                   help="minutes between polls (default [feeds] default_interval_minutes)")
+    p.add_argument("--channel", type=count_arg(1), metavar="CHANNEL_ID", default=None,
+                   help="the Discord channel (its id) the feeds' new items are announced in")
+    p.set_defaults(handler=cmd_import)
+
+    p = actions.add_parser(
+        "export", parents=[common], help="the followed feeds as an OPML file",
+        description="Write the feeds this collection follows as OPML 2.0, which feed readers and feeds import read.",
+        epilog="example: briefbot feeds export > feeds.opml   or   briefbot feeds export -o feeds.opml",
+    )
+    p.add_argument("-o", "--output", metavar="FILE", default=None, help="write to FILE instead of standard output")
+    p.set_defaults(handler=cmd_export)
 
     p = actions.add_parser(
         "filter", parents=[common], help="set which of a feed's items are announced (include/exclude words, regex)",
@@ -125,6 +151,45 @@ async def cmd_list(args: argparse.Namespace) -> int:
             if f.alert_channel or f.filters:
                 print(f"      {safe(feed_routing(f).removeprefix(', '))}")
         return 0
+
+
+async def cmd_import(args: argparse.Namespace) -> int:
+    if args.file == "-":
+        data, name = sys.stdin.buffer.read(MAX_OPML_BYTES + 1), "standard input"
+    else:
+        path = Path(args.file)
+        try:
+            with path.open("rb") as handle:
+                data = handle.read(MAX_OPML_BYTES + 1)
+        except OSError as exc:
+            raise UserError(f"Cannot read {args.file}: {exc.strerror or exc}") from None
+        name = path.name
+    async with open_cli(args) as ctx:
+        report = await ctx.app.feeds.import_opml(
+            ctx.collection_id, data, name=name, interval_minutes=args.interval,
+            alert_channel=discord_channel_key(args.channel) if args.channel else None,
+        )
+        if args.json:
+            print_json({
+                "added": [{"id": a.feed.id, "url": a.feed.url, "title": a.title, "articles": a.articles} for a in report.added],
+                "failed": [{"url": u, "reason": r} for u, r in report.failed],
+                "already": report.already,
+            })
+        else:
+            for line in import_lines(report):
+                print(safe(line))
+        return 1 if report.failed else 0
+
+
+async def cmd_export(args: argparse.Namespace) -> int:
+    async with open_cli(args, write=False) as ctx:
+        text = await ctx.app.feeds.export_opml(ctx.collection_id, f"Briefbot feeds of {ctx.collection}")
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"Wrote {text.count('<outline ')} feeds to {args.output}.")
+    else:
+        sys.stdout.write(text)
+    return 0
 
 
 async def cmd_filter(args: argparse.Namespace) -> int:

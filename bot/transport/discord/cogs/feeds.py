@@ -1,13 +1,17 @@
 """/feed add|remove|list: the server's feeds, with their poll state (Manage Server to change them)."""
 
+import io
+
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.transport.discord.cogs import collection_of
-from bot.transport.wording import channel_label, feed_added, feed_line, filter_test_lines, truncate
+from bot.errors import UserError
+from bot.ingest.opml import MAX_OPML_BYTES
+from bot.transport.wording import channel_label, feed_added, feed_line, filter_test_lines, import_lines, truncate
 from bot.usecases.channels import discord_channel_key
-from bot.transport.discord.bot import BriefBot, reply
+from bot.transport.discord.bot import NO_MENTIONS, BriefBot, reply
 
 
 class FeedsCog(commands.Cog):
@@ -46,6 +50,41 @@ class FeedsCog(commands.Cog):
             added_by=interaction.user.id, alert_channel=discord_channel_key(target) if target else None,
         )
         await reply(interaction, feed_added(added, self.channel_name))
+
+    @feed.command(name="import", description="Follow every feed an attached OPML file lists (a feed reader's export)")
+    @app_commands.describe(
+        file="The OPML file", channel="Where their new items are posted (default: this channel)",
+        interval="Minutes between polls (default from the config)",
+    )
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def import_(
+        self, interaction: discord.Interaction, file: discord.Attachment, channel: discord.TextChannel | None = None,
+        interval: int | None = None,
+    ) -> None:
+        if file.size > MAX_OPML_BYTES:
+            raise UserError(f"{file.filename} is {file.size:,} bytes; an OPML file may be at most {MAX_OPML_BYTES:,} bytes.")
+        await interaction.response.defer(thinking=True, ephemeral=True)
+        try:
+            data = await file.read()
+        except discord.HTTPException as exc:
+            raise UserError(f"Could not read {file.filename} from Discord ({exc.status}); try again.") from None
+        collection_id = await collection_of(self.bot, interaction)
+        target = channel.id if channel is not None else interaction.channel_id
+        report = await self.bot.app.feeds.import_opml(
+            collection_id, data, name=file.filename, interval_minutes=interval, channel_id=interaction.channel_id,
+            added_by=interaction.user.id, alert_channel=discord_channel_key(target) if target else None,
+        )
+        await reply(interaction, "\n".join(import_lines(report, self.channel_name)))
+
+    @feed.command(name="export", description="This server's feeds as an OPML file")
+    async def export(self, interaction: discord.Interaction) -> None:
+        collection_id = await collection_of(self.bot, interaction)
+        text = await self.bot.app.feeds.export_opml(collection_id, f"Briefbot feeds of {interaction.guild or 'this server'}")
+        count = text.count("<outline ")
+        await interaction.response.send_message(
+            f"{count} feed{'' if count == 1 else 's'}, as OPML.", ephemeral=True, allowed_mentions=NO_MENTIONS,
+            file=discord.File(io.BytesIO(text.encode("utf-8")), filename="briefbot-feeds.opml"),
+        )
 
     @feed.command(name="filter", description="Choose which of a feed's items are posted (words, phrases, /regex/)")
     @app_commands.describe(
