@@ -275,3 +275,129 @@ async def test_discord_feed_import_with_an_attached_file(settings, site: NewsSer
             msg = await fake.wait_for_message(news, lambda m: "not valid OPML" in (m["content"] or ""))
             feeds = await bot.app.feeds.followed(await bot.app.collection_id(f"guild:{guild.id}"))
         assert [f.url for f in feeds] == [site.url("/rss.xml")]
+
+
+# ---------------------------------------------------------------- posts people like to read
+
+
+class PictureSite:
+    """A feed whose items carry pictures: a media:thumbnail, an og:image on the item's page, a bad scheme."""
+
+    def __init__(self) -> None:
+        self.items: list[str] = []
+        self.port = 0
+        self._runner = None
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    async def __aenter__(self) -> "PictureSite":
+        from aiohttp import web
+
+        from tests.loopback import serve_on_loopback
+
+        app = web.Application()
+        app.router.add_get("/feed.xml", self._feed)
+        app.router.add_get("/story/{slug}.html", self._page)
+        self._runner = web.AppRunner(app, access_log=None)
+        self.port = await serve_on_loopback(self._runner)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._runner.cleanup()
+
+    async def _feed(self, request):  # type: ignore[no-untyped-def]
+        from email.utils import format_datetime
+        from html import escape
+
+        from aiohttp import web
+
+        now = format_datetime(datetime.now(UTC))
+        media = {
+            "copper": f"<media:thumbnail url='{self.url('/img/copper.jpg')}'/>",
+            "bees": "<media:thumbnail url='ftp://example.org/bees.jpg'/>",
+        }
+        items = "".join(
+            f"<item><title>{escape(STORIES[s][0])}</title><link>{self.url('/story/' + s + '.html')}</link>"
+            f"<guid>{s}</guid><pubDate>{now}</pubDate><description>{escape(STORIES[s][1][0][:60])}</description>"
+            f"{media.get(s, '')}</item>"
+            for s in self.items
+        )
+        xml = ("<?xml version='1.0'?><rss version='2.0' xmlns:media='http://search.yahoo.com/mrss/'><channel>"
+               f"<title>Picture Wire</title><link>{self.url('/')}</link>{items}</channel></rss>")
+        return web.Response(text=xml, content_type="application/rss+xml")
+
+    async def _page(self, request):  # type: ignore[no-untyped-def]
+        from aiohttp import web
+
+        from tests.newsserver import article_html
+
+        slug = request.match_info["slug"]
+        html = article_html(*STORIES[slug])
+        if slug == "rail":
+            html = html.replace("</head>", "<meta property='og:image' content='/img/rail.png'></head>")
+        return web.Response(text=html, content_type="text/html")
+
+
+async def test_discord_alert_links_headlines_shows_a_thumbnail_in_the_channel_colour_and_footer(settings) -> None:
+    clock = ManualClock(datetime.now(UTC))
+    async with FakeDiscord() as fake, PictureSite() as pics:
+        guild = fake.add_guild()
+        news = fake.add_channel(guild, "news")
+        admin = fake.add_member(guild, "admin", manage_guild=True)
+        async with running_bot(fake, settings, clock=clock) as bot:
+            inter = await fake.invoke_slash(guild, news, admin, "briefing subscribe", {
+                "time": "off", "alerts": True, "color": "#ff8800", "footer": "Markets desk @everyone",
+                "exclude": "title:library",
+            })
+            body = await inter.wait_response()
+            assert "colour #ff8800" in body["data"]["content"] and "footer “Markets desk" in body["data"]["content"]
+            inter = await fake.invoke_slash(guild, news, admin, "briefing subscribe", {"time": "off", "color": "mauve"})
+            assert "is not a colour" in (await inter.wait_response())["data"]["content"]
+            inter = await fake.invoke_slash(guild, news, admin, "feed add", {"url": pics.url("/feed.xml"), "interval": 5})
+            await inter.wait_response()
+            await fake.wait_for_message(news, lambda m: "Following" in (m["content"] or ""))
+
+            for slug in ("copper", "rail", "bees", "library"):  # one at a time: one alert each
+                pics.items.append(slug)
+                clock.advance(minutes=6)
+                await bot.scheduler.tick()
+            alerts = [m for m in fake.messages(news) if m.get("embeds")]
+            by_story = {slug: [m for m in alerts if STORIES[slug][0] in _text(m)] for slug in ("copper", "rail", "bees", "library")}
+        assert [len(v) for v in by_story.values()] == [1, 1, 1, 0]  # the subscription's exclude filter holds
+        copper, rail, bees = by_story["copper"][0]["embeds"][0], by_story["rail"][0]["embeds"][0], by_story["bees"][0]["embeds"][0]
+        assert copper["thumbnail"]["url"] == pics.url("/img/copper.jpg")  # the feed's media
+        assert rail["thumbnail"]["url"] == pics.url("/img/rail.png")  # the page's og:image, made absolute
+        assert "thumbnail" not in bees  # an ftp:// picture is never passed on
+        for embed in (copper, rail, bees):
+            assert embed["color"] == 0xFF8800
+            assert embed["footer"]["text"].startswith("Markets desk @\u200beveryone · ")
+        link = pics.url("/story/copper.html")
+        assert f"**1. [{STORIES['copper'][0]}]({link})**" in copper["description"]
+
+
+def test_rendered_posts_stay_within_discord_limits_with_long_looks() -> None:
+    from bot.briefing.models import Briefing, Story, StoryCitation
+    from bot.briefing.render import (
+        DESCRIPTION_LIMIT, EMBEDS_LIMIT, FOOTER_LIMIT, TITLE_LIMIT, TOTAL_LIMIT, embed_length, render_embeds,
+    )
+
+    stories = [
+        Story(
+            key=f"s{i}", title=("Headline " * 40).strip(), summary="word " * 300,
+            citations=[StoryCitation(n, i * 10 + n, "T", "https://example.org/" + "p" * 250 + str(n), "Source", None)
+                       for n in range(1, 8)],
+            article_ids=[i], sources=["Source"], first_seen="", last_seen="", score=1.0,
+            image_url="https://example.org/" + "i" * 3000 if i % 2 else "https://example.org/pic.png",
+        )
+        for i in range(40)
+    ]
+    briefing = Briefing(kind="daily", heading="Daily briefing " * 30, stories=stories, article_count=40, source_count=40,
+                        mode="extractive", usage={}, window_start="", window_end="", empty=False, note="n " * 1500)
+    embeds = render_embeds(briefing, color=0x123456, footer_line="F" * 5000)
+    assert 1 <= len(embeds) <= EMBEDS_LIMIT and sum(embed_length(e) for e in embeds) <= TOTAL_LIMIT
+    for e in embeds:
+        assert len(e.get("title", "")) <= TITLE_LIMIT and len(e.get("description", "")) <= DESCRIPTION_LIMIT
+        assert len((e.get("footer") or {}).get("text", "")) <= FOOTER_LIMIT and e["color"] == 0x123456
+        assert len((e.get("thumbnail") or {}).get("url", "")) <= 2048
+    assert embeds[0]["thumbnail"]["url"] == "https://example.org/pic.png"  # the over-long URL was skipped

@@ -97,6 +97,7 @@ class Story:
             "score": round(self.score, 4),
             "is_update": self.is_update,
             "new_facts": list(self.new_facts),
+            "image_url": self.image_url,
         }
 
 

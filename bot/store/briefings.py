@@ -58,7 +58,7 @@ class BriefingRepo:
             (collection_id, since, until, limit),
         ) as cur:
             rows = await cur.fetchall()
-        return [WindowRow(*r) for r in reversed(rows)]
+        return [WindowRow(*r) for r in reversed(list(rows))]
 
     async def joined_between(self, collection_id: int, start: str, end: str, limit: int) -> list[WindowRow]:
         """Up to `limit` articles that joined the collection in [start, end), newest first."""

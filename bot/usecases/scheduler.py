@@ -90,6 +90,15 @@ def filter_of(value: str | None) -> Callable[[str, str], bool] | None:
     return filters.passes if filters else None
 
 
+def both(
+    first: Callable[[str, str], bool] | None, second: Callable[[str, str], bool] | None
+) -> Callable[[str, str], bool] | None:
+    """An item passes when it passes each filter given."""
+    if first is None or second is None:
+        return first or second
+    return lambda title, text: first(title, text) and second(title, text)
+
+
 def channel_for_follower(is_console_collection: bool, channel_id: int | None) -> str | None:
     """Where a feed's failure notices go: the Discord channel it was added in, or the console."""
     if channel_id:
@@ -203,7 +212,8 @@ class Scheduler:
 
         The channel's memory of what it was told is shared with its subscription, if it has one, so a story
         the feed announced is not alerted again by the subscription (and the other way round); a channel
-        whose subscription alerts on everything (no topics, no filters) gets that one alert instead."""
+        whose subscription alerts on everything (no topics, no filters) gets that one alert instead. A channel
+        subscription's filters hold for everything posted in its channel, the feed's items too."""
         if not result.new_articles:
             return
         for route in await self.parts.feeds.routes(result.feed_id):
@@ -217,7 +227,7 @@ class Scheduler:
             briefing = await self.parts.builder.build(
                 route.collection_id, kind="alert", since=now, until=now, tz=sub.tz if sub else "UTC",
                 channel_key=route.channel_key, language=sub.language if sub else None, allow_llm=allowed, now=now,
-                only_ids=ids, article_filter=filter_of(route.filters),
+                only_ids=ids, article_filter=both(filter_of(route.filters), filter_of(sub.filters if sub else None)),
             )
             await self.parts.budget.record(route.collection_id, briefing.usage)
             if briefing.empty:
