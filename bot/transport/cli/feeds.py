@@ -16,7 +16,14 @@ from bot.usecases.channels import discord_channel_key
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
-    feeds = sub.add_parser("feeds", parents=[common], help="follow RSS/Atom feeds and poll them")
+    feeds = sub.add_parser(
+        "feeds", parents=[common], help="follow RSS/Atom feeds and poll them",
+        description="The RSS/Atom feeds a collection follows: add, list, remove, poll, filter, test, "
+        "import and export (OPML). `briefbot feeds ACTION --help` tells more about each.",
+        epilog="examples:\n  briefbot feeds add https://example.org/rss.xml\n  briefbot feeds list\n"
+        "  briefbot feeds import subscriptions.opml",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     actions = feeds.add_subparsers(dest="feeds_command", metavar="ACTION")
     feeds.set_defaults(handler=_usage(feeds))
 
@@ -82,17 +89,29 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--exclude", metavar="TERMS", default=None, help="exclude terms to try instead of the saved ones")
     p.set_defaults(handler=cmd_test)
 
-    p = actions.add_parser("list", parents=[common], help="the feeds this collection follows, with their state")
+    p = actions.add_parser(
+        "list", parents=[common], help="the feeds this collection follows, with their state",
+        description="The feeds this collection follows: id, title, URL, interval, last poll, item count, next poll, "
+        "state and last error, the channel its items are announced in and its filters.",
+        epilog="example: briefbot feeds list   or   briefbot --json feeds list",
+    )
     p.set_defaults(handler=cmd_list)
 
     p = actions.add_parser(
         "remove", parents=[common], help="stop following a feed (by id or URL)",
+        description="Stop following a feed in this collection; the articles it brought stay stored.",
         epilog="example: briefbot feeds remove 3   or   briefbot feeds remove https://example.org/rss.xml",
     )
     p.add_argument("feed", metavar="ID_OR_URL", help="the feed's id (see briefbot feeds list) or its URL")
     p.set_defaults(handler=cmd_remove)
 
-    p = actions.add_parser("poll", parents=[common], help="poll the feeds that are due, in every collection (exit 1 if any failed)")
+    p = actions.add_parser(
+        "poll", parents=[common], help="poll the feeds that are due, in every collection (exit 1 if any failed)",
+        description="Poll the feeds whose next poll time has come (every followed feed with --all), in every "
+        "collection, and print one line per feed; the exit status is 1 if any failed. briefbot run and the "
+        "console poll by themselves.",
+        epilog="example: briefbot feeds poll --all",
+    )
     p.add_argument("--all", action="store_true", help="poll every followed feed now, due or not")
     p.set_defaults(handler=cmd_poll)
 
