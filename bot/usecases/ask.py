@@ -63,8 +63,10 @@ class Asking:
         source: str | None = None,
         allow_llm: bool = True,
         on_delta: Callable[[str], Awaitable[None]] | None = None,
+        reply: bool = False,
     ) -> AskOutcome:
-        """Answer inside one collection. `user_key`: apply that asker's cooldown (None: no cooldown)."""
+        """Answer inside one collection. `user_key`: apply that asker's cooldown (None: no cooldown).
+        `reply`: the question replies to the answer that ends `history` (a follow-up however it reads)."""
         if not question or not question.strip():
             raise UserError(EMPTY_QUESTION)
         if user_key is not None:
@@ -78,7 +80,7 @@ class Asking:
         now = as_utc(self.clock())
         ask = functools.partial(
             self.answerer.answer, question.strip(), collection_id, history=turns, since=since, source=source,
-            tz=tz, now=now,
+            tz=tz, now=now, reply=reply,
         )
         notes = [BUDGET_NOTE] if budget_hit else []
         deadline = self.answerer.settings.llm.answer_deadline_seconds
