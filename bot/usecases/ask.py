@@ -70,7 +70,7 @@ class Asking:
         if not question or not question.strip():
             raise UserError(EMPTY_QUESTION)
         if user_key is not None:
-            self.cooldowns.check(user_key)
+            await self.cooldowns.check(user_key)
         budget_hit = allow_llm and await self.budget.over_budget(collection_id)
         model_ok = allow_llm and await self.budget.model_allowed(collection_id)
         turns: list[Turn] = []
@@ -99,9 +99,10 @@ class Asking:
             self.metrics.answered(answer.mode if answer.found else "refused", answer.elapsed_ms / 1000)
         return AskOutcome(answer, notes)
 
-    def check_cooldown(self, user_key: str) -> None:
-        """Raise CooldownError (a UserError with the time to wait) when this user asked too recently."""
-        self.cooldowns.check(user_key)
+    async def check_cooldown(self, user_key: str) -> None:
+        """Take one question from this user's allowance; CooldownError (a UserError with the time to wait)
+        when it is used up."""
+        await self.cooldowns.check(user_key)
 
     async def remember_turn(
         self, message_id: int, channel_key: str, collection_id: int, question: str, answer_text: str, parent: int | None

@@ -72,7 +72,7 @@ class AskCog(commands.Cog):
         asking = self.bot.app.asking
         if not question.strip():
             raise UserError(EMPTY_QUESTION)
-        asking.check_cooldown(f"user:{interaction.user.id}")  # before deferring, so the refusal is private
+        await asking.check_cooldown(f"user:{interaction.user.id}")  # before deferring, so the refusal is private
         await interaction.response.defer(thinking=True)
         collection_id = await collection_of(self.bot, interaction)
 
@@ -124,7 +124,7 @@ class AskCog(commands.Cog):
             if not self.bot.settings.discord.message_content:
                 hint += " (If I cannot see your text, the server owner needs to enable the message content intent.)"
             raise UserError(hint)
-        self.bot.app.asking.check_cooldown(f"user:{message.author.id}")
+        await self.bot.app.asking.check_cooldown(f"user:{message.author.id}")
         answer_msg = await message.reply(THINKING, mention_author=False, allowed_mentions=NO_MENTIONS)
 
         async def edit_first(text: str) -> Any:
