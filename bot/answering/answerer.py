@@ -91,14 +91,67 @@ class Answer:
         return data
 
 
-_FOLLOW_UP_STARTS = ("and ", "what about", "how about", "also", "but ", "so ", "then ", "why", "when", "who")
-_ANAPHORA = {"it", "they", "them", "that", "this", "those", "these", "he", "she", "its", "their", "there", "one"}
+# A question reads as a follow-up when it leans on the turn before: it opens as a continuation
+# ("and ...", "what about ..."), points back with a pronoun ("it", "they", "that deal"), or is an
+# ellipsis with hardly a word of its own ("how much?", "when?", "why not?"). Length alone never makes
+# one: "what did Japan approve for Samsung?" is a question of its own.
+_FOLLOW_UP_STARTS = ("and ", "what about", "how about", "also ", "but ", "so ", "then ", "what else", "anything else")
+_ELLIPSIS_STARTS = ("how much", "how many", "how long", "how big", "how ", "why", "when", "where")  # up to one own word
+_BARE_STARTS = ("what", "who", "which")  # no word of its own: "what for?", "who?"
+_ANAPHORA = {
+    "it", "its", "they", "them", "their", "theirs", "that", "this", "those", "these", "he", "she", "him", "his",
+    "her", "hers", "one", "ones", "there",
+}
+_TIME_AFTER_DEMONSTRATIVE = {"week", "month", "year", "morning", "afternoon", "evening", "weekend", "quarter", "time"}
+REFUSAL_PREFIX = "I don't have anything on that"
 
 
-def _is_follow_up(question: str) -> bool:
+def is_follow_up(question: str, *, reply: bool = False) -> bool:
+    """True when the question reads as a follow-up to the turn before (a reply to an answer always does)."""
+    if reply:
+        return True
     q = question.strip().lower()
-    words = q.split()
-    return len(content_terms(question)) <= 3 or q.startswith(_FOLLOW_UP_STARTS) or bool(_ANAPHORA & set(words))
+    if q.startswith(_FOLLOW_UP_STARTS):
+        return True
+    words = re.findall(r"[a-z']+", q)
+    for i, w in enumerate(words):
+        if w in _ANAPHORA:
+            after = words[i + 1] if i + 1 < len(words) else ""
+            if w in ("this", "that") and after in _TIME_AFTER_DEMONSTRATIVE:
+                continue  # "this week", "that year": a time phrase, not a pointer back
+            if w == "there" and (i == 0 or words[i - 1] in ("is", "are", "was", "were", "be")):
+                continue  # "is there ...", "there was ...": existential, not a place named before
+            return True
+    own = len(content_terms(question))
+    return (q.startswith(_ELLIPSIS_STARTS) and own <= 1) or (q.startswith(_BARE_STARTS) and own == 0)
+
+
+def is_refusal(text: str) -> bool:
+    """True for an answer that said the store holds nothing on the question."""
+    return text.strip().startswith(REFUSAL_PREFIX)
+
+
+def answered_history(history: Sequence["Turn"]) -> list["Turn"]:
+    """The turns without the unanswered ones (a question whose answer was a refusal, and that answer)."""
+    out: list[Turn] = []
+    items = list(history)
+    for i, turn in enumerate(items):
+        if turn.role == "user" and i + 1 < len(items) and items[i + 1].role == "assistant" and is_refusal(items[i + 1].text):
+            continue
+        if turn.role == "assistant" and is_refusal(turn.text):
+            continue
+        out.append(turn)
+    return out
+
+
+def _carried_question(history: Sequence["Turn"]) -> str | None:
+    """The question a follow-up may borrow terms from: the last one, and only when it was answered."""
+    items = list(history)
+    for i in range(len(items) - 1, -1, -1):
+        if items[i].role == "user":
+            reply = items[i + 1] if i + 1 < len(items) and items[i + 1].role == "assistant" else None
+            return None if reply is not None and is_refusal(reply.text) else items[i].text
+    return None
 
 
 def _lead_sentence(question: str) -> str | None:
@@ -218,7 +271,9 @@ class Answerer:
         now: datetime | None = None,
         on_delta: OnDelta | None = None,
         allow_llm: bool = True,
+        reply: bool = False,
     ) -> Answer:
+        """`reply`: the question is a reply to the answer that ends `history` (always read as a follow-up)."""
         started = time.perf_counter()
         model_seconds = 0.0
         question = " ".join((question or "").split())
@@ -232,7 +287,8 @@ class Answerer:
         now = now or datetime.now(timezone.utc)
         window = self._window(question, since, tz, now)
 
-        terms, search_text = await self._question_terms(question, window, history)
+        terms, search_text = await self._question_terms(question, window, history, reply)
+        history = answered_history(history)  # an unanswered turn carries nothing, not even to the model
         hard = window if window and not window.soft and not window.recent else None
         # A day or year named with its year ("the week ended July 4, 1987", "in 2015"): no article published
         # before it can report on it. Unlike a window, this holds even when it leaves nothing.
@@ -259,7 +315,7 @@ class Answerer:
             lead = _lead_sentence(question)
             if lead:
                 result = await self.answer(
-                    lead, collection_id, history=history, since=since, source=source, tz=tz, now=now,
+                    lead, collection_id, history=history, since=since, source=source, tz=tz, now=now, reply=reply,
                     on_delta=on_delta, allow_llm=allow_llm,
                 )
                 if result.found:
@@ -336,7 +392,7 @@ class Answerer:
         return parse_question(question, tz, now)
 
     async def _question_terms(
-        self, question: str, window: TimeWindow | None, history: Sequence[Turn]
+        self, question: str, window: TimeWindow | None, history: Sequence[Turn], reply: bool = False
     ) -> tuple[list[WeightedTerm], str]:
         own = question.lower().replace(window.phrase, " ") if window and window.phrase else question
         words: list[tuple[str, float]] = [(w, 1.0) for w in content_terms(own)]
@@ -346,10 +402,10 @@ class Answerer:
                 words.append((date(2000, window.month, 1).strftime("%B").lower(), SOFT_TERM_WEIGHT))
             if window.year and not window.phrase.strip().startswith("this"):
                 words.append((str(window.year), SOFT_TERM_WEIGHT))
-        earlier = [t.text for t in history if t.role == "user"]
-        if earlier and _is_follow_up(question):
+        earlier = _carried_question(history)
+        if earlier and is_follow_up(question, reply=reply):
             have = {w for w, _ in words}
-            for w in content_terms(earlier[-1]):
+            for w in content_terms(earlier):
                 if w not in have:
                     words.append((w, FOLLOW_UP_WEIGHT))
         terms = await self._terms(words)

@@ -187,10 +187,15 @@ class Scheduler:
         report.new_articles = sum(fresh.values())
         for result in results:
             await self._feed_alerts(result, now, report)
+        if not fresh:
+            return
+        # The alert window closes at a time taken after the poll: every item this poll stored
+        # arrived before it, so it is announced now, not held back until the next item arrives.
+        closed = max(now, self.now())
         for collection_id in fresh:
             for sub in await self.parts.subscriptions.for_collection(collection_id):
                 if sub.alerts:
-                    await self._alert(sub, now, report)
+                    await self._alert(sub, closed, report)
 
     async def _alert(self, sub: Subscription, now: datetime, report: TickReport) -> None:
         """One message for everything new in this channel since its last alert (a burst is one post)."""
