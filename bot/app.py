@@ -35,6 +35,7 @@ from bot.store.usage import UsageRepo
 from bot.timeutil import Clock, as_utc, system_clock
 from bot.usecases.articles import Articles
 from bot.usecases.ask import Asking
+from bot.usecases.overview import Overviews
 from bot.usecases.briefings import Briefings
 from bot.usecases.budget import Budget
 from bot.usecases.cooldown import Cooldowns
@@ -90,10 +91,11 @@ class App:
         self.cooldowns = Cooldowns(
             settings.discord.ask_cooldown_seconds, clock, burst=settings.discord.ask_burst, store=self.repos.buckets
         )
-        self.asking = Asking(self.answerer, self.budget, self.cooldowns, self.repos.conversations, clock, self.metrics)
         self.feeds = Feeds(self.repos.feeds, self.poller, self.repos.subscriptions, settings, clock)
         self.articles = Articles(db, self.repos.articles, self.ingestor, self.index, settings)
         self.briefings = Briefings(self.builder, self.repos.subscriptions, self.budget, clock)
+        self.asking = Asking(self.answerer, self.budget, self.cooldowns, self.repos.conversations, clock, self.metrics,
+                             Overviews(self.briefings))
         self.status = StatusReport(
             self.repos.articles, self.repos.feeds, self.repos.subscriptions, self.budget, settings,
             model=settings.llm.model if llm is not None else None,

@@ -21,6 +21,7 @@ from bot.config import Settings
 from bot.errors import UserError
 from bot.text.citations import check_citations
 from bot.llm.client import LLMClient, LLMError
+from bot.answering.claims import check_claims
 from bot.answering.context import ContextSource, SourceRef, pack_context
 from bot.answering.extractive import (
     Candidate, ScoredSentence, choose_sentences, compose, keep_naming, score_candidates,
@@ -54,6 +55,8 @@ SOFT_WINDOW_BONUS = 0.06  # sentence score for an article from the month (or yea
 OLD_AFTER = timedelta(days=30)
 RETRIEVE_K = 12
 HISTORY_TURNS = 6
+TIMELINE_SEARCH = 30  # articles searched for a story's timeline
+TIMELINE_STEPS = 6  # steps shown, newest first
 NOT_FOUND = "I don't have anything on that in the stored articles."
 # A question this long that finds nothing as a whole is asked again as its first sentence: people paste a
 # question followed by context, greetings or filler that drowns its terms.
@@ -83,6 +86,10 @@ class Answer:
     elapsed_ms: float = 0.0
     note: str | None = None
     as_of: str | None = None
+    # The claim check of a model answer: per sentence, supported or not, what was done and why.
+    checks: list[dict[str, Any]] = field(default_factory=list)
+    # "lookup": a fact from the articles; "briefing": the stories of a window; "timeline": a story, newest first.
+    kind: Literal["lookup", "briefing", "timeline"] = "lookup"
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -178,6 +185,13 @@ class _Found:
     best_sentence: float  # coverage of the best sentence
     focus: float  # best share of the question's non-name terms among the top sentences
     passes: bool  # the relevance gate lets it through
+
+
+def _checked_text(source: ContextSource) -> str:
+    """What the claim check reads of a source: its title, its date as given and as written, its passages."""
+    published = (source.published or "")[:10]
+    when = f"{published} {human_date(published)}" if published else ""
+    return f"{source.title or ''}\n{when}\n{source.text}"
 
 
 def _holds_a_rare_term(terms: list[WeightedTerm], candidates: list[Candidate]) -> bool:
@@ -329,13 +343,24 @@ class Answerer:
         ranked = sorted(candidates, key=lambda c: -c.relevance - 0.3 * (c is scored[0].candidate))
         as_of = self._as_of(ranked[:1], now)
         mode: Literal["llm", "extractive"] = "extractive"
+        checks: list[dict[str, Any]] = []
+        usage = {"prompt_tokens": 0, "completion_tokens": 0}
         if use_model:
             t0 = time.perf_counter()
             try:
                 result = await self._llm_answer(question, ranked, history, tz, now, as_of, on_delta)
-                result.text = lead_in + result.text
                 model_seconds = time.perf_counter() - t0
-                return self._finish(result, started, model_seconds, notes)
+                if result.text or not result.checks:
+                    result.text = lead_in + result.text
+                    return self._finish(result, started, model_seconds, notes)
+                # Not one sentence of the model's answer held against its sources: the extractive answer.
+                checks, usage = result.checks, result.usage
+                notes.append("The model's answer stated figures or names its sources do not hold, "
+                             "so this answer is extractive.")
+                if not found.passes:
+                    text = await self._not_found_text(question, collection_id, window, source, terms)
+                    refused = Answer(text, [], "extractive", False, result.usage, checks=checks)
+                    return self._finish(refused, started, model_seconds, notes)
             except LLMError as exc:
                 model_seconds = time.perf_counter() - t0
                 log.warning("model call failed, answering extractively: %s", exc)
@@ -358,8 +383,47 @@ class Answerer:
             if all(c.n != n for c in citations):
                 c = s.candidate
                 citations.append(Citation(n, c.article_id, c.title, c.url, c.source, c.published, c.text))
-        result = Answer(neutralize_mentions(text), citations, mode, True, as_of=as_of)
+        result = Answer(neutralize_mentions(text), citations, mode, True, usage, as_of=as_of, checks=checks)
         return self._finish(result, started, model_seconds, notes)
+
+    # ------------------------------------------------------------ "what's the latest on X?"
+
+    async def timeline(
+        self, topic: str, collection_id: int, *, source: str | None = None, tz: str = "UTC",
+        now: datetime | None = None,
+    ) -> Answer:
+        """The story of `topic` as a timeline: its articles newest first, each step with its date, outlet and
+        the sentence that states what happened then, cited."""
+        started = time.perf_counter()
+        topic = " ".join(topic.split()).strip(" ?.!")
+        words = [(w, 1.0) for w in content_terms(topic)]
+        if not words:
+            raise UserError("Latest on what? For example: what's the latest on the export curbs?")
+        terms = await self._terms(words)
+        hits = await search_passages(self.db, collection_id, " ".join(w for w, _ in words), k=TIMELINE_SEARCH,
+                                     per_article=1, source=source)
+        candidates = keep_naming(topic, [Candidate(**vars(h), rank=i) for i, h in enumerate(hits)])
+        score_candidates(topic, terms, candidates)
+        relevant = [c for c in candidates if c.relevance >= RELEVANCE_THRESHOLD and c.sentences]
+        if not relevant:
+            return self._finish(Answer(NOT_FOUND, [], "extractive", False, kind="timeline"), started, 0.0, [])
+        steps = sorted(relevant, key=lambda c: c.published or "", reverse=True)[:TIMELINE_STEPS]
+        lines: list[str] = []
+        citations: list[Citation] = []
+        for n, c in enumerate(steps, 1):
+            best = max(c.sentences, key=lambda s: s.score)
+            when = human_date(c.published) if c.published else "undated"
+            where = f" ({c.source})" if c.source else ""
+            sentence = best.text.strip()
+            if sentence[-1:] not in ".!?\"'”’)":
+                sentence += "."
+            lines.append(f"{n}. {when}{where}: {sentence} [{n}]")
+            citations.append(Citation(n, c.article_id, c.title, c.url, c.source, c.published, c.text))
+        head = f"The latest on {topic}, newest first:"
+        text = neutralize_mentions("\n".join([head, *lines]))
+        as_of = self._as_of(steps[:1], now or datetime.now(timezone.utc))
+        result = Answer(text, citations, "extractive", True, as_of=as_of, kind="timeline")
+        return self._finish(result, started, 0.0, [])
 
     # ------------------------------------------------------------ steps
 
@@ -492,17 +556,27 @@ class Answerer:
         done = await self.llm.complete(
             messages, max_tokens=llm.answer_reserve, on_delta=safe_delta if on_delta else None
         )
-        text, used = check_citations(done.text, {s.n for s in sources})
+        text, _ = check_citations(done.text, {s.n for s in sources})
         by_n: dict[int, ContextSource] = {s.n: s for s in sources}
+        # Every number and name a sentence states must be in a source it cites: re-cited or dropped otherwise,
+        # and the citations renumbered in order of first appearance.
+        checked = check_claims(text, {s.n: _checked_text(s) for s in sources})
+        text = checked.text
         citations = [
-            Citation(n, s.article_id, s.title, s.url, s.source, s.published, s.text)
-            for n in used
+            Citation(i, s.article_id, s.title, s.url, s.source, s.published, s.text)
+            for i, n in enumerate(checked.used, 1)
             for s in [by_n[n]]
         ]
-        if as_of and as_of[:4] not in text:
+        if as_of and text and as_of[:4] not in text:
             text = f"As of {human_date(as_of)}: {text}"
         usage = {"prompt_tokens": done.prompt_tokens, "completion_tokens": done.completion_tokens}
-        return Answer(neutralize_mentions(text), citations, "llm", bool(citations), usage, as_of=as_of)
+        result = Answer(neutralize_mentions(text), citations, "llm", bool(citations), usage, as_of=as_of,
+                        checks=[c.to_dict() for c in checked.checks])
+        dropped = len(checked.dropped)
+        if dropped and text:
+            result.note = (f"{dropped} sentence{'s' if dropped > 1 else ''} of the model's answer "
+                           f"{'were' if dropped > 1 else 'was'} dropped: a figure or name in none of the sources.")
+        return result
 
     @staticmethod
     def _finish(result: Answer, started: float, model_seconds: float, notes: list[str]) -> Answer:
