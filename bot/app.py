@@ -26,6 +26,7 @@ from bot.search.engine import SearchIndex
 from bot.store.articles import ArticleRepo
 from bot.store.command_sync import CommandSyncRepo
 from bot.store.conversations import ConversationRepo
+from bot.store.cooldowns import BucketRepo
 from bot.store.db import Database, open_database
 from bot.store.feeds import FeedRepo
 from bot.store.outbox import OutboxRepo
@@ -34,6 +35,7 @@ from bot.store.usage import UsageRepo
 from bot.timeutil import Clock, as_utc, system_clock
 from bot.usecases.articles import Articles
 from bot.usecases.ask import Asking
+from bot.usecases.overview import Overviews
 from bot.usecases.briefings import Briefings
 from bot.usecases.budget import Budget
 from bot.usecases.cooldown import Cooldowns
@@ -58,12 +60,13 @@ class Repos:
     usage: UsageRepo
     conversations: ConversationRepo
     command_sync: CommandSyncRepo
+    buckets: BucketRepo
 
     @classmethod
     def on(cls, db: Database) -> "Repos":
         return cls(
             ArticleRepo(db), FeedRepo(db), SubscriptionRepo(db), OutboxRepo(db), UsageRepo(db), ConversationRepo(db),
-            CommandSyncRepo(db),
+            CommandSyncRepo(db), BucketRepo(db),
         )
 
 
@@ -85,11 +88,14 @@ class App:
         # the use cases
         self.metrics = Metrics(clock)
         self.budget = Budget(self.repos.usage, settings, clock, has_model=llm is not None, metrics=self.metrics)
-        self.cooldowns = Cooldowns(settings.discord.ask_cooldown_seconds, clock)
-        self.asking = Asking(self.answerer, self.budget, self.cooldowns, self.repos.conversations, clock, self.metrics)
+        self.cooldowns = Cooldowns(
+            settings.discord.ask_cooldown_seconds, clock, burst=settings.discord.ask_burst, store=self.repos.buckets
+        )
         self.feeds = Feeds(self.repos.feeds, self.poller, self.repos.subscriptions, settings, clock)
         self.articles = Articles(db, self.repos.articles, self.ingestor, self.index, settings)
         self.briefings = Briefings(self.builder, self.repos.subscriptions, self.budget, clock)
+        self.asking = Asking(self.answerer, self.budget, self.cooldowns, self.repos.conversations, clock, self.metrics,
+                             Overviews(self.briefings))
         self.status = StatusReport(
             self.repos.articles, self.repos.feeds, self.repos.subscriptions, self.budget, settings,
             model=settings.llm.model if llm is not None else None,

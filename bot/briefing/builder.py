@@ -11,7 +11,7 @@ as context: a new article that joins one of their stories makes that story carry
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -46,7 +46,7 @@ def _features(a: WindowArticle) -> ArticleFeatures:
 def _row(row: WindowRow, in_window: bool) -> WindowArticle:
     return WindowArticle(
         id=row.id, title=row.title, body=row.body, url=row.url, source=row.source, published=row.published,
-        duplicate_of=row.duplicate_of, added_at=row.added_at, in_window=in_window,
+        duplicate_of=row.duplicate_of, added_at=row.added_at, in_window=in_window, image_url=row.image_url,
     )
 
 
@@ -80,23 +80,41 @@ class BriefingBuilder:
     # ------------------------------------------------------------ loading
 
     async def _window_articles(
-        self, collection_id: int, since: str, until: str
-    ) -> tuple[list[WindowArticle], list[ArticleFeatures], int]:
-        """The window's newest `max_window_articles` (oldest first) with their features, read in batches
-        of leads (never whole bodies), and how many the window holds in all (more when it was cut)."""
+        self,
+        collection_id: int,
+        since: str,
+        until: str,
+        only_ids: Sequence[int] | None = None,
+        article_filter: Callable[[str, str], bool] | None = None,
+    ) -> tuple[list[WindowArticle], list[ArticleFeatures], int, int]:
+        """The window's newest `max_window_articles` (oldest first; or the `only_ids` articles) that pass
+        `article_filter`, with their features, read in batches of leads (never whole bodies: the filter
+        sees the title and the lead), how many were read and how many the window holds (more when it was cut)."""
         limit = max(1, self.settings.briefing.max_window_articles)
         articles: list[WindowArticle] = []
         feats: list[ArticleFeatures] = []
-        async for batch in self.rows.window_batches(collection_id, since, until, limit):
-            for r in batch:
+
+        def take(rows: Iterable[WindowRow]) -> None:
+            for r in rows:
                 a = _row(r, True)
+                if article_filter is not None and not article_filter(a.title, a.body):
+                    continue
                 feats.append(_features(a))
                 a.body = a.body[:TOPIC_TEXT_CHARS]  # what topics match on; shown stories read theirs whole
                 articles.append(a)
+
+        if only_ids is not None:
+            rows = await self.rows.in_collection(collection_id, list(only_ids))
+            take(sorted(rows, key=lambda r: (r.added_at, r.id)))
+            return articles, feats, len(rows), len(rows)
+        read = 0
+        async for batch in self.rows.window_batches(collection_id, since, until, limit):
+            take(batch)
+            read += len(batch)
         articles.reverse()
         feats.reverse()
-        total = await self.rows.window_count(collection_id, since, until) if len(articles) >= limit else len(articles)
-        return articles, feats, total
+        total = await self.rows.window_count(collection_id, since, until) if read >= limit else read
+        return articles, feats, read, total
 
     async def _context_articles(
         self, collection_id: int, since: datetime, window: Sequence[WindowArticle]
@@ -125,12 +143,16 @@ class BriefingBuilder:
         allow_llm: bool = True,
         max_stories: int | None = None,
         now: datetime | None = None,
+        only_ids: Sequence[int] | None = None,
+        article_filter: Callable[[str, str], bool] | None = None,
     ) -> Briefing:
         """The briefing of the articles the collection received between `since` and `until` (default now).
 
         `since`: a datetime, an ISO text, a duration text ("24h", "7d") or a timedelta back from `until`;
         default the last 24 hours. With `channel_key`, stories already briefed there are left out
-        unless they gained new facts (then they come back marked as updates).
+        unless they gained new facts (then they come back marked as updates). `only_ids`: the new articles
+        are these (e.g. what one feed just delivered), whenever they arrived; `article_filter(title, text)`:
+        only new articles it passes are briefed (a feed's or a subscription's include/exclude filters).
         """
         if kind not in KINDS:
             raise UserError(f"Unknown briefing kind {kind!r}: use one of {', '.join(KINDS)}.")
@@ -145,8 +167,13 @@ class BriefingBuilder:
         if limit < 1:
             raise UserError("A briefing needs room for at least one story (max_stories >= 1).")
 
-        window, feats, window_total = await self._window_articles(collection_id, iso(start), iso(end))
+        window, feats, window_read, window_total = await self._window_articles(
+            collection_id, iso(start), iso(end), only_ids, article_filter
+        )
         context = await self._context_articles(collection_id, start, window) if window else []
+        if only_ids is not None:  # the new articles may have arrived inside the context span
+            chosen = {a.id for a in window}
+            context = [a for a in context if a.id not in chosen and a.id not in set(only_ids)]
         articles = window + context
         feats += [_features(a) for a in context]
         groups, _sim = group_articles(
@@ -211,6 +238,7 @@ class BriefingBuilder:
                 new_facts=new_facts,
                 facts=facts,
                 new_article_ids=[a.id for a in ordered if a.in_window],
+                image_url=next((a.image_url for a in ordered if a.image_url), None),
             )
             candidates.append((story, ordered))
 
@@ -260,7 +288,7 @@ class BriefingBuilder:
             empty_line=empty_line,
             more_stories=more,
             window_articles=window_total,
-            window_read=len(window),
+            window_read=window_read,
         )
 
     async def _read_bodies(self, shown: Sequence[tuple[Story, list[WindowArticle]]]) -> None:

@@ -268,7 +268,7 @@ class SearchIndex:
         if not result.hits:
             return None
         doc = searcher.doc(result.hits[0][1])
-        return int(doc.get_first("meta_seq")), int(doc.get_first("meta_version")), str(doc.get_first("meta_token"))
+        return int(doc.get_first("meta_seq") or 0), int(doc.get_first("meta_version") or 0), str(doc.get_first("meta_token"))
 
     def _write_meta(self, seq: int, token: str) -> None:
         assert self.writer is not None
@@ -329,7 +329,7 @@ class SearchIndex:
             sql = _DOC_SQL + " ORDER BY p.id"
             async with db.conn.execute(sql) as cur:
                 while True:
-                    rows = await cur.fetchmany(4096)
+                    rows = list(await cur.fetchmany(4096))
                     if not rows:
                         break
                     for row in rows:
@@ -380,9 +380,9 @@ class SearchIndex:
                 return 0
             self._seen_changes = db.conn.total_changes
             self._checked_at = time.monotonic()
-            rows = await db.conn.execute_fetchall(
+            rows = list(await db.conn.execute_fetchall(
                 "SELECT seq, article_id FROM search_changes WHERE seq > ? ORDER BY seq", (self.applied_seq,)
-            )
+            ))
             if not rows:
                 if not self._sole_known:
                     await self._note_collections(db)
@@ -506,7 +506,7 @@ class SearchIndex:
         both = tantivy.Query.boolean_query(
             [(tantivy.Occur.Must, tantivy.Query.term_query(self.schema, "text", t)) for t in terms]
         )
-        return sum(int(s.search(both, 1, count=True).count or 0) for s in searchers)
+        return sum(int(s.search(both, 1, count=True).count or 0) for s in searchers)  # type: ignore[attr-defined,misc]  # tantivy's stub omits count
 
     def doc_count(self) -> int:
         """How many passages the index holds (its state document not counted; the overlay's counted)."""
@@ -619,7 +619,7 @@ class SearchIndex:
         addrs = [addr for _, addr in result.hits]
         pids = searcher.fast_field_values("passage_id", addrs)
         aids = searcher.fast_field_values("article_id", addrs)
-        return [IndexHit(float(score), int(p), int(a)) for (score, _), p, a in zip(result.hits, pids, aids)]
+        return [IndexHit(float(score), int(p or 0), int(a or 0)) for (score, _), p, a in zip(result.hits, pids, aids)]
 
     def passage_ids(self) -> set[int]:
         """Every passage id in the index (for checks and tests; reads the whole index)."""

@@ -16,7 +16,7 @@ _CHUNK = 500  # SQLite host parameters per query
 LEAD_CHARS = 3000  # of each body, what a briefing reads for its features (bot/briefing/features.py reads 3,000)
 _SELECT = (
     f"SELECT a.id, a.title, substr(a.body, 1, {LEAD_CHARS}), a.url, a.source, a.published, a.duplicate_of, "
-    "ac.added_at FROM article_collections ac JOIN articles a ON a.id = ac.article_id "
+    "ac.added_at, json_extract(a.meta, '$.image_url') FROM article_collections ac JOIN articles a ON a.id = ac.article_id "
 )
 
 
@@ -33,6 +33,7 @@ class WindowRow:
     published: str | None
     duplicate_of: int | None
     added_at: str
+    image_url: str | None = None
 
 
 @dataclass
