@@ -169,13 +169,17 @@ class Scheduler:
     async def _alert(self, sub: Subscription, now: datetime, report: TickReport) -> None:
         """One message for everything new in this channel since its last alert (a burst is one post)."""
         since = parse_iso(sub.last_alert_at) if sub.last_alert_at else now - timedelta(hours=1)
+        # A feed added while this tick ran may have moved the mark past `now` (its backfill is not news):
+        # what this tick stored (at `now`) is still alerted, and the mark never moves back.
+        mark = max(since, now)
+        since = min(since, now)
         allowed = await self.parts.budget.model_allowed(sub.collection_id)
         briefing = await self.parts.builder.build(
             sub.collection_id, kind="alert", since=since, until=now, topics=tuple(sub.topics), tz=sub.tz,
             channel_key=sub.channel_key, language=sub.language, allow_llm=allowed, now=now,
         )
         await self.parts.budget.record(sub.collection_id, briefing.usage)
-        await self.parts.subscriptions.set_last_alert(sub.id, iso(now))
+        await self.parts.subscriptions.set_last_alert(sub.id, iso(mark))
         if briefing.empty:
             return
         item = await self.parts.outbox.add(
