@@ -424,11 +424,22 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--answer-timeout", type=float, default=60.0)
     p.add_argument("--seed", type=int, default=13)
     p.add_argument("--json", action="store_true")
+    p.add_argument("--tracemalloc", action="store_true", help="print where Python memory grew (slow)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("discord").setLevel(logging.ERROR)
     started = datetime.now(UTC)
+    if args.tracemalloc:
+        import tracemalloc
+
+        tracemalloc.start(8)
     result = asyncio.run(Soak(args).run())
+    if args.tracemalloc:
+        snap = tracemalloc.take_snapshot().filter_traces([tracemalloc.Filter(False, tracemalloc.__file__)])
+        print(f"Python heap traced: {sum(st.size for st in snap.statistics('filename')) / 2**20:.1f} MB")
+        for stat in snap.statistics("traceback")[:12]:
+            print(f"{stat.size / 2**20:7.2f} MB {stat.count:7d} blocks  " + " <- ".join(
+                f"{Path(fr.filename).name}:{fr.lineno}" for fr in list(stat.traceback)[:4]))
     load = os.getloadavg()
     print(f"soak {started:%Y-%m-%d %H:%M} UTC, {platform.node()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     print_table(result, load)
