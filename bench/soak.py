@@ -117,6 +117,7 @@ class Figures:
     no_source_samples: list[str] = field(default_factory=list)
     health: Counter[int] = field(default_factory=Counter)
     restart_at: float | None = None
+    rss_before_restart: int = 0
     down_seconds: float = 0.0
 
 
@@ -304,6 +305,7 @@ class Soak:
                     await asyncio.sleep(args.minutes * 60 / 2)
                     self.fig.restart_at = time.monotonic() - t0
                     began = time.monotonic()
+                    self.fig.rss_before_restart = self.proc.memory_info().rss
                     await self.stop_bot()
                     await asyncio.sleep(2.0)
                     await self.start_bot(fake, settings)
@@ -365,6 +367,11 @@ class Soak:
         async with bot.app.db.conn.execute("SELECT url FROM articles") as cur:
             return {str(r[0]) for r in await cur.fetchall() if r[0]}
 
+    def _rss_at(self, share: float) -> int:
+        """RSS sampled nearest to that share of the run."""
+        at = share * self.args.minutes * 60
+        return min(self.fig.rss, key=lambda tr: abs(tr[0] - at))[1]
+
     def summary(self, stats: Any, stored: set[str], counts: Counter[str], alert_posts: int) -> dict[str, Any]:
         fig = self.fig
         published = fig.published
@@ -378,6 +385,8 @@ class Soak:
         twice = [u for u in published if counts[u] > 1]
         return {
             "minutes": self.args.minutes,
+            "rss_quarters_mb": [self._rss_at(q) / 2**20 for q in (0.25, 0.5, 0.75)],
+            "rss_before_restart_mb": fig.rss_before_restart / 2**20,
             "rss_start_mb": rss[0] / 2**20, "rss_end_mb": rss[-1] / 2**20, "rss_peak_mb": max(rss) / 2**20,
             "outbox_max": max((d for _, d in fig.outbox), default=0), "outbox_end": stats.outbox_pending,
             "outbox_samples": len(fig.outbox),
@@ -395,6 +404,8 @@ def print_table(r: dict[str, Any], load: tuple[float, float, float]) -> None:
     rows = [
         ("duration", f"{r['minutes']:g} min, one restart at {r['restart_at_s']:.0f} s (down {r['down_s']:.1f} s)"),
         ("RSS start / end / peak", f"{r['rss_start_mb']:.0f} / {r['rss_end_mb']:.0f} / {r['rss_peak_mb']:.0f} MB"),
+        ("RSS at 1/4, 1/2, 3/4 of the run; before the restart",
+         ", ".join(f"{x:.0f}" for x in r["rss_quarters_mb"]) + f"; {r['rss_before_restart_mb']:.0f} MB"),
         ("outbox depth max / end", f"{r['outbox_max']} / {r['outbox_end']} ({r['outbox_samples']} samples, every 2 s)"),
         ("answer latency p50 / p99 / max", f"{r['latency_p50_s']:.2f} / {r['latency_p99_s']:.2f} / {r['latency_max_s']:.2f} s"),
         ("questions asked / answered", f"{r['asked']} / {r['answered']} ({r['with_sources']} with sources)"
