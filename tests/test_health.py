@@ -109,7 +109,7 @@ async def test_an_index_catching_up_is_healthy_and_one_stuck_behind_is_not(setti
     try:
         cid = await app.collection_id("default")
         await app.articles.ingest([str(SAMPLES)], cid)
-        index = app.db.search_index
+        index = app.index
         level = index.committed_seq()
         assert level > 0
         index.committed_seq = lambda: level - 3  # a commit the index has not applied yet

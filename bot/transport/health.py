@@ -79,8 +79,8 @@ class HealthServer:
         problem = await store_writable(self.app.settings.db_path)
         out["store"] = {"ok": problem is None, "detail": problem or "writable"}
         stats = await self._store_stats()
-        index = self.app.db.search_index
-        if index is None:
+        index = self.app.index
+        if not index.is_open:
             out["index"] = {"ok": True, "detail": "not opened yet (opens on first search or ingest)"}
         else:
             seq = index.committed_seq()

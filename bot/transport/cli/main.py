@@ -38,7 +38,10 @@ def _common() -> argparse.ArgumentParser:
 def build_parser() -> argparse.ArgumentParser:
     common = _common()
     parser = argparse.ArgumentParser(
-        prog="briefbot", description="News articles in, cited answers and briefings out.", parents=[common]
+        prog="briefbot", description="News articles in, cited answers and briefings out.", parents=[common],
+        epilog="examples:\n  briefbot ingest examples/articles\n  briefbot ask \"what did Japan approve for Samsung?\"\n"
+        "  briefbot console\n\n`briefbot COMMAND --help` describes each command, with an example.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"briefbot {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
