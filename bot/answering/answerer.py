@@ -24,16 +24,16 @@ from bot.llm.client import LLMClient, LLMError
 from bot.answering.claims import check_claims
 from bot.answering.context import ContextSource, SourceRef, pack_context
 from bot.answering.extractive import (
-    Candidate, ScoredSentence, choose_sentences, compose, keep_naming, score_candidates,
+    Candidate, ScoredSentence, choose_sentences, compose, keep_naming, question_entities, score_candidates, wants,
 )
 from bot.llm.prompts import fence_sources, load_prompt, render
-from bot.answering.terms import WeightedTerm, content_terms, stems, weigh
+from bot.answering.terms import WeightedTerm, content_terms, stem_term, stems, weigh
 from bot.llm.tokens import count_tokens, truncate_to_tokens
 from bot.search import search_passages
 from bot.search.engine import SearchIndex
 from bot.store.db import Database
 from bot.text.safety import neutralize_mentions
-from bot.timeutil import TimeWindow, human_date, parse_question, parse_since, reported_after, zone
+from bot.timeutil import TimeWindow, human_date, named_days, parse_question, parse_since, reported_after, zone
 
 log = logging.getLogger(__name__)
 
@@ -49,9 +49,12 @@ FOCUS_SENTENCES = 3
 # A term in at most ~2 % of passages (BM25 IDF above this) is rare: retrieval that holds none of the
 # question's rare terms has clearly nothing, and not even the model is asked.
 RARE_IDF = 3.9
-FOLLOW_UP_WEIGHT = 0.4
+FOLLOW_UP_WEIGHT = 1.0  # a follow-up is about the earlier question's topic as much as about its own words
+ANSWER_NAME_WEIGHT = 0.3  # a name the last answer stated, as a term of the follow-up
+CONTEXT_WEIGHT = 0.6  # terms of a question's context sentences, before the sentence that asks
 SOFT_TERM_WEIGHT = 0.5  # a soft window's month or year as a question term
 SOFT_WINDOW_BONUS = 0.06  # sentence score for an article from the month (or year) a soft window names
+DAY_REPORT_DAYS = 7  # a day the question names is reported on within this many days
 OLD_AFTER = timedelta(days=30)
 RETRIEVE_K = 12
 HISTORY_TURNS = 6
@@ -242,6 +245,19 @@ def _weight_soft(window: TimeWindow, scored: list[ScoredSentence]) -> None:
             s.score += SOFT_WINDOW_BONUS
         elif not window.month and window.year and day.year in (window.year, window.year + 1):
             s.score += SOFT_WINDOW_BONUS / 2
+    scored.sort(key=lambda s: -s.score)
+
+
+def _weight_days(days: list[date], scored: list[ScoredSentence]) -> None:
+    """A day named with its year ("the count released on March 9, 1987"): articles published on it or within
+    a few days after (the report of it) rank higher, the nearest most."""
+    for s in scored:
+        published = _published(s.candidate)
+        if published is None:
+            continue
+        gap = min(((published - d).days for d in days if published >= d), default=None)
+        if gap is not None and gap <= DAY_REPORT_DAYS:
+            s.score += SOFT_WINDOW_BONUS * (1 - gap / (DAY_REPORT_DAYS + 1))
     scored.sort(key=lambda s: -s.score)
 
 
@@ -438,12 +454,18 @@ class Answerer:
             self._weight_recent(candidates, scored)
         if window and window.soft and candidates:
             _weight_soft(window, scored)
+        if candidates and (days := named_days(question)):
+            _weight_days(days, scored)
         best = max((c.relevance for c in candidates), default=0.0)
         best_sentence = scored[0].coverage if scored else 0.0
         # The answer must hold what the question asks about, not only whom: its object and action words.
         focus = max((s.focus for s in scored[:FOCUS_SENTENCES]), default=0.0)
+        # A question after a figure or a name: the answer's article must state one it does not.
+        asks = any(wants(question))
+        typed = not asks or any(s.typed for s in scored[:FOCUS_SENTENCES]) or (
+            bool(scored) and any(s.typed for s in scored[0].candidate.sentences))
         passes = (bool(candidates) and best >= RELEVANCE_THRESHOLD and best_sentence >= SENTENCE_THRESHOLD
-                  and focus >= FOCUS_THRESHOLD)
+                  and focus >= FOCUS_THRESHOLD and typed)
         return _Found(candidates, scored, best, best_sentence, focus, passes)
 
     @staticmethod
@@ -458,8 +480,15 @@ class Answerer:
     async def _question_terms(
         self, question: str, window: TimeWindow | None, history: Sequence[Turn], reply: bool = False
     ) -> tuple[list[WeightedTerm], str]:
-        own = question.lower().replace(window.phrase, " ") if window and window.phrase else question
-        words: list[tuple[str, float]] = [(w, 1.0) for w in content_terms(own)]
+        # "back in 1986": "back" belongs to the time phrase.
+        own = (re.sub(r"\bback\s*$", " ", question.lower().split(window.phrase)[0]) + " " +
+               " ".join(question.lower().split(window.phrase)[1:])) if window and window.phrase else question
+        # "Seoul said it would cut taxes on 50 products. When do those cuts take effect?": the sentence that
+        # asks weighs fully, the context before it less.
+        parts = re.split(r"(?<=[.!?])\s+(?=\S)", question.strip())
+        asking = set(content_terms(parts[-1])) if len(parts) > 1 else None
+        words: list[tuple[str, float]] = [
+            (w, 1.0 if asking is None or w in asking else CONTEXT_WEIGHT) for w in content_terms(own)]
         if window and window.soft:
             # A soft window's month and year are what an article says ("in March", "1986"): light terms.
             if window.month:
@@ -472,6 +501,14 @@ class Answerer:
             for w in content_terms(earlier):
                 if w not in have:
                     words.append((w, FOLLOW_UP_WEIGHT))
+                    have.add(w)
+            # What the last answer named ("Commerzbank", "John Geiger") is what "it", "he" or "the bank" is.
+            said = [t.text for t in history if t.role == "assistant"][-1:]
+            for name in question_entities(f"x {said[0]}") if said else []:
+                word = next((w for w in content_terms(said[0]) if stem_term(w) == name), None)
+                if word and word not in have:
+                    words.append((word, ANSWER_NAME_WEIGHT))
+                    have.add(word)
         terms = await self._terms(words)
         return terms, " ".join(w for w, _ in words) or own
 
