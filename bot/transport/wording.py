@@ -85,10 +85,23 @@ def status_lines(status: Status) -> list[str]:
 def feed_line(f: FeedInfo) -> str:
     state = f"failing ({f.error_count} errors in a row): {f.last_error}" if f.error_count else "ok"
     minutes = (f.interval_s or 0) // 60
-    return (
+    line = (
         f"{f.id}. {f.title or f.url} <{f.url}> — every {minutes} min, {f.item_count} items, "
         f"last poll {f.last_polled or 'never'}, {state}"
     )
+    return "\n".join([line, *dropped_lines(f)])
+
+
+def dropped_lines(f: FeedInfo, shown: int = 3) -> list[str]:
+    """What the feed's last poll could not store, with the reasons (console, Discord and the CLI)."""
+    if not f.dropped:
+        return []
+    n = len(f.dropped)
+    lines = [f"   {n} item{'' if n == 1 else 's'} not stored:"]
+    lines += [f"   - {truncate(reason, 200)} ({truncate(origin, 120)})" for origin, reason in f.dropped[:shown]]
+    if n > shown:
+        lines.append(f"   - … and {n - shown} more")
+    return lines
 
 
 def subscription_summary(s: Subscription, *, extractive: bool = False) -> str:

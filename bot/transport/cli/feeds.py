@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from bot.transport.cli.common import count_arg, open_cli, print_json
-from bot.transport.wording import safe
+from bot.transport.wording import dropped_lines, safe
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -86,6 +86,8 @@ async def cmd_list(args: argparse.Namespace) -> int:
                 f"      every {f.interval_s // 60} min, last poll {f.last_polled or '-'}, "
                 f"{f.item_count} items, next {f.next_poll_at or 'now'}, {safe(state)}"
             )
+            for line in dropped_lines(f):
+                print(f"   {safe(line)}")
         return 0
 
 
