@@ -247,7 +247,7 @@ def test_embeds_stay_within_discord_limits() -> None:
             assert len(embed.get("footer", {}).get("text", "")) <= 2048
             assert "@everyone" not in embed.get("description", "")
         text = "\n".join(e.get("description", "") for e in embeds)
-        assert "**1. Story 0" in text
+        assert "**1. [Story 0" in text  # the headline links to its best source
         if count == 30:
             assert "more stories" in text
         assert embeds[0]["title"].startswith("Daily briefing") and "footer" in embeds[-1]

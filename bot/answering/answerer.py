@@ -21,6 +21,7 @@ from bot.config import Settings
 from bot.errors import UserError
 from bot.text.citations import check_citations
 from bot.llm.client import LLMClient, LLMError
+from bot.answering.claims import check_claims
 from bot.answering.context import ContextSource, SourceRef, pack_context
 from bot.answering.extractive import (
     Candidate, ScoredSentence, choose_sentences, compose, keep_naming, score_candidates,
@@ -29,7 +30,7 @@ from bot.llm.prompts import fence_sources, load_prompt, render
 from bot.answering.terms import WeightedTerm, content_terms, stems, weigh
 from bot.llm.tokens import count_tokens, truncate_to_tokens
 from bot.search import search_passages
-from bot.search.engine import open_index
+from bot.search.engine import SearchIndex
 from bot.store.db import Database
 from bot.text.safety import neutralize_mentions
 from bot.timeutil import TimeWindow, human_date, parse_question, parse_since, reported_after, zone
@@ -54,6 +55,8 @@ SOFT_WINDOW_BONUS = 0.06  # sentence score for an article from the month (or yea
 OLD_AFTER = timedelta(days=30)
 RETRIEVE_K = 12
 HISTORY_TURNS = 6
+TIMELINE_SEARCH = 30  # articles searched for a story's timeline
+TIMELINE_STEPS = 6  # steps shown, newest first
 NOT_FOUND = "I don't have anything on that in the stored articles."
 # A question this long that finds nothing as a whole is asked again as its first sentence: people paste a
 # question followed by context, greetings or filler that drowns its terms.
@@ -83,6 +86,10 @@ class Answer:
     elapsed_ms: float = 0.0
     note: str | None = None
     as_of: str | None = None
+    # The claim check of a model answer: per sentence, supported or not, what was done and why.
+    checks: list[dict[str, Any]] = field(default_factory=list)
+    # "lookup": a fact from the articles; "briefing": the stories of a window; "timeline": a story, newest first.
+    kind: Literal["lookup", "briefing", "timeline"] = "lookup"
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -180,6 +187,13 @@ class _Found:
     passes: bool  # the relevance gate lets it through
 
 
+def _checked_text(source: ContextSource) -> str:
+    """What the claim check reads of a source: its title, its date as given and as written, its passages."""
+    published = (source.published or "")[:10]
+    when = f"{published} {human_date(published)}" if published else ""
+    return f"{source.title or ''}\n{when}\n{source.text}"
+
+
 def _holds_a_rare_term(terms: list[WeightedTerm], candidates: list[Candidate]) -> bool:
     """Whether any retrieved passage holds one of the question's rare terms (its rarest when none is rare)."""
     if not terms or not candidates:
@@ -239,8 +253,9 @@ def _month_lead_in(window: TimeWindow, best: Candidate) -> str:
 
 
 class Answerer:
-    def __init__(self, db: Database, settings: Settings, llm: LLMClient | None) -> None:
+    def __init__(self, db: Database, settings: Settings, llm: LLMClient | None, index: SearchIndex) -> None:
         self.db = db
+        self.index = index  # the App's search index: retrieval and the term statistics
         self.settings = settings
         self.llm = llm
         # (passage, sentence, focus) relevance of the last question
@@ -251,8 +266,8 @@ class Answerer:
 
     async def _terms(self, words: list[tuple[str, float]]) -> list[WeightedTerm]:
         """IDF weights from the search index's statistics over every indexed passage."""
-        index = await open_index(self.db)
-        await index.ensure_fresh(self.db)
+        index = self.index
+        await index.ensure_fresh()
         df = {w: index.doc_freq(w) for w, _ in words}
         return weigh(words, df, index.doc_count())
 
@@ -328,12 +343,24 @@ class Answerer:
         ranked = sorted(candidates, key=lambda c: -c.relevance - 0.3 * (c is scored[0].candidate))
         as_of = self._as_of(ranked[:1], now)
         mode: Literal["llm", "extractive"] = "extractive"
+        checks: list[dict[str, Any]] = []
+        usage = {"prompt_tokens": 0, "completion_tokens": 0}
         if use_model:
             t0 = time.perf_counter()
             try:
                 result = await self._llm_answer(question, ranked, history, tz, now, as_of, on_delta, lead_in)
                 model_seconds = time.perf_counter() - t0
-                return self._finish(result, started, model_seconds, notes)
+                if result.text or not result.checks:
+                    result.text = lead_in + result.text
+                    return self._finish(result, started, model_seconds, notes)
+                # Not one sentence of the model's answer held against its sources: the extractive answer.
+                checks, usage = result.checks, result.usage
+                notes.append("The model's answer stated figures or names its sources do not hold, "
+                             "so this answer is extractive.")
+                if not found.passes:
+                    text = await self._not_found_text(question, collection_id, window, source, terms)
+                    refused = Answer(text, [], "extractive", False, result.usage, checks=checks)
+                    return self._finish(refused, started, model_seconds, notes)
             except LLMError as exc:
                 model_seconds = time.perf_counter() - t0
                 log.warning("model call failed, answering extractively: %s", exc)
@@ -350,14 +377,53 @@ class Answerer:
         if as_of:
             text = f"As of {human_date(as_of)}: {text}"
         text = lead_in + text
-        citations = []
+        citations: list[Citation] = []
         for s in chosen:
             n = numbers[s.candidate.article_id]
             if all(c.n != n for c in citations):
                 c = s.candidate
                 citations.append(Citation(n, c.article_id, c.title, c.url, c.source, c.published, c.text))
-        result = Answer(neutralize_mentions(text), citations, mode, True, as_of=as_of)
+        result = Answer(neutralize_mentions(text), citations, mode, True, usage, as_of=as_of, checks=checks)
         return self._finish(result, started, model_seconds, notes)
+
+    # ------------------------------------------------------------ "what's the latest on X?"
+
+    async def timeline(
+        self, topic: str, collection_id: int, *, source: str | None = None, tz: str = "UTC",
+        now: datetime | None = None,
+    ) -> Answer:
+        """The story of `topic` as a timeline: its articles newest first, each step with its date, outlet and
+        the sentence that states what happened then, cited."""
+        started = time.perf_counter()
+        topic = " ".join(topic.split()).strip(" ?.!")
+        words = [(w, 1.0) for w in content_terms(topic)]
+        if not words:
+            raise UserError("Latest on what? For example: what's the latest on the export curbs?")
+        terms = await self._terms(words)
+        hits = await search_passages(self.index, collection_id, " ".join(w for w, _ in words), k=TIMELINE_SEARCH,
+                                     per_article=1, source=source)
+        candidates = keep_naming(topic, [Candidate(**vars(h), rank=i) for i, h in enumerate(hits)])
+        score_candidates(topic, terms, candidates)
+        relevant = [c for c in candidates if c.relevance >= RELEVANCE_THRESHOLD and c.sentences]
+        if not relevant:
+            return self._finish(Answer(NOT_FOUND, [], "extractive", False, kind="timeline"), started, 0.0, [])
+        steps = sorted(relevant, key=lambda c: c.published or "", reverse=True)[:TIMELINE_STEPS]
+        lines: list[str] = []
+        citations: list[Citation] = []
+        for n, c in enumerate(steps, 1):
+            best = max(c.sentences, key=lambda s: s.score)
+            when = human_date(c.published) if c.published else "undated"
+            where = f" ({c.source})" if c.source else ""
+            sentence = best.text.strip()
+            if sentence[-1:] not in ".!?\"'”’)":
+                sentence += "."
+            lines.append(f"{n}. {when}{where}: {sentence} [{n}]")
+            citations.append(Citation(n, c.article_id, c.title, c.url, c.source, c.published, c.text))
+        head = f"The latest on {topic}, newest first:"
+        text = neutralize_mentions("\n".join([head, *lines]))
+        as_of = self._as_of(steps[:1], now or datetime.now(timezone.utc))
+        result = Answer(text, citations, "extractive", True, as_of=as_of, kind="timeline")
+        return self._finish(result, started, 0.0, [])
 
     # ------------------------------------------------------------ steps
 
@@ -413,7 +479,7 @@ class Answerer:
         self, text: str, collection_id: int, window: TimeWindow | None, source: str | None
     ) -> list[Candidate]:
         hits = await search_passages(
-            self.db, collection_id, text, k=RETRIEVE_K, per_article=2,
+            self.index, collection_id, text, k=RETRIEVE_K, per_article=2,
             since=window.since_iso if window else None, until=window.until_iso if window else None, source=source,
         )
         return [Candidate(**vars(h), rank=i) for i, h in enumerate(hits)]
@@ -462,8 +528,8 @@ class Answerer:
         self, question: str, ranked: list[Candidate], history: Sequence[Turn], tz: str, now: datetime,
         as_of: str | None, on_delta: OnDelta | None, lead_in: str = "",
     ) -> Answer:
-        """The model's answer; `lead_in` and an "As of …: " line (unless the model opens with "as of")
-        lead it, in the streamed preview as in the final text."""
+        """The model's answer, led by an "As of …: " line (unless the model opens with "as of") in the
+        streamed preview as in the final text; `lead_in` leads the preview (the caller adds it to the final)."""
         assert self.llm is not None
         llm = self.settings.llm
         system = load_prompt(self.settings, "answer_system")
@@ -487,31 +553,41 @@ class Answerer:
 
         as_of_lead = f"As of {human_date(as_of)}: " if as_of else ""
 
-        def led(text: str) -> str:
-            if as_of_lead and not text.lstrip().lower().startswith("as of"):
-                text = as_of_lead + text.lstrip()
-            return lead_in + text
+        def dated(text: str) -> str:
+            if text.strip() and as_of_lead and not text.lstrip().lower().startswith("as of"):
+                return as_of_lead + text.lstrip()
+            return text
 
         async def safe_delta(text: str) -> None:
             opening = text.lstrip().lower()
             if as_of_lead and len(opening) < 5 and "as of".startswith(opening):
                 return  # not yet known whether the model opens with "as of" itself
             if on_delta is not None:
-                await on_delta(neutralize_mentions(led(text)))
+                await on_delta(neutralize_mentions(lead_in + dated(text)))  # the caller leads the final text
 
         done = await self.llm.complete(
             messages, max_tokens=llm.answer_reserve, on_delta=safe_delta if on_delta else None
         )
-        text, used = check_citations(done.text, {s.n for s in sources})
+        text, _ = check_citations(done.text, {s.n for s in sources})
         by_n: dict[int, ContextSource] = {s.n: s for s in sources}
+        # Every number and name a sentence states must be in a source it cites: re-cited or dropped otherwise,
+        # and the citations renumbered in order of first appearance.
+        checked = check_claims(text, {s.n: _checked_text(s) for s in sources})
+        text = checked.text
         citations = [
-            Citation(n, s.article_id, s.title, s.url, s.source, s.published, s.text)
-            for n in used
+            Citation(i, s.article_id, s.title, s.url, s.source, s.published, s.text)
+            for i, n in enumerate(checked.used, 1)
             for s in [by_n[n]]
         ]
-        text = led(text)
+        text = dated(text)
         usage = {"prompt_tokens": done.prompt_tokens, "completion_tokens": done.completion_tokens}
-        return Answer(neutralize_mentions(text), citations, "llm", bool(citations), usage, as_of=as_of)
+        result = Answer(neutralize_mentions(text), citations, "llm", bool(citations), usage, as_of=as_of,
+                        checks=[c.to_dict() for c in checked.checks])
+        dropped = len(checked.dropped)
+        if dropped and text:
+            result.note = (f"{dropped} sentence{'s' if dropped > 1 else ''} of the model's answer "
+                           f"{'were' if dropped > 1 else 'was'} dropped: a figure or name in none of the sources.")
+        return result
 
     @staticmethod
     def _finish(result: Answer, started: float, model_seconds: float, notes: list[str]) -> Answer:

@@ -11,7 +11,7 @@ as context: a new article that joins one of their stories makes that story carry
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -40,7 +40,7 @@ LLM_TEXT_CHARS = 2500
 def _row(row: WindowRow, in_window: bool) -> WindowArticle:
     return WindowArticle(
         id=row.id, title=row.title, body=row.body, url=row.url, source=row.source, published=row.published,
-        duplicate_of=row.duplicate_of, added_at=row.added_at, in_window=in_window,
+        duplicate_of=row.duplicate_of, added_at=row.added_at, in_window=in_window, image_url=row.image_url,
     )
 
 
@@ -104,12 +104,16 @@ class BriefingBuilder:
         allow_llm: bool = True,
         max_stories: int | None = None,
         now: datetime | None = None,
+        only_ids: Sequence[int] | None = None,
+        article_filter: Callable[[str, str], bool] | None = None,
     ) -> Briefing:
         """The briefing of the articles the collection received between `since` and `until` (default now).
 
         `since`: a datetime, an ISO text, a duration text ("24h", "7d") or a timedelta back from `until`;
         default the last 24 hours. With `channel_key`, stories already briefed there are left out
-        unless they gained new facts (then they come back marked as updates).
+        unless they gained new facts (then they come back marked as updates). `only_ids`: the new articles
+        are these (e.g. what one feed just delivered), whenever they arrived; `article_filter(title, text)`:
+        only new articles it passes are briefed (a feed's or a subscription's include/exclude filters).
         """
         if kind not in KINDS:
             raise UserError(f"Unknown briefing kind {kind!r}: use one of {', '.join(KINDS)}.")
@@ -124,8 +128,17 @@ class BriefingBuilder:
         if limit < 1:
             raise UserError("A briefing needs room for at least one story (max_stories >= 1).")
 
-        window = await self._window_articles(collection_id, iso(start), iso(end))
+        if only_ids is not None:
+            rows = await self.rows.in_collection(collection_id, list(only_ids))
+            window = [_row(r, True) for r in sorted(rows, key=lambda r: (r.added_at, r.id))]
+        else:
+            window = await self._window_articles(collection_id, iso(start), iso(end))
+        if article_filter is not None:
+            window = [a for a in window if article_filter(a.title, a.body)]
         context = await self._context_articles(collection_id, start, window) if window else []
+        if only_ids is not None:  # the new articles may have arrived inside the context span
+            chosen = {a.id for a in window}
+            context = [a for a in context if a.id not in chosen and a.id not in set(only_ids)]
         articles = window + context
         feats = [article_features(a.title, a.body, source=a.source) for a in articles]
         groups, _sim = group_articles(
@@ -190,6 +203,7 @@ class BriefingBuilder:
                 new_facts=new_facts,
                 facts=facts,
                 new_article_ids=[a.id for a in ordered if a.in_window],
+                image_url=next((a.image_url for a in ordered if a.image_url), None),
             )
             candidates.append((story, ordered))
 

@@ -23,6 +23,7 @@ class WindowArticle:
     added_at: str  # ISO UTC: when the collection got it
     duplicate_of: int | None
     in_window: bool = True  # False: context only (arrived before the window, may still join a story)
+    image_url: str | None = None  # og:image of its page or the feed item's media
 
     @property
     def time(self) -> str:
@@ -75,6 +76,7 @@ class Story:
     summary_mode: Literal["llm", "extractive"] = "extractive"
     facts: frozenset[str] = field(default_factory=frozenset, repr=False)
     new_article_ids: list[int] = field(default_factory=list)  # the ones that arrived in the window
+    image_url: str | None = None  # the picture of its best source that has one (a thumbnail)
 
     @property
     def source_count(self) -> int:
@@ -95,6 +97,7 @@ class Story:
             "score": round(self.score, 4),
             "is_update": self.is_update,
             "new_facts": list(self.new_facts),
+            "image_url": self.image_url,
         }
 
 

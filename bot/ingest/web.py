@@ -18,13 +18,14 @@ from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import urljoin
 
 import feedparser
 
 from bot.config import Settings
 from bot.ingest.dates import from_utc_struct, parse_date
 from bot.ingest.extract import NotAnArticle, extract_html
-from bot.ingest.fetch import Fetcher, FetchError, FetchResponse
+from bot.ingest.fetch import Fetcher, FetchError, FetchResponse, check_url
 from bot.ingest.models import IngestResult, RawArticle
 from bot.ingest.normalise import pick_title
 from bot.ingest.textfile import parse_text_article
@@ -39,6 +40,7 @@ MIN_FULL_TEXT_CHARS = 600  # an item with less text than this only summarises it
 MIN_SUMMARY_WORDS = 12  # a summary this long is stored on its own (when its page gives nothing better)...
 MIN_PROSE_SENTENCES, MIN_PROSE_WORDS = 2, 6  # ...and so is a shorter item of a few whole sentences
 ITEM_FETCH_CONCURRENCY = 4
+MAX_IMAGE_URL = 2048  # Discord's limit for an embed's URLs
 
 _FEED_ROOT = re.compile(rb"<(?:rss|feed|rdf:rdf)[\s>]", re.I)
 _HTML_ROOT = re.compile(rb"<(?:!doctype\s+html|html)[\s>]", re.I)
@@ -60,6 +62,7 @@ class FeedItem:
     author: str | None
     content: str  # full text the item carries (may be empty)
     summary: str  # its summary or description, as text
+    image: str | None = None  # its media:thumbnail, image media:content or image enclosure
 
 
 @dataclass
@@ -101,6 +104,41 @@ def _when(entry: Any) -> datetime | None:
     return parse_date(entry.get("published") or entry.get("updated"))
 
 
+def _entry_image(entry: Any) -> str | None:
+    """The item's picture: media:thumbnail, an image media:content, or an image enclosure (the first found)."""
+    for thumb in entry.get("media_thumbnail") or []:
+        if isinstance(thumb, dict) and thumb.get("url"):
+            return str(thumb["url"])
+    for media in entry.get("media_content") or []:
+        if isinstance(media, dict) and media.get("url") and (
+            media.get("medium") == "image" or str(media.get("type") or "").startswith("image/")
+        ):
+            return str(media["url"])
+    for link in entry.get("links") or []:
+        if isinstance(link, dict) and link.get("rel") == "enclosure" and str(link.get("type") or "").startswith("image/"):
+            if link.get("href"):
+                return str(link["href"])
+    return None
+
+
+async def guard_image(article: RawArticle, settings: Settings) -> RawArticle:
+    """Keep the article's picture URL (meta image_url) only when it passes the scheme and address checks:
+    Discord fetches it, never we, but a link to a private address or a non-web scheme is not passed on."""
+    url = article.meta.get("image_url")
+    if not url:
+        return article
+    url = urljoin(article.url or "", str(url).strip())
+    try:
+        if len(url) > MAX_IMAGE_URL or any(ch in url for ch in " <>()\n"):
+            raise FetchError(url, "not a usable picture URL")
+        await check_url(url, settings)
+    except FetchError:
+        article.meta.pop("image_url", None)
+        return article
+    article.meta["image_url"] = url
+    return article
+
+
 def _entry_item(entry: Any) -> FeedItem | None:
     contents = [c.get("value", "") for c in entry.get("content") or [] if isinstance(c, dict)]
     content = max((html_to_text(c) for c in contents), key=len, default="")
@@ -118,6 +156,7 @@ def _entry_item(entry: Any) -> FeedItem | None:
         author=entry.get("author") or None,
         content=content,
         summary=summary if summary != content else "",
+        image=_entry_image(entry),
     )
 
 
@@ -168,7 +207,8 @@ def _from_text(feed: ParsedFeed, item: FeedItem, body: str, meta: dict[str, Any]
         source=feed.title,
         author=item.author,
         published=item.published,
-        meta={"feed_url": feed.url, "feed_item_id": item.key, "source_from": "feed", **meta},
+        meta={"feed_url": feed.url, "feed_item_id": item.key, "source_from": "feed", **meta}
+        | ({"image_url": item.image} if item.image else {}),
         origin=_item_origin(feed, item),
     )
 
@@ -189,6 +229,12 @@ def _too_short(text: str) -> str:
 
 
 async def item_article(feed: ParsedFeed, item: FeedItem, fetcher: Fetcher) -> RawArticle | IngestResult:
+    """One feed item as an article (its picture URL checked, see guard_image)."""
+    result = await _item_article(feed, item, fetcher)
+    return await guard_image(result, fetcher.settings) if isinstance(result, RawArticle) else result
+
+
+async def _item_article(feed: ParsedFeed, item: FeedItem, fetcher: Fetcher) -> RawArticle | IngestResult:
     """One feed item as an article: its own text, else its page, else its summary (said in meta)."""
     origin = _item_origin(feed, item)
     if len(item.content) >= MIN_FULL_TEXT_CHARS or (item.content and not item.link):
@@ -212,6 +258,8 @@ async def item_article(feed: ParsedFeed, item: FeedItem, fetcher: Fetcher) -> Ra
     page.author = item.author or page.author
     page.published = item.published or page.published
     page.meta.update({"feed_url": feed.url, "feed_item_id": item.key, "body_from": "page", "source_from": "feed"})
+    if not page.meta.get("image_url") and item.image:  # the page's og:image first, else the item's media
+        page.meta["image_url"] = item.image
     return page
 
 
@@ -252,7 +300,7 @@ async def load_url(url: str, settings: Settings) -> AsyncIterator[RawArticle | I
                 yield item
             return
         try:
-            yield page_article(resp, url)
+            yield await guard_image(page_article(resp, url), settings)
         except FetchError as exc:
             yield failed(url, exc.reason)
         except (NotAnArticle, ValueError) as exc:

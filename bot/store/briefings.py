@@ -14,7 +14,7 @@ from bot.store.db import Database
 _CHUNK = 500  # SQLite host parameters per query
 
 _SELECT = (
-    "SELECT a.id, a.title, a.body, a.url, a.source, a.published, a.duplicate_of, ac.added_at "
+    "SELECT a.id, a.title, a.body, a.url, a.source, a.published, a.duplicate_of, ac.added_at, json_extract(a.meta, '$.image_url') "
     "FROM article_collections ac JOIN articles a ON a.id = ac.article_id "
 )
 
@@ -31,6 +31,7 @@ class WindowRow:
     published: str | None
     duplicate_of: int | None
     added_at: str
+    image_url: str | None = None
 
 
 @dataclass
@@ -56,7 +57,7 @@ class BriefingRepo:
             "ORDER BY ac.added_at DESC, a.id DESC LIMIT ?",
             (collection_id, since, until, limit),
         ) as cur:
-            rows = await cur.fetchall()
+            rows = list(await cur.fetchall())
         return [WindowRow(*r) for r in reversed(rows)]
 
     async def joined_between(self, collection_id: int, start: str, end: str, limit: int) -> list[WindowRow]:

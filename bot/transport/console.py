@@ -9,11 +9,13 @@ import logging
 import sys
 import threading
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TextIO
 
 from bot.app import App
 from bot.briefing.render import render_text
 from bot.errors import UserError
+from bot.ingest.opml import MAX_OPML_BYTES
 from bot.store.outbox import OutboxItem
 from bot.transport import wording
 from bot.transport.health import HealthServer
@@ -31,10 +33,14 @@ Type a question and press Enter, or a command:
   /feed add URL [MINUTES]            follow a feed (polled every MINUTES)
   /feed remove ID|URL                stop following a feed
   /feed list                         feeds with last poll, item count and last error
+  /feed import FILE.opml | /feed export   follow the feeds an OPML file lists | print the feeds as OPML
+  /feed filter ID include=TERMS exclude=TERMS   which items it announces: words, "phrases", /regex/, title:… text:…
+  /feed test ID [include=… exclude=…]           which recent items its filters (or these) let through
   /article add URL                   add an article (or every item of a feed) by URL
   /article add text                  paste an article: first line the title, end with a line holding only '.'
   /article show ID                   one article
   /briefing subscribe [time=08:00] [tz=Europe/Paris] [alerts=on|off] [topics=word,word] [language=French]
+                     [include=TERMS] [exclude=TERMS] [color=#1e90ff] [footer=TEXT]   (filters and looks of its posts)
   /briefing unsubscribe              stop briefings here
   /briefing now [SINCE]              a briefing of what came in since SINCE (e.g. 6h, 2d; default 24h)
   /briefing settings                 this channel's briefing settings
@@ -208,10 +214,10 @@ class Console:
             "ask": lambda: self.ask(rest, collection_id),
             "new": lambda: self._forget(),
             "status": lambda: self._status(collection_id),
-            "feed": lambda: self._feed(sub, words[1:], collection_id),
+            "feed": lambda: self._feed(sub, words[1:], collection_id, _after_word(rest)),
             "feeds": lambda: self._feed("list", [], collection_id),
             "article": lambda: self._article(sub, words[1:], collection_id),
-            "briefing": lambda: self._briefing(sub, words[1:], collection_id),
+            "briefing": lambda: self._briefing(sub, words[1:], collection_id, _after_word(rest)),
         }
         handler = handlers.get(name.lower())
         if handler is None:
@@ -229,15 +235,40 @@ class Console:
         status = await self.app.status.status(collection_id)
         self.say("\n".join(wording.status_lines(status)))
 
-    async def _feed(self, sub: str, args: list[str], collection_id: int) -> None:
+    async def _feed(self, sub: str, args: list[str], collection_id: int, raw: str = "") -> None:
         if sub == "add" and args:
             minutes = None
             if len(args) > 1:
                 if not args[1].isdigit():
                     raise UserError("The interval is a number of minutes, e.g. /feed add URL 30")
                 minutes = int(args[1])
-            added = await self.app.feeds.add(collection_id, args[0], interval_minutes=minutes)
+            # As in Discord, a feed added here announces its new items here.
+            added = await self.app.feeds.add(collection_id, args[0], interval_minutes=minutes, alert_channel=CONSOLE_CHANNEL)
             self.say(wording.feed_added(added))
+        elif sub == "import" and args:
+            path = Path(raw.strip()).expanduser()
+            try:
+                data = path.read_bytes()[: MAX_OPML_BYTES + 1]
+            except OSError as exc:
+                raise UserError(f"Cannot read {path}: {exc.strerror or exc}") from None
+            self.say("working… (each feed is checked and polled once)")
+            report = await self.app.feeds.import_opml(collection_id, data, name=path.name, alert_channel=CONSOLE_CHANNEL)
+            self.say("\n".join(wording.import_lines(report)))
+        elif sub == "export":
+            self.write(await self.app.feeds.export_opml(collection_id))
+        elif sub in ("filter", "test") and args:
+            ref, _, opts_text = raw.strip().partition(" ")
+            opts = _keyed(opts_text, {"include", "exclude"})
+            if sub == "filter":
+                if not opts:
+                    raise UserError('Use /feed filter ID include="rate cut, title:fed" exclude=sponsored (none clears).')
+                info, filters = await self.app.feeds.set_filters(
+                    collection_id, ref, opts.get("include", ""), opts.get("exclude", "")
+                )
+                self.say(f"Feed {info.id} ({info.title or info.url}): {filters.describe()}.")
+            else:
+                test = await self.app.feeds.test_filters(collection_id, ref, opts.get("include"), opts.get("exclude"))
+                self.say("\n".join(wording.filter_test_lines(test)))
         elif sub == "remove" and args:
             info = await self.app.feeds.remove(collection_id, " ".join(args))
             self.say(f"Stopped following {info.title or info.url}.")
@@ -248,7 +279,8 @@ class Console:
             for f in feeds:
                 self.say(wording.feed_line(f))
         else:
-            raise UserError("Use /feed add URL [MINUTES], /feed remove ID or /feed list.")
+            raise UserError("Use /feed add URL [MINUTES], /feed remove ID, /feed list, /feed filter ID include=… exclude=… "
+                            "or /feed test ID.")
 
     async def _article(self, sub: str, args: list[str], collection_id: int) -> None:
         if sub == "add" and args and args[0].lower() == "text":
@@ -282,13 +314,14 @@ class Console:
         result = await self.app.articles.add_text(collection_id, title.lstrip("# ").strip(), body)
         self.say(result.describe())
 
-    async def _briefing(self, sub: str, args: list[str], collection_id: int) -> None:
+    async def _briefing(self, sub: str, args: list[str], collection_id: int, raw: str = "") -> None:
         if sub == "subscribe":
-            opts = _options(args, {"time", "tz", "alerts", "topics", "language"})
+            opts = _keyed(raw, {"time", "tz", "alerts", "topics", "language", "include", "exclude", "color", "footer"})
             alerts = _on_off("alerts", opts.get("alerts", "on"))
             s = await self.app.briefings.subscribe(
                 CONSOLE_CHANNEL, collection_id, daily_time=opts.get("time", "08:00"), tz=opts.get("tz"),
                 alerts=alerts, topics=opts.get("topics"), language=opts.get("language"),
+                include=opts.get("include"), exclude=opts.get("exclude"), color=opts.get("color"), footer=opts.get("footer"),
             )
             self.say("Subscribed this console. " + wording.subscription_summary(s, extractive=self.app.llm is None))
         elif sub == "unsubscribe":
@@ -321,6 +354,33 @@ def _on_off(name: str, value: str) -> bool:
     if word in ("off", "no", "false", "0"):
         return False
     raise UserError(f"{name}={value!r} is not understood; use {name}=on or {name}=off.")
+
+
+def _after_word(text: str) -> str:
+    """The text after its first word, as typed (spaces inside it kept)."""
+    parts = text.strip().split(None, 1)
+    return parts[1] if len(parts) > 1 else ""
+
+
+def _keyed(text: str, known: set[str]) -> dict[str, str]:
+    """'include=rate cut, fed exclude="x"' -> {'include': 'rate cut, fed', 'exclude': 'x'}: each value runs
+    to the next known key=, as typed (so phrases and regular expressions keep their spaces and backslashes)."""
+    import re
+
+    keys = "|".join(sorted(known))
+    marks = list(re.finditer(rf"(?:^|\s)({keys})=", text, re.I))
+    if text.strip() and (not marks or text[: marks[0].start()].strip()):
+        raise UserError(f"Unknown option in {text.strip()[:60]!r}; use " + ", ".join(f"{k}=…" for k in sorted(known)) + ".")
+    opts: dict[str, str] = {}
+    for i, m in enumerate(marks):
+        end = marks[i + 1].start() if i + 1 < len(marks) else len(text)
+        value = text[m.end() : end].strip()
+        if len(value) >= 2 and value[0] == value[-1] == "'":
+            value = value[1:-1]
+        elif len(value) >= 2 and value[0] == value[-1] == '"' and value.count('"') == 2:
+            value = value[1:-1]
+        opts[m.group(1).lower()] = value
+    return opts
 
 
 def _options(args: list[str], known: set[str]) -> dict[str, str]:

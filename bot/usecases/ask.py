@@ -16,6 +16,7 @@ from bot.timeutil import Clock, as_utc
 from bot.usecases.budget import BUDGET_NOTE, Budget
 from bot.usecases.cooldown import Cooldowns
 from bot.usecases.metrics import Metrics
+from bot.usecases.overview import Overviews, classify
 
 EMPTY_QUESTION = "Ask a question, e.g. `what did Japan approve for Samsung?`"
 
@@ -42,9 +43,10 @@ class Asking:
 
     def __init__(
         self, answerer: Answerer, budget: Budget, cooldowns: Cooldowns, conversations: ConversationRepo, clock: Clock,
-        metrics: Metrics | None = None,
+        metrics: Metrics | None = None, overviews: Overviews | None = None,
     ) -> None:
         self.answerer = answerer
+        self.overviews = overviews
         self.budget = budget
         self.cooldowns = cooldowns
         self.conversations = conversations
@@ -83,6 +85,21 @@ class Asking:
             tz=tz, now=now, reply=reply,
         )
         notes = [BUDGET_NOTE] if budget_hit else []
+        # "What's new?", "anything on chips lately?": the briefing of the window; "the latest on X": X's timeline.
+        request = classify(question) if source is None else None
+        if request is not None and (request.kind == "timeline" or self.overviews is not None):
+            if request.kind == "timeline":
+                assert request.topic
+                answer = await self.answerer.timeline(request.topic, collection_id, tz=tz, now=now)
+            else:
+                assert self.overviews is not None  # the briefing use case records its own model usage
+                answer = await self.overviews.briefing_answer(request, collection_id, since=since, tz=tz,
+                                                              allow_llm=model_ok)
+                notes = []
+            answer.elapsed_ms = (time.perf_counter() - started) * 1000
+            if self.metrics is not None:
+                self.metrics.answered(answer.mode if answer.found else "refused", answer.elapsed_ms / 1000)
+            return AskOutcome(answer, notes)
         deadline = self.answerer.settings.llm.answer_deadline_seconds
         if model_ok and deadline > 0:
             try:
