@@ -9,7 +9,9 @@ ends share one near-duplicate index, one search index, one store lock and one se
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -22,6 +24,7 @@ from bot.errors import UserError
 from bot.ingest.pipeline import Ingestor
 from bot.ingest.poller import FeedPoller
 from bot.llm.client import LLMClient, make_client
+from bot.llm.tokens import get_encoding
 from bot.search.engine import SearchIndex
 from bot.store.articles import ArticleRepo
 from bot.store.command_sync import CommandSyncRepo
@@ -134,6 +137,25 @@ class App:
 
     def now(self) -> datetime:
         return as_utc(self.clock())
+
+    async def warm(self) -> float:
+        """Load what the first question needs, so it is no slower than the rest: tiktoken's encoding
+        (context packing; read in a thread, ~0.2-1 s), the model SDK's lazily loaded parts, the search
+        index's reader, the stemmer and the term statistics (a question in no collection). Returns the
+        seconds it took; never raises."""
+        started = time.perf_counter()
+        try:
+            await asyncio.to_thread(get_encoding)
+            if self.llm is not None and hasattr(self.llm, "warm"):
+                self.llm.warm()
+            await self.answerer.answer("what did the company say about its plans", 0, allow_llm=False)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # warming is an optimisation: a failure only costs the first question its speed
+            log.debug("warming up failed", exc_info=True)
+        seconds = time.perf_counter() - started
+        log.debug("warmed up in %.2f s", seconds)
+        return seconds
 
     async def collection_id(self, name: str) -> int:
         """The id of a named collection, created on first use (writing commands)."""

@@ -364,7 +364,7 @@ class Answerer:
         if use_model:
             t0 = time.perf_counter()
             try:
-                result = await self._llm_answer(question, ranked, history, tz, now, as_of, on_delta)
+                result = await self._llm_answer(question, ranked, history, tz, now, as_of, on_delta, lead_in)
                 model_seconds = time.perf_counter() - t0
                 if result.text or not result.checks:
                     result.text = lead_in + result.text
@@ -563,8 +563,10 @@ class Answerer:
 
     async def _llm_answer(
         self, question: str, ranked: list[Candidate], history: Sequence[Turn], tz: str, now: datetime,
-        as_of: str | None, on_delta: OnDelta | None,
+        as_of: str | None, on_delta: OnDelta | None, lead_in: str = "",
     ) -> Answer:
+        """The model's answer, led by an "As of …: " line (unless the model opens with "as of") in the
+        streamed preview as in the final text; `lead_in` leads the preview (the caller adds it to the final)."""
         assert self.llm is not None
         llm = self.settings.llm
         system = load_prompt(self.settings, "answer_system")
@@ -586,9 +588,19 @@ class Answerer:
         user = render(template, sources=fence_sources(sources), question=question, today=today, tz=tz, note=note)
         messages = [{"role": "system", "content": system}, *earlier, {"role": "user", "content": user}]
 
+        as_of_lead = f"As of {human_date(as_of)}: " if as_of else ""
+
+        def dated(text: str) -> str:
+            if text.strip() and as_of_lead and not text.lstrip().lower().startswith("as of"):
+                return as_of_lead + text.lstrip()
+            return text
+
         async def safe_delta(text: str) -> None:
+            opening = text.lstrip().lower()
+            if as_of_lead and len(opening) < 5 and "as of".startswith(opening):
+                return  # not yet known whether the model opens with "as of" itself
             if on_delta is not None:
-                await on_delta(neutralize_mentions(text))
+                await on_delta(neutralize_mentions(lead_in + dated(text)))  # the caller leads the final text
 
         done = await self.llm.complete(
             messages, max_tokens=llm.answer_reserve, on_delta=safe_delta if on_delta else None
@@ -604,8 +616,7 @@ class Answerer:
             for i, n in enumerate(checked.used, 1)
             for s in [by_n[n]]
         ]
-        if as_of and text and as_of[:4] not in text:
-            text = f"As of {human_date(as_of)}: {text}"
+        text = dated(text)
         usage = {"prompt_tokens": done.prompt_tokens, "completion_tokens": done.completion_tokens}
         result = Answer(neutralize_mentions(text), citations, "llm", bool(citations), usage, as_of=as_of,
                         checks=[c.to_dict() for c in checked.checks])

@@ -139,6 +139,7 @@ class Console:
         health = HealthServer(self.app) if self.app.settings.service.http_port else None
         if health is not None:
             await health.start()
+        warming = asyncio.create_task(self.app.warm())  # while the person types the first question
         if self.background:
             ticker = asyncio.create_task(self.scheduler.run(self.app.settings.discord.scheduler_seconds))
         try:
@@ -153,6 +154,8 @@ class Console:
                     break
                 await self.handle(line, collection_id)
         finally:
+            if not warming.done():
+                warming.cancel()
             if ticker is not None:
                 ticker.cancel()
                 try:

@@ -87,10 +87,23 @@ def feed_line(f: FeedInfo, label: Callable[[str], str] | None = None) -> str:
     """One feed in a list; `label` names a channel key (default channel_label)."""
     state = f"failing ({f.error_count} errors in a row): {f.last_error}" if f.error_count else "ok"
     minutes = (f.interval_s or 0) // 60
-    return (
+    line = (
         f"{f.id}. {f.title or f.url} <{f.url}> — every {minutes} min, {f.item_count} items, "
         f"last poll {f.last_polled or 'never'}, {state}"
     ) + feed_routing(f, label)
+    return "\n".join([line, *dropped_lines(f)])
+
+
+def dropped_lines(f: FeedInfo, shown: int = 3) -> list[str]:
+    """What the feed's last poll could not store, with the reasons (console, Discord and the CLI)."""
+    if not f.dropped:
+        return []
+    n = len(f.dropped)
+    lines = [f"   {n} item{'' if n == 1 else 's'} not stored:"]
+    lines += [f"   - {truncate(reason, 200)} ({truncate(origin, 120)})" for origin, reason in f.dropped[:shown]]
+    if n > shown:
+        lines.append(f"   - … and {n - shown} more")
+    return lines
 
 
 def channel_label(key: str | None) -> str:

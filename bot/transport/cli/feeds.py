@@ -11,7 +11,7 @@ from typing import Any
 from bot.errors import UserError
 from bot.ingest.opml import MAX_OPML_BYTES
 from bot.transport.cli.common import count_arg, open_cli, print_json
-from bot.transport.wording import feed_routing, filter_test_lines, import_lines, safe
+from bot.transport.wording import dropped_lines, feed_routing, filter_test_lines, import_lines, safe
 from bot.usecases.channels import discord_channel_key
 
 
@@ -169,6 +169,8 @@ async def cmd_list(args: argparse.Namespace) -> int:
             )
             if f.alert_channel or f.filters:
                 print(f"      {safe(feed_routing(f).removeprefix(', '))}")
+            for line in dropped_lines(f):
+                print(f"   {safe(line)}")
         return 0
 
 
