@@ -151,7 +151,11 @@ class Console:
                 value = None
             except (OSError, ValueError, KeyboardInterrupt):
                 value = None
-            loop.call_soon_threadsafe(lambda: done.done() or done.set_result(value))
+            def deliver() -> None:
+                if not done.done():
+                    done.set_result(value)
+
+            loop.call_soon_threadsafe(deliver)
 
         threading.Thread(target=read, name="console-readline", daemon=True).start()
         line = await done
