@@ -22,9 +22,11 @@ from bot.errors import UserError
 from bot.ingest.pipeline import Ingestor
 from bot.ingest.poller import FeedPoller
 from bot.llm.client import LLMClient, make_client
+from bot.search.engine import SearchIndex
 from bot.store.articles import ArticleRepo
 from bot.store.command_sync import CommandSyncRepo
 from bot.store.conversations import ConversationRepo
+from bot.store.cooldowns import BucketRepo
 from bot.store.db import Database, open_database
 from bot.store.feeds import FeedRepo
 from bot.store.outbox import OutboxRepo
@@ -33,6 +35,7 @@ from bot.store.usage import UsageRepo
 from bot.timeutil import Clock, as_utc, system_clock
 from bot.usecases.articles import Articles
 from bot.usecases.ask import Asking
+from bot.usecases.overview import Overviews
 from bot.usecases.briefings import Briefings
 from bot.usecases.budget import Budget
 from bot.usecases.cooldown import Cooldowns
@@ -57,12 +60,13 @@ class Repos:
     usage: UsageRepo
     conversations: ConversationRepo
     command_sync: CommandSyncRepo
+    buckets: BucketRepo
 
     @classmethod
     def on(cls, db: Database) -> "Repos":
         return cls(
             ArticleRepo(db), FeedRepo(db), SubscriptionRepo(db), OutboxRepo(db), UsageRepo(db), ConversationRepo(db),
-            CommandSyncRepo(db),
+            CommandSyncRepo(db), BucketRepo(db),
         )
 
 
@@ -75,19 +79,23 @@ class App:
         self.llm = llm
         self.clock = clock
         self.repos = Repos.on(db)
-        # the engines, one of each
-        self.ingestor = Ingestor(db, settings, clock=clock)
+        # the engines, one of each; the search index opens on first use and closes with the App
+        self.index = SearchIndex(db)
+        self.ingestor = Ingestor(db, settings, self.index, clock=clock)
         self.poller = FeedPoller(db, settings, ingestor=self.ingestor, clock=clock)
-        self.answerer = Answerer(db, settings, llm)
+        self.answerer = Answerer(db, settings, llm, self.index)
         self.builder = BriefingBuilder(db, settings, llm)
         # the use cases
         self.metrics = Metrics(clock)
         self.budget = Budget(self.repos.usage, settings, clock, has_model=llm is not None, metrics=self.metrics)
-        self.cooldowns = Cooldowns(settings.discord.ask_cooldown_seconds, clock)
-        self.asking = Asking(self.answerer, self.budget, self.cooldowns, self.repos.conversations, clock, self.metrics)
+        self.cooldowns = Cooldowns(
+            settings.discord.ask_cooldown_seconds, clock, burst=settings.discord.ask_burst, store=self.repos.buckets
+        )
         self.feeds = Feeds(self.repos.feeds, self.poller, self.repos.subscriptions, settings, clock)
-        self.articles = Articles(db, self.repos.articles, self.ingestor, settings)
+        self.articles = Articles(db, self.repos.articles, self.ingestor, self.index, settings)
         self.briefings = Briefings(self.builder, self.repos.subscriptions, self.budget, clock)
+        self.asking = Asking(self.answerer, self.budget, self.cooldowns, self.repos.conversations, clock, self.metrics,
+                             Overviews(self.briefings))
         self.status = StatusReport(
             self.repos.articles, self.repos.feeds, self.repos.subscriptions, self.budget, settings,
             model=settings.llm.model if llm is not None else None,
@@ -112,7 +120,7 @@ class App:
         r = self.repos
         return SchedulerParts(
             self.db, self.settings, self.clock, self.poller, self.builder, self.budget, r.feeds, r.subscriptions,
-            r.outbox, self.metrics,
+            r.outbox, self.metrics, self.index,
         )
 
     async def close(self) -> None:
@@ -121,6 +129,7 @@ class App:
                 await self.llm.aclose()
             except Exception:  # closing must not hide the real outcome
                 log.debug("closing the model client failed", exc_info=True)
+        self.index.close()
         await self.db.close()
 
     def now(self) -> datetime:

@@ -10,7 +10,8 @@ Nothing queued: the reply is the first sentence of the first fenced source follo
 (or "The sources do not say." when the prompt holds none), streamed when the request asks.
 A queued item is a `str` (the reply text) or a `FakeReply`: `status` (429, 500, …), `delay`
 (seconds before answering, for time-outs), `malformed` (a 200 whose JSON has no choices),
-`refusal`, `text`, `stream` (force or forbid SSE; default: as the request asks).
+`refusal`, `text`, `stream` (force or forbid SSE; default: as the request asks), `write` (a function of
+the request body returning the reply text: a reply that cites the sources the prompt numbered).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import re
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from aiohttp import web
 
@@ -39,6 +40,17 @@ class FakeReply:
     refusal: bool = False
     stream: bool | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    write: Callable[[dict[str, Any]], str] | None = None
+
+
+def prompt_sources(body: dict[str, Any]) -> dict[int, tuple[str, str]]:
+    """The fenced sources of the last user message: n -> (title, text)."""
+    users = [m for m in body.get("messages", []) if m.get("role") == "user"]
+    content = str(users[-1].get("content", "")) if users else ""
+    out: dict[int, tuple[str, str]] = {}
+    for match in re.finditer(r'<source id="(\d+)" title="([^"]*)"[^>]*>\n(.*?)\n</source>', content, re.DOTALL):
+        out[int(match.group(1))] = (match.group(2), match.group(3))
+    return out
 
 
 def default_reply(body: dict[str, Any]) -> str:
@@ -100,7 +112,7 @@ class FakeOpenAI:
             )
         if reply.malformed:
             return web.json_response({"id": "x", "object": "chat.completion", "unexpected": True})
-        text = reply.text if reply.text is not None else default_reply(body)
+        text = reply.text if reply.text is not None else reply.write(body) if reply.write else default_reply(body)
         stream = body.get("stream", False) if reply.stream is None else reply.stream
         prompt_tokens = sum(len(str(m.get("content", "")).split()) for m in body.get("messages", []))
         usage = {"prompt_tokens": prompt_tokens, "completion_tokens": len(text.split()),

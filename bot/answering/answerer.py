@@ -21,6 +21,7 @@ from bot.config import Settings
 from bot.errors import UserError
 from bot.text.citations import check_citations
 from bot.llm.client import LLMClient, LLMError
+from bot.answering.claims import check_claims
 from bot.answering.context import ContextSource, SourceRef, pack_context
 from bot.answering.extractive import (
     Candidate, ScoredSentence, choose_sentences, compose, keep_naming, score_candidates,
@@ -29,7 +30,7 @@ from bot.llm.prompts import fence_sources, load_prompt, render
 from bot.answering.terms import WeightedTerm, content_terms, stems, weigh
 from bot.llm.tokens import count_tokens, truncate_to_tokens
 from bot.search import search_passages
-from bot.search.engine import open_index
+from bot.search.engine import SearchIndex
 from bot.store.db import Database
 from bot.text.safety import neutralize_mentions
 from bot.timeutil import TimeWindow, human_date, parse_question, parse_since, reported_after, zone
@@ -54,6 +55,8 @@ SOFT_WINDOW_BONUS = 0.06  # sentence score for an article from the month (or yea
 OLD_AFTER = timedelta(days=30)
 RETRIEVE_K = 12
 HISTORY_TURNS = 6
+TIMELINE_SEARCH = 30  # articles searched for a story's timeline
+TIMELINE_STEPS = 6  # steps shown, newest first
 NOT_FOUND = "I don't have anything on that in the stored articles."
 # A question this long that finds nothing as a whole is asked again as its first sentence: people paste a
 # question followed by context, greetings or filler that drowns its terms.
@@ -83,6 +86,10 @@ class Answer:
     elapsed_ms: float = 0.0
     note: str | None = None
     as_of: str | None = None
+    # The claim check of a model answer: per sentence, supported or not, what was done and why.
+    checks: list[dict[str, Any]] = field(default_factory=list)
+    # "lookup": a fact from the articles; "briefing": the stories of a window; "timeline": a story, newest first.
+    kind: Literal["lookup", "briefing", "timeline"] = "lookup"
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -91,14 +98,67 @@ class Answer:
         return data
 
 
-_FOLLOW_UP_STARTS = ("and ", "what about", "how about", "also", "but ", "so ", "then ", "why", "when", "who")
-_ANAPHORA = {"it", "they", "them", "that", "this", "those", "these", "he", "she", "its", "their", "there", "one"}
+# A question reads as a follow-up when it leans on the turn before: it opens as a continuation
+# ("and ...", "what about ..."), points back with a pronoun ("it", "they", "that deal"), or is an
+# ellipsis with hardly a word of its own ("how much?", "when?", "why not?"). Length alone never makes
+# one: "what did Japan approve for Samsung?" is a question of its own.
+_FOLLOW_UP_STARTS = ("and ", "what about", "how about", "also ", "but ", "so ", "then ", "what else", "anything else")
+_ELLIPSIS_STARTS = ("how much", "how many", "how long", "how big", "how ", "why", "when", "where")  # up to one own word
+_BARE_STARTS = ("what", "who", "which")  # no word of its own: "what for?", "who?"
+_ANAPHORA = {
+    "it", "its", "they", "them", "their", "theirs", "that", "this", "those", "these", "he", "she", "him", "his",
+    "her", "hers", "one", "ones", "there",
+}
+_TIME_AFTER_DEMONSTRATIVE = {"week", "month", "year", "morning", "afternoon", "evening", "weekend", "quarter", "time"}
+REFUSAL_PREFIX = "I don't have anything on that"
 
 
-def _is_follow_up(question: str) -> bool:
+def is_follow_up(question: str, *, reply: bool = False) -> bool:
+    """True when the question reads as a follow-up to the turn before (a reply to an answer always does)."""
+    if reply:
+        return True
     q = question.strip().lower()
-    words = q.split()
-    return len(content_terms(question)) <= 3 or q.startswith(_FOLLOW_UP_STARTS) or bool(_ANAPHORA & set(words))
+    if q.startswith(_FOLLOW_UP_STARTS):
+        return True
+    words = re.findall(r"[a-z']+", q)
+    for i, w in enumerate(words):
+        if w in _ANAPHORA:
+            after = words[i + 1] if i + 1 < len(words) else ""
+            if w in ("this", "that") and after in _TIME_AFTER_DEMONSTRATIVE:
+                continue  # "this week", "that year": a time phrase, not a pointer back
+            if w == "there" and (i == 0 or words[i - 1] in ("is", "are", "was", "were", "be")):
+                continue  # "is there ...", "there was ...": existential, not a place named before
+            return True
+    own = len(content_terms(question))
+    return (q.startswith(_ELLIPSIS_STARTS) and own <= 1) or (q.startswith(_BARE_STARTS) and own == 0)
+
+
+def is_refusal(text: str) -> bool:
+    """True for an answer that said the store holds nothing on the question."""
+    return text.strip().startswith(REFUSAL_PREFIX)
+
+
+def answered_history(history: Sequence["Turn"]) -> list["Turn"]:
+    """The turns without the unanswered ones (a question whose answer was a refusal, and that answer)."""
+    out: list[Turn] = []
+    items = list(history)
+    for i, turn in enumerate(items):
+        if turn.role == "user" and i + 1 < len(items) and items[i + 1].role == "assistant" and is_refusal(items[i + 1].text):
+            continue
+        if turn.role == "assistant" and is_refusal(turn.text):
+            continue
+        out.append(turn)
+    return out
+
+
+def _carried_question(history: Sequence["Turn"]) -> str | None:
+    """The question a follow-up may borrow terms from: the last one, and only when it was answered."""
+    items = list(history)
+    for i in range(len(items) - 1, -1, -1):
+        if items[i].role == "user":
+            reply = items[i + 1] if i + 1 < len(items) and items[i + 1].role == "assistant" else None
+            return None if reply is not None and is_refusal(reply.text) else items[i].text
+    return None
 
 
 def _lead_sentence(question: str) -> str | None:
@@ -125,6 +185,13 @@ class _Found:
     best_sentence: float  # coverage of the best sentence
     focus: float  # best share of the question's non-name terms among the top sentences
     passes: bool  # the relevance gate lets it through
+
+
+def _checked_text(source: ContextSource) -> str:
+    """What the claim check reads of a source: its title, its date as given and as written, its passages."""
+    published = (source.published or "")[:10]
+    when = f"{published} {human_date(published)}" if published else ""
+    return f"{source.title or ''}\n{when}\n{source.text}"
 
 
 def _holds_a_rare_term(terms: list[WeightedTerm], candidates: list[Candidate]) -> bool:
@@ -186,8 +253,9 @@ def _month_lead_in(window: TimeWindow, best: Candidate) -> str:
 
 
 class Answerer:
-    def __init__(self, db: Database, settings: Settings, llm: LLMClient | None) -> None:
+    def __init__(self, db: Database, settings: Settings, llm: LLMClient | None, index: SearchIndex) -> None:
         self.db = db
+        self.index = index  # the App's search index: retrieval and the term statistics
         self.settings = settings
         self.llm = llm
         # (passage, sentence, focus) relevance of the last question
@@ -198,8 +266,8 @@ class Answerer:
 
     async def _terms(self, words: list[tuple[str, float]]) -> list[WeightedTerm]:
         """IDF weights from the search index's statistics over every indexed passage."""
-        index = await open_index(self.db)
-        await index.ensure_fresh(self.db)
+        index = self.index
+        await index.ensure_fresh()
         df = {w: index.doc_freq(w) for w, _ in words}
         return weigh(words, df, index.doc_count())
 
@@ -217,7 +285,9 @@ class Answerer:
         now: datetime | None = None,
         on_delta: OnDelta | None = None,
         allow_llm: bool = True,
+        reply: bool = False,
     ) -> Answer:
+        """`reply`: the question is a reply to the answer that ends `history` (always read as a follow-up)."""
         started = time.perf_counter()
         model_seconds = 0.0
         question = " ".join((question or "").split())
@@ -231,7 +301,8 @@ class Answerer:
         now = now or datetime.now(timezone.utc)
         window = self._window(question, since, tz, now)
 
-        terms, search_text = await self._question_terms(question, window, history)
+        terms, search_text = await self._question_terms(question, window, history, reply)
+        history = answered_history(history)  # an unanswered turn carries nothing, not even to the model
         hard = window if window and not window.soft and not window.recent else None
         # A day or year named with its year ("the week ended July 4, 1987", "in 2015"): no article published
         # before it can report on it. Unlike a window, this holds even when it leaves nothing.
@@ -258,7 +329,7 @@ class Answerer:
             lead = _lead_sentence(question)
             if lead:
                 result = await self.answer(
-                    lead, collection_id, history=history, since=since, source=source, tz=tz, now=now,
+                    lead, collection_id, history=history, since=since, source=source, tz=tz, now=now, reply=reply,
                     on_delta=on_delta, allow_llm=allow_llm,
                 )
                 if result.found:
@@ -272,13 +343,24 @@ class Answerer:
         ranked = sorted(candidates, key=lambda c: -c.relevance - 0.3 * (c is scored[0].candidate))
         as_of = self._as_of(ranked[:1], now)
         mode: Literal["llm", "extractive"] = "extractive"
+        checks: list[dict[str, Any]] = []
+        usage = {"prompt_tokens": 0, "completion_tokens": 0}
         if use_model:
             t0 = time.perf_counter()
             try:
                 result = await self._llm_answer(question, ranked, history, tz, now, as_of, on_delta)
-                result.text = lead_in + result.text
                 model_seconds = time.perf_counter() - t0
-                return self._finish(result, started, model_seconds, notes)
+                if result.text or not result.checks:
+                    result.text = lead_in + result.text
+                    return self._finish(result, started, model_seconds, notes)
+                # Not one sentence of the model's answer held against its sources: the extractive answer.
+                checks, usage = result.checks, result.usage
+                notes.append("The model's answer stated figures or names its sources do not hold, "
+                             "so this answer is extractive.")
+                if not found.passes:
+                    text = await self._not_found_text(question, collection_id, window, source, terms)
+                    refused = Answer(text, [], "extractive", False, result.usage, checks=checks)
+                    return self._finish(refused, started, model_seconds, notes)
             except LLMError as exc:
                 model_seconds = time.perf_counter() - t0
                 log.warning("model call failed, answering extractively: %s", exc)
@@ -295,14 +377,53 @@ class Answerer:
         if as_of:
             text = f"As of {human_date(as_of)}: {text}"
         text = lead_in + text
-        citations = []
+        citations: list[Citation] = []
         for s in chosen:
             n = numbers[s.candidate.article_id]
             if all(c.n != n for c in citations):
                 c = s.candidate
                 citations.append(Citation(n, c.article_id, c.title, c.url, c.source, c.published, c.text))
-        result = Answer(neutralize_mentions(text), citations, mode, True, as_of=as_of)
+        result = Answer(neutralize_mentions(text), citations, mode, True, usage, as_of=as_of, checks=checks)
         return self._finish(result, started, model_seconds, notes)
+
+    # ------------------------------------------------------------ "what's the latest on X?"
+
+    async def timeline(
+        self, topic: str, collection_id: int, *, source: str | None = None, tz: str = "UTC",
+        now: datetime | None = None,
+    ) -> Answer:
+        """The story of `topic` as a timeline: its articles newest first, each step with its date, outlet and
+        the sentence that states what happened then, cited."""
+        started = time.perf_counter()
+        topic = " ".join(topic.split()).strip(" ?.!")
+        words = [(w, 1.0) for w in content_terms(topic)]
+        if not words:
+            raise UserError("Latest on what? For example: what's the latest on the export curbs?")
+        terms = await self._terms(words)
+        hits = await search_passages(self.db, collection_id, " ".join(w for w, _ in words), k=TIMELINE_SEARCH,
+                                     per_article=1, source=source)
+        candidates = keep_naming(topic, [Candidate(**vars(h), rank=i) for i, h in enumerate(hits)])
+        score_candidates(topic, terms, candidates)
+        relevant = [c for c in candidates if c.relevance >= RELEVANCE_THRESHOLD and c.sentences]
+        if not relevant:
+            return self._finish(Answer(NOT_FOUND, [], "extractive", False, kind="timeline"), started, 0.0, [])
+        steps = sorted(relevant, key=lambda c: c.published or "", reverse=True)[:TIMELINE_STEPS]
+        lines: list[str] = []
+        citations: list[Citation] = []
+        for n, c in enumerate(steps, 1):
+            best = max(c.sentences, key=lambda s: s.score)
+            when = human_date(c.published) if c.published else "undated"
+            where = f" ({c.source})" if c.source else ""
+            sentence = best.text.strip()
+            if sentence[-1:] not in ".!?\"'”’)":
+                sentence += "."
+            lines.append(f"{n}. {when}{where}: {sentence} [{n}]")
+            citations.append(Citation(n, c.article_id, c.title, c.url, c.source, c.published, c.text))
+        head = f"The latest on {topic}, newest first:"
+        text = neutralize_mentions("\n".join([head, *lines]))
+        as_of = self._as_of(steps[:1], now or datetime.now(timezone.utc))
+        result = Answer(text, citations, "extractive", True, as_of=as_of, kind="timeline")
+        return self._finish(result, started, 0.0, [])
 
     # ------------------------------------------------------------ steps
 
@@ -335,7 +456,7 @@ class Answerer:
         return parse_question(question, tz, now)
 
     async def _question_terms(
-        self, question: str, window: TimeWindow | None, history: Sequence[Turn]
+        self, question: str, window: TimeWindow | None, history: Sequence[Turn], reply: bool = False
     ) -> tuple[list[WeightedTerm], str]:
         own = question.lower().replace(window.phrase, " ") if window and window.phrase else question
         words: list[tuple[str, float]] = [(w, 1.0) for w in content_terms(own)]
@@ -345,10 +466,10 @@ class Answerer:
                 words.append((date(2000, window.month, 1).strftime("%B").lower(), SOFT_TERM_WEIGHT))
             if window.year and not window.phrase.strip().startswith("this"):
                 words.append((str(window.year), SOFT_TERM_WEIGHT))
-        earlier = [t.text for t in history if t.role == "user"]
-        if earlier and _is_follow_up(question):
+        earlier = _carried_question(history)
+        if earlier and is_follow_up(question, reply=reply):
             have = {w for w, _ in words}
-            for w in content_terms(earlier[-1]):
+            for w in content_terms(earlier):
                 if w not in have:
                     words.append((w, FOLLOW_UP_WEIGHT))
         terms = await self._terms(words)
@@ -358,7 +479,7 @@ class Answerer:
         self, text: str, collection_id: int, window: TimeWindow | None, source: str | None
     ) -> list[Candidate]:
         hits = await search_passages(
-            self.db, collection_id, text, k=RETRIEVE_K, per_article=2,
+            self.index, collection_id, text, k=RETRIEVE_K, per_article=2,
             since=window.since_iso if window else None, until=window.until_iso if window else None, source=source,
         )
         return [Candidate(**vars(h), rank=i) for i, h in enumerate(hits)]
@@ -435,17 +556,27 @@ class Answerer:
         done = await self.llm.complete(
             messages, max_tokens=llm.answer_reserve, on_delta=safe_delta if on_delta else None
         )
-        text, used = check_citations(done.text, {s.n for s in sources})
+        text, _ = check_citations(done.text, {s.n for s in sources})
         by_n: dict[int, ContextSource] = {s.n: s for s in sources}
+        # Every number and name a sentence states must be in a source it cites: re-cited or dropped otherwise,
+        # and the citations renumbered in order of first appearance.
+        checked = check_claims(text, {s.n: _checked_text(s) for s in sources})
+        text = checked.text
         citations = [
-            Citation(n, s.article_id, s.title, s.url, s.source, s.published, s.text)
-            for n in used
+            Citation(i, s.article_id, s.title, s.url, s.source, s.published, s.text)
+            for i, n in enumerate(checked.used, 1)
             for s in [by_n[n]]
         ]
-        if as_of and as_of[:4] not in text:
+        if as_of and text and as_of[:4] not in text:
             text = f"As of {human_date(as_of)}: {text}"
         usage = {"prompt_tokens": done.prompt_tokens, "completion_tokens": done.completion_tokens}
-        return Answer(neutralize_mentions(text), citations, "llm", bool(citations), usage, as_of=as_of)
+        result = Answer(neutralize_mentions(text), citations, "llm", bool(citations), usage, as_of=as_of,
+                        checks=[c.to_dict() for c in checked.checks])
+        dropped = len(checked.dropped)
+        if dropped and text:
+            result.note = (f"{dropped} sentence{'s' if dropped > 1 else ''} of the model's answer "
+                           f"{'were' if dropped > 1 else 'was'} dropped: a figure or name in none of the sources.")
+        return result
 
     @staticmethod
     def _finish(result: Answer, started: float, model_seconds: float, notes: list[str]) -> Answer:

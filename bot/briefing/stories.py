@@ -124,8 +124,8 @@ def group_articles(
         order = np.argsort(-sim[rows, cols], kind="stable")
         min_average = threshold * AVERAGE_FACTOR
         for k in order:
-            a, b = int(rows[k]), int(cols[k])
-            ra, rb = uf.find(a), uf.find(b)
+            i, j = int(rows[k]), int(cols[k])
+            ra, rb = uf.find(i), uf.find(j)
             if ra == rb:
                 continue
             ma, mb = uf.members[ra], uf.members[rb]
@@ -137,7 +137,7 @@ def group_articles(
                 ha, hb = ha[~np.isnan(ha)], hb[~np.isnan(hb)]
                 if ha.size and hb.size and max(ha.max() - hb.min(), hb.max() - ha.min()) > window_hours:
                     continue
-            uf.union(a, b)
+            uf.union(i, j)
 
     groups: list[StoryGroup] = []
     for members in uf.members.values():

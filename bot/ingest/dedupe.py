@@ -275,9 +275,9 @@ class NearDuplicateIndex:
 
     async def _signatures(self, ids: list[int]) -> dict[int, NearSignature]:
         """Candidates are checked against their stored text (or, in the current batch, the pending one)."""
-        found = {i: self._pending.get(i) or self._recent.get(i) for i in ids}
-        missing = [i for i, sig in found.items() if sig is None]
-        found = {i: sig for i, sig in found.items() if sig is not None}
+        cached = {i: self._pending.get(i) or self._recent.get(i) for i in ids}
+        missing = [i for i, sig in cached.items() if sig is None]
+        found = {i: sig for i, sig in cached.items() if sig is not None}
         if missing:
             for article_id, title, body in await self.repo.texts(missing):
                 found[article_id] = self._recent[article_id] = near_signature(title, body)

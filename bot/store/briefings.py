@@ -57,8 +57,8 @@ class BriefingRepo:
             "ORDER BY ac.added_at DESC, a.id DESC LIMIT ?",
             (collection_id, since, until, limit),
         ) as cur:
-            rows = await cur.fetchall()
-        return [WindowRow(*r) for r in reversed(list(rows))]
+            rows = list(await cur.fetchall())
+        return [WindowRow(*r) for r in reversed(rows)]
 
     async def joined_between(self, collection_id: int, start: str, end: str, limit: int) -> list[WindowRow]:
         """Up to `limit` articles that joined the collection in [start, end), newest first."""

@@ -98,7 +98,7 @@ class FeedRepo:
             )
             async with conn.execute("SELECT id FROM feeds WHERE url = ?", (url,)) as cur:
                 row = await cur.fetchone()
-            assert row is not None
+            assert row is not None  # inserted or updated just above, in the same transaction
             feed_id = int(row[0])
             await conn.execute(
                 "INSERT INTO feed_follows(feed_id, collection_id, channel_id, added_by, alert_channel) VALUES (?, ?, ?, ?, ?) "

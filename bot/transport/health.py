@@ -24,6 +24,9 @@ from bot.timeutil import parse_iso
 
 log = logging.getLogger(__name__)
 
+HEALTH_PATH = "/healthz"
+METRICS_PATH = "/metrics"
+
 
 class _StoreCollector(Collector):
     """Store counts as gauges; `latest` is filled just before each scrape (collect() cannot await)."""
@@ -72,8 +75,8 @@ class HealthServer:
         problem = await store_writable(self.app.settings.db_path)
         out["store"] = {"ok": problem is None, "detail": problem or "writable"}
         stats = await self._store_stats()
-        index = self.app.db.search_index
-        if index is None:
+        index = self.app.index
+        if not index.is_open:
             out["index"] = {"ok": True, "detail": "not opened yet (opens on first search or ingest)"}
         else:
             seq = index.committed_seq()
@@ -112,8 +115,8 @@ class HealthServer:
     async def start(self, host: str | None = None, port: int | None = None) -> int:
         """Serve on host:port (default from [service]; port 0 picks a free one); returns the port."""
         web_app = web.Application()
-        web_app.router.add_get("/healthz", self._healthz)
-        web_app.router.add_get("/metrics", self._metrics)
+        web_app.router.add_get(HEALTH_PATH, self._healthz)
+        web_app.router.add_get(METRICS_PATH, self._metrics)
         self._runner = web.AppRunner(web_app, access_log=None)
         await self._runner.setup()
         service = self.app.settings.service

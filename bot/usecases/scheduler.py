@@ -20,6 +20,7 @@ from bot.briefing.models import Briefing
 from bot.briefing.render import render_embeds, render_text
 from bot.config import Settings
 from bot.ingest.poller import FeedPoller, PollResult
+from bot.search.engine import SearchIndex
 from bot.store.db import Database
 from bot.store.feeds import FeedRepo
 from bot.store.outbox import OutboxItem, OutboxRepo
@@ -120,6 +121,7 @@ class SchedulerParts:
     subscriptions: SubscriptionRepo
     outbox: OutboxRepo
     metrics: Metrics | None = None
+    index: SearchIndex | None = None  # kept level each cycle (and taken over when another process frees it)
 
 
 class Scheduler:
@@ -145,6 +147,8 @@ class Scheduler:
             now = self.now()
             if poll:
                 await self._poll(now, report)
+            if self.parts.index is not None and self.parts.index.is_open:
+                await self.parts.index.sync()
             await self._dailies(now, report)
             await self._drain(report)
             if self.parts.metrics is not None:
@@ -183,10 +187,15 @@ class Scheduler:
         report.new_articles = sum(fresh.values())
         for result in results:
             await self._feed_alerts(result, now, report)
+        if not fresh:
+            return
+        # The alert window closes at a time taken after the poll: every item this poll stored
+        # arrived before it, so it is announced now, not held back until the next item arrives.
+        closed = max(now, self.now())
         for collection_id in fresh:
             for sub in await self.parts.subscriptions.for_collection(collection_id):
                 if sub.alerts:
-                    await self._alert(sub, now, report)
+                    await self._alert(sub, closed, report)
 
     async def _alert(self, sub: Subscription, now: datetime, report: TickReport) -> None:
         """One message for everything new in this channel since its last alert (a burst is one post)."""

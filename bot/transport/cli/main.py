@@ -17,7 +17,7 @@ from typing import Any
 
 from bot import __version__
 from bot.errors import UserError
-from bot.transport.cli import articles, ask, brief, feeds, reindex, run
+from bot.transport.cli import articles, ask, brief, feeds, health, reindex, run
 
 log = logging.getLogger("briefbot")
 
@@ -46,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"briefbot {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    for command in (articles, ask, brief, feeds, run, reindex):
+    for command in (articles, ask, brief, feeds, run, reindex, health):
         command.register(sub, common)
     return parser
 

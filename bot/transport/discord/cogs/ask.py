@@ -34,6 +34,8 @@ class AskCog(commands.Cog):
         history: list[tuple[str, str]],
         edit_first: Callable[[str], Awaitable[Any]],
         send_more: Callable[[str], Awaitable[Any]],
+        *,
+        reply: bool = False,
     ) -> tuple[str, list[int]]:
         """Stream into the first message (edits throttled to ~1/s), then settle into the cited form.
 
@@ -48,7 +50,7 @@ class AskCog(commands.Cog):
 
         editor = render.ThrottledEditor(preview, interval=1.0)
         outcome = await self.bot.app.asking.ask(  # the cooldown was checked before the reply was started
-            question, collection_id, history=history, on_delta=editor.update
+            question, collection_id, history=history, on_delta=editor.update, reply=reply
         )
         parts = render.answer_messages(outcome.answer, outcome.notes, self.bot.settings.discord.max_answer_messages)
         try:
@@ -70,7 +72,7 @@ class AskCog(commands.Cog):
         asking = self.bot.app.asking
         if not question.strip():
             raise UserError(EMPTY_QUESTION)
-        asking.check_cooldown(f"user:{interaction.user.id}")  # before deferring, so the refusal is private
+        await asking.check_cooldown(f"user:{interaction.user.id}")  # before deferring, so the refusal is private
         await interaction.response.defer(thinking=True)
         collection_id = await collection_of(self.bot, interaction)
 
@@ -122,7 +124,7 @@ class AskCog(commands.Cog):
             if not self.bot.settings.discord.message_content:
                 hint += " (If I cannot see your text, the server owner needs to enable the message content intent.)"
             raise UserError(hint)
-        self.bot.app.asking.check_cooldown(f"user:{message.author.id}")
+        await self.bot.app.asking.check_cooldown(f"user:{message.author.id}")
         answer_msg = await message.reply(THINKING, mention_author=False, allowed_mentions=NO_MENTIONS)
 
         async def edit_first(text: str) -> Any:
@@ -131,7 +133,9 @@ class AskCog(commands.Cog):
         async def send_more(text: str) -> Any:
             return await message.channel.send(text, allowed_mentions=NO_MENTIONS)
 
-        answer_text, ids = await self._answer(question, collection_id, message.author.id, history, edit_first, send_more)
+        answer_text, ids = await self._answer(
+            question, collection_id, message.author.id, history, edit_first, send_more, reply=bool(history)
+        )
         ids = ids or [answer_msg.id]
         key = discord_channel_key(message.channel.id)
         for mid in ids:

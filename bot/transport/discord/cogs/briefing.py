@@ -78,7 +78,7 @@ class BriefingCog(commands.Cog):
         sub = await app.briefings.settings(channel_key(interaction))
         tz = sub.tz if sub else "UTC"
         app.briefings.check_since(since, tz)  # a bad value is refused privately, before the public "thinking"
-        app.asking.check_cooldown(f"user:{interaction.user.id}")
+        await app.asking.check_cooldown(f"user:{interaction.user.id}")
         await interaction.response.defer(thinking=True)
         collection_id = await collection_of(self.bot, interaction)
         outcome = await app.briefings.brief(
