@@ -64,6 +64,12 @@ async def cmd_health(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("health", parents=[common], help="ask the running bot's /healthz (exit 0 when healthy)")
+    p = sub.add_parser(
+        "health", parents=[common], help="ask the running bot's /healthz (exit 0 when healthy)",
+        description="Ask the /healthz endpoint of the bot or console running with this config ([service] http_port) "
+        "and print its checks: the exit status is 0 when it is healthy, 1 when a check fails or it does not answer "
+        "(the Docker HEALTHCHECK and a systemd probe use it).",
+        epilog="example: briefbot --config deploy/config.toml health --timeout 3",
+    )
     p.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for an answer (default 5)")
     p.set_defaults(handler=cmd_health)
