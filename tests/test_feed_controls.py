@@ -274,7 +274,15 @@ async def test_discord_feed_import_with_an_attached_file(settings, site: NewsSer
             await inter.wait_response()
             msg = await fake.wait_for_message(news, lambda m: "not valid OPML" in (m["content"] or ""))
             feeds = await bot.app.feeds.followed(await bot.app.collection_id(f"guild:{guild.id}"))
+            inter = await fake.invoke_slash(guild, news, reader, "feed export", {})
+            await inter.wait_response()
+            exported = await fake.wait_for_message(news, lambda m: "as OPML" in (m["content"] or ""))
         assert [f.url for f in feeds] == [site.url("/rss.xml")]
+        from bot.ingest.opml import parse_opml
+
+        [attached] = exported["attachments"]
+        assert attached["filename"] == "briefbot-feeds.opml"
+        assert [f.url for f in parse_opml(fake._attachments[int(attached["id"])])] == [site.url("/rss.xml")]
 
 
 # ---------------------------------------------------------------- posts people like to read
