@@ -400,7 +400,7 @@ class Answerer:
         if not words:
             raise UserError("Latest on what? For example: what's the latest on the export curbs?")
         terms = await self._terms(words)
-        hits = await search_passages(self.db, collection_id, " ".join(w for w, _ in words), k=TIMELINE_SEARCH,
+        hits = await search_passages(self.index, collection_id, " ".join(w for w, _ in words), k=TIMELINE_SEARCH,
                                      per_article=1, source=source)
         candidates = keep_naming(topic, [Candidate(**vars(h), rank=i) for i, h in enumerate(hits)])
         score_candidates(topic, terms, candidates)

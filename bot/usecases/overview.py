@@ -164,7 +164,7 @@ def _as_answer(briefing: Briefing, request: NotALookup, asked: str, used: str) -
                                           c.published, c.quote))
             return numbers[c.article_id]
 
-        def renumber(m: re.Match[str]) -> str:
+        def renumber(m: re.Match[str], by_n: dict[int, StoryCitation] = by_n) -> str:
             """A story's own [n] as the answer's number for that article."""
             c = by_n.get(int(m.group(1)))
             return f"[{number(c)}]" if c else ""
