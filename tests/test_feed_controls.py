@@ -409,3 +409,40 @@ def test_rendered_posts_stay_within_discord_limits_with_long_looks() -> None:
         assert len((e.get("footer") or {}).get("text", "")) <= FOOTER_LIMIT and e["color"] == 0x123456
         assert len((e.get("thumbnail") or {}).get("url", "")) <= 2048
     assert embeds[0]["thumbnail"]["url"] == "https://example.org/pic.png"  # the over-long URL was skipped
+
+
+def test_a_pattern_that_times_out_on_an_item_counts_as_no_match_from_then_on(caplog) -> None:
+    from bot.text import filters as filters_module
+
+    # Fast on the probe texts, slow on this item: the time limit holds, then the pattern is skipped.
+    term = filters_module.Term("(x+x+)+y", "text", True)
+    filters_module._SLOW.discard(term.pattern)
+    item = "x" * 5000
+    started = time.perf_counter()
+    assert not term.matches("", item)
+    first = time.perf_counter() - started
+    started = time.perf_counter()
+    for _ in range(50):
+        assert not term.matches("", item)
+    assert first < 1 and time.perf_counter() - started < 0.05
+    assert "matches nothing from now on" in caplog.text
+    filters_module._SLOW.discard(term.pattern)
+
+
+async def test_a_picture_url_passes_the_scheme_and_address_check(settings) -> None:
+    from bot.ingest.models import RawArticle
+    from bot.ingest.web import guard_image
+
+    settings.ingest.allow_private_urls = False
+    cases = {
+        "https://93.184.215.14/pic.jpg": "https://93.184.215.14/pic.jpg",  # a public address literal stays
+        "/img/a.png": "https://93.184.215.14/img/a.png",  # relative: made absolute against the page
+        "http://127.0.0.1/pic.jpg": None,  # loopback
+        "http://169.254.169.254/latest": None,  # cloud metadata
+        "javascript:alert(1)": None,
+        "ftp://93.184.215.14/pic.jpg": None,
+        "https://93.184.215.14/" + "p" * 2100: None,  # over Discord's URL limit
+    }
+    for given, kept in cases.items():
+        raw = RawArticle(title="t", body="b", url="https://93.184.215.14/story", meta={"image_url": given})
+        assert (await guard_image(raw, settings)).meta.get("image_url") == kept, given
