@@ -106,6 +106,15 @@ async def test_cli_feed_channel_filters_and_test(site: NewsServer, tmp_path: Pat
     ran = await abriefbot("--collection", "guild:7", "feeds", "filter", "1", "--include", "none", db=db, env=PRIVATE)
     assert ran.returncode == 0 and "no filters" in ran.stdout
 
+    ran = await abriefbot("--collection", "guild:7", "feeds", "channel", "1", "#general", db=db, env=PRIVATE)
+    assert ran.returncode == 2 and "not a channel id" in ran.stderr
+    ran = await abriefbot("--collection", "guild:7", "feeds", "channel", "1", "none", db=db, env=PRIVATE)
+    assert ran.returncode == 0 and "no longer posts on its own" in ran.stdout
+    ran = await abriefbot("--collection", "guild:7", "feeds", "list", db=db, env=PRIVATE)
+    assert "posts in" not in ran.stdout
+    ran = await abriefbot("--collection", "guild:7", "feeds", "channel", "1", "556", db=db, env=PRIVATE)
+    assert ran.returncode == 0 and "now posts its new items in channel 556" in ran.stdout
+
 
 # ---------------------------------------------------------------- console
 
@@ -182,6 +191,20 @@ async def test_discord_feed_posts_in_its_channel_beside_a_topic_subscription(set
             assert "drop  " in tested and "excluded by title:wheat" in tested
             listed = await fake.invoke_slash(guild, news, reader, "feed list", {})
             assert "posts in #markets" in (await listed.wait_response())["data"]["content"]
+
+            # Stopped: the next item reaches #news only (it is about copper), #markets gets nothing more.
+            inter = await fake.invoke_slash(guild, news, admin, "feed channel", {"feed": "1"})
+            assert "no longer posts on its own" in (await inter.wait_response())["data"]["content"]
+            site.poll_items.append("bees")
+            clock.advance(minutes=6)
+            await bot.scheduler.tick()
+            assert len(fake.messages(markets)) == 1
+            inter = await fake.invoke_slash(guild, news, admin, "feed channel", {"feed": "1", "channel": markets.id})
+            assert "now posts its new items in #markets" in (await inter.wait_response())["data"]["content"]
+            site.poll_items.append("rail")
+            clock.advance(minutes=6)
+            await bot.scheduler.tick()
+            assert len(fake.messages(markets)) == 2 and STORIES["rail"][0] in _text(fake.messages(markets)[-1])
 
 
 # ---------------------------------------------------------------- OPML

@@ -39,7 +39,8 @@ CONSOLE_HELP_LINE = (
 HELP = """\
 Type a question and press Enter, or a command:
   /ask QUESTION                      ask (a plain line does the same; follow-ups keep the last turns, /new forgets them)
-  /feed add URL [MINUTES]            follow a feed (polled every MINUTES)
+  /feed add URL [MINUTES]            follow a feed (polled every MINUTES); its new items print here
+  /feed channel ID here|none         whether the feed posts its new items here
   /feed remove ID|URL                stop following a feed
   /feed list                         feeds with last poll, item count and last error
   /feed import FILE.opml | /feed export   follow the feeds an OPML file lists | print the feeds as OPML
@@ -319,6 +320,12 @@ class Console:
             self.say("working… (each feed is checked and polled once)")
             report = await self.app.feeds.import_opml(collection_id, data, name=path.name, alert_channel=CONSOLE_CHANNEL)
             self.say("\n".join(wording.import_lines(report)))
+        elif sub == "channel" and args:
+            where = args[1].lower() if len(args) > 1 else "here"
+            if where not in ("here", "none", "off"):
+                raise UserError("Use /feed channel ID here (post its new items in this console) or /feed channel ID none.")
+            info = await self.app.feeds.set_channel(collection_id, args[0], CONSOLE_CHANNEL if where == "here" else None)
+            self.say(f"{info.title or info.url}: " + ("its new items print here." if info.alert_channel else "no posts of its own."))
         elif sub == "export":
             self.write(await self.app.feeds.export_opml(collection_id))
         elif sub in ("filter", "test") and args:
