@@ -144,6 +144,12 @@ async def test_console_feed_posts_its_filtered_items_in_the_console(settings, db
     await console.handle("/feed filter 1 include=/(a|aa)+$/", cid)
     assert "takes too long" in out.getvalue().rsplit("\n", 2)[-2]
 
+    await console.handle('/briefing subscribe time=off alerts=on exclude="title:harbour traffic" color=red footer=Desk notes', cid)
+    said = out.getvalue().rsplit("Subscribed this console.", 1)[1]
+    assert "filters: exclude title:harbour traffic" in said and "colour #d93f3f" in said and "footer “Desk notes”" in said
+    await console.handle("/briefing subscribe time=off color=#12345", cid)
+    assert "is not a colour" in out.getvalue().rsplit("\n", 2)[-2]
+
 
 # ---------------------------------------------------------------- Discord
 
@@ -394,6 +400,10 @@ async def test_discord_alert_links_headlines_shows_a_thumbnail_in_the_channel_co
                 clock.advance(minutes=6)
                 await bot.scheduler.tick()
             alerts = [m for m in fake.messages(news) if m.get("embeds")]
+            inter = await fake.invoke_slash(guild, news, admin, "briefing now", {"since": "2 days"})
+            await inter.wait_response()
+            asked = await fake.wait_for_message(news, lambda m: "Briefing —" in _text(m) and bool(m.get("embeds")))
+            assert asked["embeds"][0]["color"] == 0xFF8800 and asked["embeds"][-1]["footer"]["text"].startswith("Markets desk")
             by_story = {slug: [m for m in alerts if STORIES[slug][0] in _text(m)] for slug in ("copper", "rail", "bees", "library")}
         assert [len(v) for v in by_story.values()] == [1, 1, 1, 0]  # the subscription's exclude filter holds
         copper, rail, bees = by_story["copper"][0]["embeds"][0], by_story["rail"][0]["embeds"][0], by_story["bees"][0]["embeds"][0]
