@@ -115,8 +115,8 @@ class Console:
 
     def _open_history(self) -> None:
         """In a terminal: GNU readline line editing, and the line history (up-arrow) read from its file."""
-        if not self.interactive or self._readline is not None:
-            return
+        if not self.interactive or self._readline is not None or self.stdin is not sys.stdin or self.stdout is not sys.stdout:
+            return  # input() edits sys.stdin's line only
         try:
             import readline
         except ImportError:  # pragma: no cover - Python built without readline
@@ -152,6 +152,7 @@ class Console:
                 value = None
             except (OSError, ValueError, KeyboardInterrupt):
                 value = None
+
             def deliver() -> None:
                 if not done.done():
                     done.set_result(value)
