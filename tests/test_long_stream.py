@@ -15,13 +15,15 @@ MARKER_START = re.compile(r"\s*\[\d+\]")
 
 
 def long_reply(chars: int = 5100) -> str:
-    """Sentences with numbers, each cited after its full stop as small models do ("…. [1]")."""
+    """Sentences the sample article supports (so the claim check keeps them: its name, its "90 days"), varied
+    in wording, each cited after its full stop as small models do ("…. [1]")."""
+    verbs = ["can take", "may take", "could last", "is said to take", "is expected to take", "often takes"]
     out: list[str] = []
     i = 0
     while sum(len(s) + 1 for s in out) < chars:
+        out.append(f"Japan's review of each photoresist shipment to Samsung {verbs[i % len(verbs)]} up to 90 days. [1]")
         i += 1
-        out.append(f"Point {i}: Japan approved shipment {i} of photoresist worth 2.{i} billion yen for Samsung. [1]")
-    return " ".join(out)[:chars].rsplit(" ", 1)[0] + " [1]"
+    return " ".join(out)[:chars].rsplit(" [1]", 1)[0] + " [1]"
 
 
 async def test_a_long_answer_streams_on_into_the_next_message_split_at_sentence_ends(settings) -> None:
@@ -53,5 +55,6 @@ async def test_a_long_answer_streams_on_into_the_next_message_split_at_sentence_
         assert streamed and all(v.startswith("As of ") for v in streamed)  # the 2019 samples: dated while streaming
         for m in messages[:-1]:
             assert m["content"].rstrip().endswith(("[1]", ".")), m["content"][-60:]  # cut at a sentence end
-        assert "2.5 billion" in " ".join(m["content"] for m in messages)  # numbers never split
+        joined = " ".join(m["content"] for m in messages)
+        assert joined.count("90 days") >= 40 and not re.search(r"\b9\b|\b90(?! days)", joined)  # numbers never split
         assert messages[-1]["content"].count("**Sources**") == 1
