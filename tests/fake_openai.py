@@ -12,7 +12,8 @@ unchanged), streamed when the request asks.
 A queued item is a `str` (the reply text) or a `FakeReply`: `status` (429, 500, …), `delay`
 (seconds before answering, for time-outs), `malformed` (a 200 whose JSON has no choices),
 `refusal`, `text`, `stream` (force or forbid SSE; default: as the request asks), `write` (a function of
-the request body returning the reply text: a reply that cites the sources the prompt numbered).
+the request body returning the reply text: a reply that cites the sources the prompt numbered), `piece_delay`
+(seconds between streamed pieces, for a model that writes slowly). `streams_done` counts finished streams.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class FakeReply:
     malformed: bool = False
     refusal: bool = False
     stream: bool | None = None
+    piece_delay: float = 0.0
     headers: dict[str, str] = field(default_factory=dict)
     write: Callable[[dict[str, Any]], str] | None = None
 
@@ -75,6 +77,7 @@ class FakeOpenAI:
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
         self._queue: deque[FakeReply] = deque()
+        self.streams_done = 0
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -142,9 +145,12 @@ class FakeOpenAI:
         for piece in re.findall(r"\S+\s*", text):
             delta = {"refusal": piece} if reply.refusal else {"content": piece}
             await send(base | {"choices": [{"index": 0, "delta": delta, "finish_reason": None}]})
+            if reply.piece_delay:
+                await asyncio.sleep(reply.piece_delay)
         await send(base | {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
         if (body.get("stream_options") or {}).get("include_usage"):
             await send(base | {"choices": [], "usage": usage})
         await response.write(b"data: [DONE]\n\n")
+        self.streams_done += 1
         await response.write_eof()
         return response

@@ -10,6 +10,7 @@ from bot.answering.extractive import asked_action, wants
 from bot.config import Settings
 from bot.ingest.models import RawArticle
 from bot.ingest.pipeline import Ingestor
+from bot.search.engine import SearchIndex
 from bot.store.db import Database
 
 NOW = datetime(1987, 10, 1, tzinfo=timezone.utc)
@@ -43,10 +44,10 @@ def test_what_a_question_asks_for() -> None:
     assert asked_action("Who designed the XJ6?") == "design" and asked_action("Who is buying it?") is None
 
 
-async def test_the_answer_states_what_is_asked_or_refuses(db: Database, settings: Settings) -> None:
+async def test_the_answer_states_what_is_asked_or_refuses(db: Database, index: SearchIndex, settings: Settings) -> None:
     collection = await db.collection_id("default")
     await Ingestor(db, settings).ingest_many(ARTICLES, collection)
-    answerer = Answerer(db, settings, None)
+    answerer = Answerer(db, settings, None, index)
     coupon = await answerer.answer("What coupon will Kyushu Electric Power's seven-year Euroyen bond carry?",
                                    collection, now=NOW)
     assert coupon.found and "4.75 pct coupon" in coupon.text

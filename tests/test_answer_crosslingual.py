@@ -9,6 +9,7 @@ from bot.answering.answerer import Answerer
 from bot.config import Settings
 from bot.ingest.models import RawArticle
 from bot.ingest.pipeline import Ingestor
+from bot.search.engine import SearchIndex
 from bot.store.db import Database
 from bot.text.crosslingual import english_words, to_english
 
@@ -39,10 +40,10 @@ def test_words_read_in_english() -> None:
     assert english_words("Um wie viel Prozent im Mai 1987?") == "Um wie viel percent in may 1987?"
 
 
-async def test_french_and_german_questions_find_the_english_article(db: Database, settings: Settings) -> None:
+async def test_french_and_german_questions_find_the_english_article(db: Database, index: SearchIndex, settings: Settings) -> None:
     collection = await db.collection_id("default")
     await Ingestor(db, settings).ingest_many([*FILLER, *ARTICLES], collection)
-    answerer = Answerer(db, settings, None)
+    answerer = Answerer(db, settings, None, index)
     french = await answerer.answer(
         "Combien le groupe Ferruzzi va-t-il payer pour racheter les activités européennes de CPC International ?",
         collection, now=NOW)

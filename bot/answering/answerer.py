@@ -31,7 +31,7 @@ from bot.llm.prompts import fence_sources, load_prompt, render
 from bot.answering.terms import WeightedTerm, content_terms, stem_term, stems, weigh
 from bot.llm.tokens import count_tokens, truncate_to_tokens
 from bot.search import search_passages
-from bot.search.engine import open_index
+from bot.search.engine import SearchIndex
 from bot.store.db import Database
 from bot.text.crosslingual import ENGLISH, english_words
 from bot.text.safety import neutralize_mentions
@@ -110,14 +110,67 @@ class Answer:
         return data
 
 
-_FOLLOW_UP_STARTS = ("and ", "what about", "how about", "also", "but ", "so ", "then ", "why", "when", "who")
-_ANAPHORA = {"it", "they", "them", "that", "this", "those", "these", "he", "she", "its", "their", "there", "one"}
+# A question reads as a follow-up when it leans on the turn before: it opens as a continuation
+# ("and ...", "what about ..."), points back with a pronoun ("it", "they", "that deal"), or is an
+# ellipsis with hardly a word of its own ("how much?", "when?", "why not?"). Length alone never makes
+# one: "what did Japan approve for Samsung?" is a question of its own.
+_FOLLOW_UP_STARTS = ("and ", "what about", "how about", "also ", "but ", "so ", "then ", "what else", "anything else")
+_ELLIPSIS_STARTS = ("how much", "how many", "how long", "how big", "how ", "why", "when", "where")  # up to one own word
+_BARE_STARTS = ("what", "who", "which")  # no word of its own: "what for?", "who?"
+_ANAPHORA = {
+    "it", "its", "they", "them", "their", "theirs", "that", "this", "those", "these", "he", "she", "him", "his",
+    "her", "hers", "one", "ones", "there",
+}
+_TIME_AFTER_DEMONSTRATIVE = {"week", "month", "year", "morning", "afternoon", "evening", "weekend", "quarter", "time"}
+REFUSAL_PREFIX = "I don't have anything on that"
 
 
-def _is_follow_up(question: str) -> bool:
+def is_follow_up(question: str, *, reply: bool = False) -> bool:
+    """True when the question reads as a follow-up to the turn before (a reply to an answer always does)."""
+    if reply:
+        return True
     q = question.strip().lower()
-    words = q.split()
-    return len(content_terms(question)) <= 3 or q.startswith(_FOLLOW_UP_STARTS) or bool(_ANAPHORA & set(words))
+    if q.startswith(_FOLLOW_UP_STARTS):
+        return True
+    words = re.findall(r"[a-z']+", q)
+    for i, w in enumerate(words):
+        if w in _ANAPHORA:
+            after = words[i + 1] if i + 1 < len(words) else ""
+            if w in ("this", "that") and after in _TIME_AFTER_DEMONSTRATIVE:
+                continue  # "this week", "that year": a time phrase, not a pointer back
+            if w == "there" and (i == 0 or words[i - 1] in ("is", "are", "was", "were", "be")):
+                continue  # "is there ...", "there was ...": existential, not a place named before
+            return True
+    own = len(content_terms(question))
+    return (q.startswith(_ELLIPSIS_STARTS) and own <= 1) or (q.startswith(_BARE_STARTS) and own == 0)
+
+
+def is_refusal(text: str) -> bool:
+    """True for an answer that said the store holds nothing on the question."""
+    return text.strip().startswith(REFUSAL_PREFIX)
+
+
+def answered_history(history: Sequence["Turn"]) -> list["Turn"]:
+    """The turns without the unanswered ones (a question whose answer was a refusal, and that answer)."""
+    out: list[Turn] = []
+    items = list(history)
+    for i, turn in enumerate(items):
+        if turn.role == "user" and i + 1 < len(items) and items[i + 1].role == "assistant" and is_refusal(items[i + 1].text):
+            continue
+        if turn.role == "assistant" and is_refusal(turn.text):
+            continue
+        out.append(turn)
+    return out
+
+
+def _carried_question(history: Sequence["Turn"]) -> str | None:
+    """The question a follow-up may borrow terms from: the last one, and only when it was answered."""
+    items = list(history)
+    for i in range(len(items) - 1, -1, -1):
+        if items[i].role == "user":
+            reply = items[i + 1] if i + 1 < len(items) and items[i + 1].role == "assistant" else None
+            return None if reply is not None and is_refusal(reply.text) else items[i].text
+    return None
 
 
 def _lead_sentence(question: str) -> str | None:
@@ -225,8 +278,9 @@ def _month_lead_in(window: TimeWindow, best: Candidate) -> str:
 
 
 class Answerer:
-    def __init__(self, db: Database, settings: Settings, llm: LLMClient | None) -> None:
+    def __init__(self, db: Database, settings: Settings, llm: LLMClient | None, index: SearchIndex) -> None:
         self.db = db
+        self.index = index  # the App's search index: retrieval and the term statistics
         self.settings = settings
         self.llm = llm
         # (passage, sentence, focus) relevance of the last question
@@ -241,8 +295,8 @@ class Answerer:
         `foreign`: the question, when written in another language than the articles. Its own language's
         words are no topic words (an article may still hold "le" or "pour" inside a name): only its names
         ("Ferruzzi", "CPC International", "Caracas"), figures and words common in the articles weigh."""
-        index = await open_index(self.db)
-        await index.ensure_fresh(self.db)
+        index = self.index
+        await index.ensure_fresh()
         df = {w: index.doc_freq(w) for w, _ in words}
         if foreign:
             kept = [(w, f) for w, f in words if df[w] and len(w) > 1 and w not in OTHER_LANGUAGE_WORDS and (
@@ -265,7 +319,9 @@ class Answerer:
         now: datetime | None = None,
         on_delta: OnDelta | None = None,
         allow_llm: bool = True,
+        reply: bool = False,
     ) -> Answer:
+        """`reply`: the question is a reply to the answer that ends `history` (always read as a follow-up)."""
         started = time.perf_counter()
         model_seconds = 0.0
         question = " ".join((question or "").split())
@@ -290,7 +346,8 @@ class Answerer:
             foreign = english is None
         window = self._window(asked, since, tz, now)
 
-        terms, search_text = await self._question_terms(asked, window, history, foreign)
+        terms, search_text = await self._question_terms(asked, window, history, reply, foreign)
+        history = answered_history(history)  # an unanswered turn carries nothing, not even to the model
         hard = window if window and not window.soft and not window.recent else None
         # A day or year named with its year ("the week ended July 4, 1987", "in 2015"): no article published
         # before it can report on it. Unlike a window, this holds even when it leaves nothing.
@@ -316,7 +373,7 @@ class Answerer:
             lead = _lead_sentence(question)
             if lead:
                 result = await self.answer(
-                    lead, collection_id, history=history, since=since, source=source, tz=tz, now=now,
+                    lead, collection_id, history=history, since=since, source=source, tz=tz, now=now, reply=reply,
                     on_delta=on_delta, allow_llm=allow_llm,
                 )
                 if result.found:
@@ -335,7 +392,7 @@ class Answerer:
         if use_model:
             t0 = time.perf_counter()
             try:
-                result = await self._llm_answer(question, ranked, history, tz, now, as_of, on_delta)
+                result = await self._llm_answer(question, ranked, history, tz, now, as_of, on_delta, lead_in)
                 result.usage = {k: result.usage.get(k, 0) + v for k, v in extra_usage.items()}
                 model_seconds = time.perf_counter() - t0
                 if result.text or not result.checks:
@@ -388,7 +445,7 @@ class Answerer:
         if not words:
             raise UserError("Latest on what? For example: what's the latest on the export curbs?")
         terms = await self._terms(words)
-        hits = await search_passages(self.db, collection_id, " ".join(w for w, _ in words), k=TIMELINE_SEARCH,
+        hits = await search_passages(self.index, collection_id, " ".join(w for w, _ in words), k=TIMELINE_SEARCH,
                                      per_article=1, source=source)
         candidates = keep_naming(topic, [Candidate(**vars(h), rank=i) for i, h in enumerate(hits)])
         score_candidates(topic, terms, candidates)
@@ -459,7 +516,8 @@ class Answerer:
         return parse_question(question, tz, now)
 
     async def _question_terms(
-        self, question: str, window: TimeWindow | None, history: Sequence[Turn], foreign: bool = False
+        self, question: str, window: TimeWindow | None, history: Sequence[Turn], reply: bool = False,
+        foreign: bool = False,
     ) -> tuple[list[WeightedTerm], str]:
         # "back in 1986": "back" belongs to the time phrase.
         own = (re.sub(r"\bback\s*$", " ", question.lower().split(window.phrase)[0]) + " " +
@@ -476,10 +534,10 @@ class Answerer:
                 words.append((date(2000, window.month, 1).strftime("%B").lower(), SOFT_TERM_WEIGHT))
             if window.year and not window.phrase.strip().startswith("this"):
                 words.append((str(window.year), SOFT_TERM_WEIGHT))
-        earlier = [t.text for t in history if t.role == "user"]
-        if earlier and _is_follow_up(question):
+        earlier = _carried_question(history)
+        if earlier and is_follow_up(question, reply=reply):
             have = {w for w, _ in words}
-            for w in content_terms(earlier[-1]):
+            for w in content_terms(earlier):
                 if w not in have:
                     words.append((w, FOLLOW_UP_WEIGHT))
                     have.add(w)
@@ -498,7 +556,7 @@ class Answerer:
         self, text: str, collection_id: int, window: TimeWindow | None, source: str | None
     ) -> list[Candidate]:
         hits = await search_passages(
-            self.db, collection_id, text, k=RETRIEVE_K, per_article=2,
+            self.index, collection_id, text, k=RETRIEVE_K, per_article=2,
             since=window.since_iso if window else None, until=window.until_iso if window else None, source=source,
         )
         return [Candidate(**vars(h), rank=i) for i, h in enumerate(hits)]
@@ -566,8 +624,10 @@ class Answerer:
 
     async def _llm_answer(
         self, question: str, ranked: list[Candidate], history: Sequence[Turn], tz: str, now: datetime,
-        as_of: str | None, on_delta: OnDelta | None,
+        as_of: str | None, on_delta: OnDelta | None, lead_in: str = "",
     ) -> Answer:
+        """The model's answer, led by an "As of …: " line (unless the model opens with "as of") in the
+        streamed preview as in the final text; `lead_in` leads the preview (the caller adds it to the final)."""
         assert self.llm is not None
         llm = self.settings.llm
         system = load_prompt(self.settings, "answer_system")
@@ -589,9 +649,19 @@ class Answerer:
         user = render(template, sources=fence_sources(sources), question=question, today=today, tz=tz, note=note)
         messages = [{"role": "system", "content": system}, *earlier, {"role": "user", "content": user}]
 
+        as_of_lead = f"As of {human_date(as_of)}: " if as_of else ""
+
+        def dated(text: str) -> str:
+            if text.strip() and as_of_lead and not text.lstrip().lower().startswith("as of"):
+                return as_of_lead + text.lstrip()
+            return text
+
         async def safe_delta(text: str) -> None:
+            opening = text.lstrip().lower()
+            if as_of_lead and len(opening) < 5 and "as of".startswith(opening):
+                return  # not yet known whether the model opens with "as of" itself
             if on_delta is not None:
-                await on_delta(neutralize_mentions(text))
+                await on_delta(neutralize_mentions(lead_in + dated(text)))  # the caller leads the final text
 
         done = await self.llm.complete(
             messages, max_tokens=llm.answer_reserve, on_delta=safe_delta if on_delta else None
@@ -607,8 +677,7 @@ class Answerer:
             for i, n in enumerate(checked.used, 1)
             for s in [by_n[n]]
         ]
-        if as_of and text and as_of[:4] not in text:
-            text = f"As of {human_date(as_of)}: {text}"
+        text = dated(text)
         usage = {"prompt_tokens": done.prompt_tokens, "completion_tokens": done.completion_tokens}
         result = Answer(neutralize_mentions(text), citations, "llm", bool(citations), usage, as_of=as_of,
                         checks=[c.to_dict() for c in checked.checks])

@@ -14,7 +14,7 @@ from bot.ingest.pipeline import Ingestor
 from bot.ingest.sources import iter_sources
 from bot.ingest.web import load_url
 from bot.search import search_passages
-from bot.search.engine import open_index
+from bot.search.engine import SearchIndex
 from bot.search.models import SearchHit
 from bot.store.articles import ArticleRepo, StoredArticle
 from bot.store.db import Database
@@ -42,9 +42,12 @@ class Reindexed:
 
 
 class Articles:
-    def __init__(self, db: Database, repo: ArticleRepo, ingestor: Ingestor, settings: Settings) -> None:
+    def __init__(
+        self, db: Database, repo: ArticleRepo, ingestor: Ingestor, index: SearchIndex, settings: Settings
+    ) -> None:
         self.db = db
         self.repo = repo
+        self.index = index
         self.ingestor = ingestor
         self.settings = settings
 
@@ -82,7 +85,7 @@ class Articles:
         query = (query or "").strip()
         if not query:
             raise UserError("Give a question or words to search for.")
-        return await search_passages(self.db, collection_id, query, k=k)
+        return await search_passages(self.index, collection_id, query, k=k)
 
     async def page(self, collection_id: int, *, limit: int = 50, offset: int = 0) -> ArticlePage:
         return ArticlePage(await self.repo.list(collection_id, limit=limit, offset=offset), await self.repo.count(collection_id))
@@ -107,10 +110,10 @@ class Articles:
 
     async def reindex(self) -> Reindexed:
         """Rebuild the search index from the database (SQLite is the system of record)."""
-        index = await open_index(self.db)
+        index = await self.index.ready()
         if not index.writable:
             raise UserError("The search index is in use by another briefbot process; stop it and try again.")
         started = time.perf_counter()
-        count = await index.rebuild(self.db)
-        await index.trim(self.db)
+        count = await index.rebuild()
+        await index.trim()
         return Reindexed(count, time.perf_counter() - started, str(index.path or ":memory:"))

@@ -65,12 +65,14 @@ class Asking:
         source: str | None = None,
         allow_llm: bool = True,
         on_delta: Callable[[str], Awaitable[None]] | None = None,
+        reply: bool = False,
     ) -> AskOutcome:
-        """Answer inside one collection. `user_key`: apply that asker's cooldown (None: no cooldown)."""
+        """Answer inside one collection. `user_key`: apply that asker's cooldown (None: no cooldown).
+        `reply`: the question replies to the answer that ends `history` (a follow-up however it reads)."""
         if not question or not question.strip():
             raise UserError(EMPTY_QUESTION)
         if user_key is not None:
-            self.cooldowns.check(user_key)
+            await self.cooldowns.check(user_key)
         budget_hit = allow_llm and await self.budget.over_budget(collection_id)
         model_ok = allow_llm and await self.budget.model_allowed(collection_id)
         turns: list[Turn] = []
@@ -80,7 +82,7 @@ class Asking:
         now = as_utc(self.clock())
         ask = functools.partial(
             self.answerer.answer, question.strip(), collection_id, history=turns, since=since, source=source,
-            tz=tz, now=now,
+            tz=tz, now=now, reply=reply,
         )
         notes = [BUDGET_NOTE] if budget_hit else []
         # "What's new?", "anything on chips lately?": the briefing of the window; "the latest on X": X's timeline.
@@ -114,9 +116,10 @@ class Asking:
             self.metrics.answered(answer.mode if answer.found else "refused", answer.elapsed_ms / 1000)
         return AskOutcome(answer, notes)
 
-    def check_cooldown(self, user_key: str) -> None:
-        """Raise CooldownError (a UserError with the time to wait) when this user asked too recently."""
-        self.cooldowns.check(user_key)
+    async def check_cooldown(self, user_key: str) -> None:
+        """Take one question from this user's allowance; CooldownError (a UserError with the time to wait)
+        when it is used up."""
+        await self.cooldowns.check(user_key)
 
     async def remember_turn(
         self, message_id: int, channel_key: str, collection_id: int, question: str, answer_text: str, parent: int | None

@@ -20,5 +20,11 @@ async def cmd_reindex(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
-    p = subparsers.add_parser("reindex", parents=[common], help="rebuild the search index from the database")
+    p = subparsers.add_parser(
+        "reindex", parents=[common], help="rebuild the search index from the database",
+        description="Rebuild the tantivy search index beside the database from the stored passages. Never needed in "
+        "normal use (the index catches up by itself and is rebuilt when it is missing or corrupt); useful after "
+        "restoring the database file alone.",
+        epilog="example: briefbot --db data/briefbot.db reindex",
+    )
     p.set_defaults(handler=cmd_reindex)
