@@ -15,6 +15,9 @@ class SearchHit:
     published: str | None
     text: str
     score: float  # higher is better
+    # hybrid search: its vector's cosine similarity to the question's minus the median over the passages
+    # searched (how much closer than usual; None: no vector)
+    similarity: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
