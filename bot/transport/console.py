@@ -134,6 +134,7 @@ class Console:
         if health is not None:
             await health.start()
         if self.background:
+            self.app.start_background()  # the embedding worker
             ticker = asyncio.create_task(self.scheduler.run(self.app.settings.discord.scheduler_seconds))
         try:
             while True:

@@ -137,6 +137,8 @@ class BriefBot(commands.Bot):
             self.health = HealthServer(self._app, gateway=lambda: self.is_ready() and not self.is_closed())
             await self.health.start()
         await self.sync_commands()
+        if self.background:
+            self._app.start_background()  # the embedding worker
         self._worker = asyncio.create_task(self._background(), name="briefbot-background")
 
     async def sync_commands(self) -> None:
