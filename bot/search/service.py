@@ -68,7 +68,7 @@ async def search_passages(
         fused = fuse(lexical, [IndexHit(h.similarity, h.passage_id, h.article_id) for h in semantic])
         hits = await _hydrate(db, check, _collapse(fused, per_article), k)
         if vectors.index is not None and semantic:
-            # similarity as lift over the searched passages' median (what the refusal gate reads)
+            # similarity as lift over unrelated news (what the refusal gate reads)
             baseline = semantic[0].similarity - semantic[0].lift
             for hit, sim in zip(hits, vectors.index.similarity(query_vector, [h.passage_id for h in hits])):
                 hit.similarity = None if sim is None else sim - baseline
