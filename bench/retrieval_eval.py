@@ -85,7 +85,7 @@ async def main() -> None:
     db = await open_database(Path(args.db))
     vectors = Vectors(db, embedder)
     await vectors.open()
-    filled = await fill_vectors(db, vectors, cache)
+    await fill_vectors(db, vectors, cache)
     vectors._opened = False
     await vectors.open()
     cid = await db.collection_id("default")
