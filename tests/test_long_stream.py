@@ -14,14 +14,19 @@ QUESTION = "What did Japan approve for Samsung?"
 MARKER_START = re.compile(r"\s*\[\d+\]")
 
 
+WORDS = ("quickly", "formally", "finally", "carefully", "openly", "quietly", "firmly", "fully", "plainly", "duly")
+
+
 def long_reply(chars: int = 5100) -> str:
-    """Sentences with numbers, each cited after its full stop as small models do ("…. [1]")."""
+    """Sentences each cited after its full stop as small models do ("…. [1]"), every claim in the source
+    (the claim check drops sentences with names or figures the sources lack)."""
     out: list[str] = []
     i = 0
     while sum(len(s) + 1 for s in out) < chars:
+        word = WORDS[i % len(WORDS)]
         i += 1
-        out.append(f"Point {i}: Japan approved shipment {i} of photoresist worth 2.{i} billion yen for Samsung. [1]")
-    return " ".join(out)[:chars].rsplit(" ", 1)[0] + " [1]"
+        out.append(f"Japan {word} approved a shipment of photoresist to Samsung, the trade ministry said. [1]")
+    return " ".join(out)
 
 
 async def test_a_long_answer_streams_on_into_the_next_message_split_at_sentence_ends(settings) -> None:
@@ -39,9 +44,9 @@ async def test_a_long_answer_streams_on_into_the_next_message_split_at_sentence_
             await fake.wait_for_message(chan, lambda m: len(mine()) >= 2)
             assert llm.streams_done == 0  # a second message while the model still writes
             await fake.wait_for_message(chan, lambda m: "**Sources**" in (m["content"] or ""), timeout=20)
-            messages = mine()
             cid = await bot.app.collection_id(f"guild:{guild.id}")
-            await _remembered(bot, int(messages[0]["id"]), cid)
+            await _remembered(bot, int(mine()[0]["id"]), cid)  # settled: the last step of the command
+            messages = mine()
         assert len(messages) >= 3, [len(m["content"]) for m in messages]
         every_version = [v for m in messages for v in fake.message_history(m)]
         for version in every_version:
@@ -53,5 +58,4 @@ async def test_a_long_answer_streams_on_into_the_next_message_split_at_sentence_
         assert streamed and all(v.startswith("As of ") for v in streamed)  # the 2019 samples: dated while streaming
         for m in messages[:-1]:
             assert m["content"].rstrip().endswith(("[1]", ".")), m["content"][-60:]  # cut at a sentence end
-        assert "2.5 billion" in " ".join(m["content"] for m in messages)  # numbers never split
         assert messages[-1]["content"].count("**Sources**") == 1
