@@ -14,19 +14,16 @@ QUESTION = "What did Japan approve for Samsung?"
 MARKER_START = re.compile(r"\s*\[\d+\]")
 
 
-WORDS = ("quickly", "formally", "finally", "carefully", "openly", "quietly", "firmly", "fully", "plainly", "duly")
-
-
 def long_reply(chars: int = 5100) -> str:
-    """Sentences each cited after its full stop as small models do ("…. [1]"), every claim in the source
-    (the claim check drops sentences with names or figures the sources lack)."""
+    """Sentences the sample article supports (so the claim check keeps them: its name, its "90 days"), varied
+    in wording, each cited after its full stop as small models do ("…. [1]")."""
+    verbs = ["can take", "may take", "could last", "is said to take", "is expected to take", "often takes"]
     out: list[str] = []
     i = 0
     while sum(len(s) + 1 for s in out) < chars:
-        word = WORDS[i % len(WORDS)]
+        out.append(f"Japan's review of each photoresist shipment to Samsung {verbs[i % len(verbs)]} up to 90 days. [1]")
         i += 1
-        out.append(f"Japan {word} approved a shipment of photoresist to Samsung, the trade ministry said. [1]")
-    return " ".join(out)
+    return " ".join(out)[:chars].rsplit(" [1]", 1)[0] + " [1]"
 
 
 async def test_a_long_answer_streams_on_into_the_next_message_split_at_sentence_ends(settings) -> None:
@@ -45,7 +42,7 @@ async def test_a_long_answer_streams_on_into_the_next_message_split_at_sentence_
             assert llm.streams_done == 0  # a second message while the model still writes
             await fake.wait_for_message(chan, lambda m: "**Sources**" in (m["content"] or ""), timeout=20)
             cid = await bot.app.collection_id(f"guild:{guild.id}")
-            await _remembered(bot, int(mine()[0]["id"]), cid)  # settled: the last step of the command
+            await _remembered(bot, int(mine()[0]["id"]), cid)  # settled: the command's last step
             messages = mine()
         assert len(messages) >= 3, [len(m["content"]) for m in messages]
         every_version = [v for m in messages for v in fake.message_history(m)]
@@ -58,4 +55,6 @@ async def test_a_long_answer_streams_on_into_the_next_message_split_at_sentence_
         assert streamed and all(v.startswith("As of ") for v in streamed)  # the 2019 samples: dated while streaming
         for m in messages[:-1]:
             assert m["content"].rstrip().endswith(("[1]", ".")), m["content"][-60:]  # cut at a sentence end
+        joined = " ".join(m["content"] for m in messages)
+        assert joined.count("90 days") >= 40 and not re.search(r"\b9\b|\b90(?! days)", joined)  # numbers never split
         assert messages[-1]["content"].count("**Sources**") == 1

@@ -84,20 +84,24 @@ class FeedRepo:
         channel_id: int | None = None,
         added_by: int | None = None,
         interval_s: int | None = None,
+        first_poll_at: str | None = None,
         alert_channel: str | None = None,
     ) -> Feed:
         """Make a collection follow a feed (created on first use); a feed two collections follow is polled once.
 
         When collections ask for different intervals the feed is polled at the shortest. `alert_channel`
         (a channel key) is where its new items are announced; following again with a new one moves them.
+        `first_poll_at`: when a feed created here becomes due (None: at once); the caller that polls it itself
+        passes a later time, so the background scheduler does not poll it at the same moment and take its
+        backfill for news.
         """
         url = url.strip()
         conn = self.db.conn
         async with self.db.transaction():
             await conn.execute(
-                "INSERT INTO feeds(url, interval_s) VALUES (?, ?) ON CONFLICT(url) DO UPDATE SET "
+                "INSERT INTO feeds(url, interval_s, next_poll_at) VALUES (?, ?, ?) ON CONFLICT(url) DO UPDATE SET "
                 "interval_s = MIN(interval_s, excluded.interval_s) WHERE ? IS NOT NULL",
-                (url, interval_s or DEFAULT_INTERVAL_S, interval_s),
+                (url, interval_s or DEFAULT_INTERVAL_S, first_poll_at, interval_s),
             )
             async with conn.execute("SELECT id FROM feeds WHERE url = ?", (url,)) as cur:
                 row = await cur.fetchone()

@@ -16,6 +16,15 @@ _BOUNDARY = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])
 _PARAGRAPH = re.compile(r"\n\s*\n+")
 
 
+_LOWER_WORD = re.compile(r"[A-Z][a-z]")
+
+
+def _headline(text: str) -> bool:
+    """An ALL-CAPS headline glued before the text ("SEOUL CUTS TARIFFS FOR U.S.. South Korea …") ends at its stop."""
+    letters = [c for c in text if c.isalpha()]
+    return len(text.split()) >= 3 and bool(letters) and all(c.isupper() for c in letters)
+
+
 def split_sentences(text: str) -> list[str]:
     """Sentences of `text`, paragraph breaks always ending one."""
     sentences: list[str] = []
@@ -27,8 +36,10 @@ def split_sentences(text: str) -> list[str]:
         for match in _BOUNDARY.finditer(para):
             end = match.start()
             candidate = para[start:end]
-            last_word = candidate.rsplit(" ", 1)[-1].rstrip(".!?\"'”’)]").lower()
-            if last_word in _ABBREVIATIONS or (len(last_word) == 1 and last_word.isalpha()):
+            last_word = candidate.rsplit(" ", 1)[-1].rstrip(".!?\"'”’)]").lstrip("<([\"'“‘").lower()
+            if (last_word in _ABBREVIATIONS or (len(last_word) == 1 and last_word.isalpha())) and not (
+                _headline(candidate) and _LOWER_WORD.match(para, match.end())
+            ):
                 continue
             sentences.append(candidate.strip() + para[end:match.end()].strip())
             start = match.end()
