@@ -701,9 +701,8 @@ class Answerer:
         self, question: str, ranked: list[Candidate], history: Sequence[Turn], tz: str, now: datetime,
         as_of: str | None, on_delta: OnDelta | None, lead_in: str = "",
     ) -> Answer:
-        """The model's answer. The streamed preview is led by `lead_in` (the caller adds it to the final
-        text) and the "As of …: " line unless the model opens with "as of"; the final text keeps that line
-        unless the model named the year itself (the settled answer replaces the preview)."""
+        """The model's answer, led by an "As of …: " line (unless the model opens with "as of") in the
+        streamed preview as in the final text; `lead_in` leads the preview (the caller adds it to the final)."""
         assert self.llm is not None
         llm = self.settings.llm
         system = load_prompt(self.settings, "answer_system")
@@ -753,8 +752,7 @@ class Answerer:
             for i, n in enumerate(checked.used, 1)
             for s in [by_n[n]]
         ]
-        if as_of and text and as_of[:4] not in text:  # a model that dated its answer itself keeps its words
-            text = f"{as_of_lead}{text}"
+        text = dated(text)
         usage = {"prompt_tokens": done.prompt_tokens, "completion_tokens": done.completion_tokens}
         result = Answer(neutralize_mentions(text), citations, "llm", bool(citations), usage, as_of=as_of,
                         checks=[c.to_dict() for c in checked.checks])
