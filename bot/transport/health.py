@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 
 HEALTH_PATH = "/healthz"
 METRICS_PATH = "/metrics"
+# Each ingest commits to SQLite first and the search index a moment later, so a check can land in between:
+# the index fails the health check only when it has been behind, without catching up, for longer than this.
+INDEX_CATCH_UP = timedelta(seconds=60)
 
 
 class _StoreCollector(Collector):
@@ -59,6 +62,7 @@ class HealthServer:
         app.metrics.registry.register(self.collector)
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
+        self._index_seen: tuple[int, datetime] | None = None  # (committed seq, when first seen behind at it)
 
     # ------------------------------------------------------------ checks
 
@@ -81,8 +85,15 @@ class HealthServer:
         else:
             seq = index.committed_seq()
             lag = stats.change_seq - seq
-            out["index"] = {"ok": lag <= 0 or not index.writable, "detail": f"{max(lag, 0)} changes behind",
-                            "writer": index.writable}
+            stuck = timedelta(0)
+            if lag <= 0 or not index.writable:
+                self._index_seen = None
+            else:
+                if self._index_seen is None or self._index_seen[0] != seq:  # behind, but moving: catching up
+                    self._index_seen = (seq, self.app.now())
+                stuck = self.app.now() - self._index_seen[1]
+            detail = f"{max(lag, 0)} changes behind" + (f" for {stuck.total_seconds():.0f} s" if stuck else "")
+            out["index"] = {"ok": stuck <= INDEX_CATCH_UP, "detail": detail, "writer": index.writable}
         if self.gateway is not None:
             connected = self.gateway()
             out["gateway"] = {"ok": connected, "detail": "connected" if connected else "not connected"}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from bot.config import Settings
 from bot.errors import UserError
@@ -17,7 +18,7 @@ from bot.ingest.poller import FeedPoller, PollResult
 from bot.store.feeds import Feed, FeedInfo, FeedRepo
 from bot.store.subscriptions import SubscriptionRepo
 from bot.text.filters import Filters
-from bot.timeutil import Clock, iso
+from bot.timeutil import Clock, as_utc, iso
 
 MAX_INTERVAL_MINUTES = 7 * 24 * 60
 IMPORT_CONCURRENCY = 4  # feeds an OPML import checks and polls at once
@@ -113,17 +114,22 @@ class Feeds:
         minutes = self.interval_minutes(interval_minutes)
         await check_url(url, self.settings)
         already = {f.id for f in await self.repo.list(collection_id)}
+        # A new feed is polled here, now: it is not due for the background scheduler until a poll interval
+        # from now (the poll below sets the real next time), so a tick meanwhile cannot poll it too and post
+        # its backfill as news.
         feed = await self.repo.follow(
             url, collection_id, channel_id=channel_id, added_by=added_by, interval_s=minutes * 60,
-            alert_channel=alert_channel,
+            first_poll_at=iso(as_utc(self.clock()) + timedelta(minutes=minutes)), alert_channel=alert_channel,
         )
         result = await self.poller.poll(feed)
         if result.error and feed.id not in already:
             await self.repo.unfollow(feed.id, collection_id)
             raise UserError(f"Not following {url}: {result.error}")
-        # What the first poll brought is a backfill, not news: alerts start from here.
+        # What the first poll brought is a backfill, not news: alerts start after it. Times are kept to the
+        # second and an alert's window includes its first second, so "after" is the next second.
+        after = iso(as_utc(self.clock()) + timedelta(seconds=1))
         for sub in await self.subscriptions.for_collection(collection_id):
-            await self.subscriptions.set_last_alert(sub.id, iso(self.clock()))
+            await self.subscriptions.set_last_alert(sub.id, max(after, sub.last_alert_at or after))
         routed = next((f.alert_channel for f in await self.repo.list(collection_id) if f.id == feed.id), None)
         return FeedAdded(await self.repo.get(feed.id) or feed, result, minutes, routed)
 
@@ -149,6 +155,14 @@ class Feeds:
         filters = Filters.parse(include, exclude)
         await self.repo.set_filters(info.id, collection_id, filters.to_json())
         return info, filters
+
+    async def set_channel(self, collection_id: int, ref: str, channel_key: str | None) -> FeedInfo:
+        """Where a feed's new items are announced (a channel key); None: nowhere of its own (the channel
+        subscriptions still brief them)."""
+        info = await self.find(collection_id, ref)
+        await self.repo.set_alert_channel(info.id, collection_id, channel_key)
+        info.alert_channel = channel_key
+        return info
 
     async def test_filters(
         self, collection_id: int, ref: str, include: str | None = None, exclude: str | None = None,

@@ -195,11 +195,15 @@ class Scheduler:
         for collection_id in fresh:
             for sub in await self.parts.subscriptions.for_collection(collection_id):
                 if sub.alerts:
-                    await self._alert(sub, closed, report)
+                    await self._alert(sub, closed, report, opened=now)
 
-    async def _alert(self, sub: Subscription, now: datetime, report: TickReport) -> None:
+    async def _alert(self, sub: Subscription, now: datetime, report: TickReport, *, opened: datetime | None = None) -> None:
         """One message for everything new in this channel since its last alert (a burst is one post)."""
         since = parse_iso(sub.last_alert_at) if sub.last_alert_at else now - timedelta(hours=1)
+        # A feed added while this tick ran may have moved the mark past the tick's start (its backfill is not
+        # news): what this tick stored (from `opened` on) is still alerted, and the mark never moves back.
+        mark = max(since, now)
+        since = min(since, opened or now)
         allowed = await self.parts.budget.model_allowed(sub.collection_id)
         briefing = await self.parts.builder.build(
             sub.collection_id, kind="alert", since=since, until=now, topics=tuple(sub.topics), tz=sub.tz,
@@ -207,7 +211,7 @@ class Scheduler:
             article_filter=filter_of(sub.filters),
         )
         await self.parts.budget.record(sub.collection_id, briefing.usage)
-        await self.parts.subscriptions.set_last_alert(sub.id, iso(now))
+        await self.parts.subscriptions.set_last_alert(sub.id, iso(mark))
         if briefing.empty:
             return
         item = await self.parts.outbox.add(
