@@ -444,11 +444,12 @@ class Answerer:
             pool = await self._semantic_sentences(found, qvec)
             chosen = pool[:1] + [s for s in pool[1:2] if s.score >= pool[0].score - 0.02 and s.candidate is pool[0].candidate]
             chosen.sort(key=lambda s: s.index)
-            said = quoted_note(language_of(question))
-            if said and language_of(" ".join(s.text for s in chosen)) in ("en", None):
-                notes.append(said)
         else:
             chosen = choose_sentences(terms, scored)
+        # Without a model the answer quotes the articles in their own language: say so in the question's.
+        said = quoted_note(language_of(question))
+        if said and language_of(" ".join(s.text for s in chosen)) in ("en", None):
+            notes.append(said)
         numbers: dict[int, int] = {}
         for s in chosen:
             numbers.setdefault(s.candidate.article_id, len(numbers) + 1)
