@@ -195,7 +195,8 @@ async def run_mode(mode: str, db: Database, settings, cid: int, items: list[dict
             "reached_model": bool(server) and len(server.requests) > before,
             "in_prompt": bool(expected & set(answerer.last_prompt_articles)),
             "sentences_checked": len(checks),
-            "sentences_kept": sum(1 for c in checks if c.get("supported") or c.get("kept")),
+            "sentences_kept": sum(1 for c in checks if c.get("action") != "dropped"),
+            "sentences_recited": sum(1 for c in checks if c.get("action") == "re-cited"),
         }
         if mode == "llm" and server and len(server.requests) > before:
             row["prompt_tokens"] = request_tokens(server.requests[-1])
@@ -243,6 +244,7 @@ def summarize(mode: str, rows: list[dict], brief: bool = False) -> dict:
         out["no_answer_reached_model"] = sum(r["reached_model"] for r in unanswerable)
         out["sentences_checked"] = sum(r["sentences_checked"] for r in rows)
         out["sentences_kept"] = sum(r["sentences_kept"] for r in rows)
+        out["sentences_recited"] = sum(r.get("sentences_recited", 0) for r in rows)
     if brief:
         return out
     out.update({

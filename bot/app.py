@@ -9,7 +9,9 @@ ends share one near-duplicate index, one search index, one store lock and one se
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -22,7 +24,10 @@ from bot.errors import UserError
 from bot.ingest.pipeline import Ingestor
 from bot.ingest.poller import FeedPoller
 from bot.llm.client import LLMClient, make_client
+from bot.llm.tokens import get_encoding
 from bot.search.engine import SearchIndex
+from bot.search.embedder import make_embedder
+from bot.search.vectors import EmbeddingWorker, Vectors
 from bot.store.articles import ArticleRepo
 from bot.store.command_sync import CommandSyncRepo
 from bot.store.conversations import ConversationRepo
@@ -79,11 +84,16 @@ class App:
         self.llm = llm
         self.clock = clock
         self.repos = Repos.on(db)
+        # vectors: the embedder (None when [embeddings] provider = "off") and its background worker
+        embedder = make_embedder(settings.embeddings)
+        self.vectors = Vectors(db, embedder) if embedder is not None else None
+        self.embedding_worker = (
+            EmbeddingWorker(self.vectors, settings.embeddings.batch_size) if self.vectors is not None else None)
         # the engines, one of each; the search index opens on first use and closes with the App
         self.index = SearchIndex(db)
         self.ingestor = Ingestor(db, settings, self.index, clock=clock)
         self.poller = FeedPoller(db, settings, ingestor=self.ingestor, clock=clock)
-        self.answerer = Answerer(db, settings, llm, self.index)
+        self.answerer = Answerer(db, settings, llm, self.index, vectors=self.vectors)
         self.builder = BriefingBuilder(db, settings, llm)
         # the use cases
         self.metrics = Metrics(clock)
@@ -92,13 +102,13 @@ class App:
             settings.discord.ask_cooldown_seconds, clock, burst=settings.discord.ask_burst, store=self.repos.buckets
         )
         self.feeds = Feeds(self.repos.feeds, self.poller, self.repos.subscriptions, settings, clock)
-        self.articles = Articles(db, self.repos.articles, self.ingestor, self.index, settings)
+        self.articles = Articles(db, self.repos.articles, self.ingestor, self.index, settings, vectors=self.vectors)
         self.briefings = Briefings(self.builder, self.repos.subscriptions, self.budget, clock)
         self.asking = Asking(self.answerer, self.budget, self.cooldowns, self.repos.conversations, clock, self.metrics,
                              Overviews(self.briefings))
         self.status = StatusReport(
             self.repos.articles, self.repos.feeds, self.repos.subscriptions, self.budget, settings,
-            model=settings.llm.model if llm is not None else None,
+            model=settings.llm.model if llm is not None else None, vectors=self.vectors,
         )
 
     @classmethod
@@ -123,7 +133,19 @@ class App:
             r.outbox, self.metrics, self.index,
         )
 
+    def start_background(self) -> None:
+        """Start the embedding worker (console and `briefbot run`): it embeds what waits, newest first."""
+        if self.embedding_worker is not None:
+            self.embedding_worker.start()
+
     async def close(self) -> None:
+        if self.embedding_worker is not None:
+            await self.embedding_worker.stop()
+        if self.vectors is not None:
+            try:
+                await self.vectors.embedder.aclose()
+            except Exception:  # closing must not hide the real outcome
+                log.debug("closing the embedder failed", exc_info=True)
         if self.llm is not None:
             try:
                 await self.llm.aclose()
@@ -134,6 +156,25 @@ class App:
 
     def now(self) -> datetime:
         return as_utc(self.clock())
+
+    async def warm(self) -> float:
+        """Load what the first question needs, so it is no slower than the rest: tiktoken's encoding
+        (context packing; read in a thread, ~0.2-1 s), the model SDK's lazily loaded parts, the search
+        index's reader, the stemmer and the term statistics (a question in no collection). Returns the
+        seconds it took; never raises."""
+        started = time.perf_counter()
+        try:
+            await asyncio.to_thread(get_encoding)
+            if self.llm is not None and hasattr(self.llm, "warm"):
+                self.llm.warm()
+            await self.answerer.answer("what did the company say about its plans", 0, allow_llm=False)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # warming is an optimisation: a failure only costs the first question its speed
+            log.debug("warming up failed", exc_info=True)
+        seconds = time.perf_counter() - started
+        log.debug("warmed up in %.2f s", seconds)
+        return seconds
 
     async def collection_id(self, name: str) -> int:
         """The id of a named collection, created on first use (writing commands)."""

@@ -198,6 +198,19 @@ def reported_after(question: str) -> date | None:
     return min(days) if days else None
 
 
+def named_days(question: str) -> list[date]:
+    """The days a question names with their day and year ("on March 9, 1987", "the week ended 4 July 1987")."""
+    days: list[date] = []
+    for m in _DATED.finditer(question.lower()):
+        day = m.group("d1") or m.group("d2")
+        if day:
+            try:
+                days.append(date(int(m.group("year")), MONTHS[m.group("month")], int(day)))
+            except ValueError:
+                continue
+    return days
+
+
 def _parse_day(text: str) -> date:
     try:
         return date.fromisoformat(text)

@@ -7,6 +7,8 @@ receives, so they cite the numbers the answerer really gave its sources.
 
 from __future__ import annotations
 
+import re
+
 import json
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,7 @@ from bot.answering.claims import answer_sentences, check_claims, names, quantiti
 from bot.config import Settings
 from bot.ingest.pipeline import Ingestor
 from bot.ingest.sources import iter_sources
+from bot.search.engine import SearchIndex
 from bot.store.db import Database
 from tests.cli_runner import abriefbot
 from tests.conftest import SAMPLES
@@ -150,7 +153,8 @@ async def test_cli_json_carries_the_checks_of_the_model_answer(db: Database, set
     assert [c["n"] for c in recited["citations"]] == [1] and recited["citations"][0]["title"].startswith(FIRST)
     assert recited["checks"][0]["action"] == "re-cited" and recited["checks"][0]["cited"] == [1]
 
-    assert untouched["answer"] == written[0]
+    # the model's text as written, led only by the "As of …: " line every dated answer carries
+    assert re.fullmatch(r"As of \d{1,2} [A-Z][a-z]+ \d{4}: " + re.escape(written[0]), untouched["answer"]), untouched["answer"]
     assert all(c["supported"] and c["action"] == "kept" for c in untouched["checks"])
     assert [c["title"][:20] for c in untouched["citations"]] == [FIRST[:20], SECOND[:20]]
 
@@ -193,3 +197,27 @@ async def test_discord_the_final_message_carries_the_checked_answer(settings: Se
     sources = content.split("**Sources**")[1]
     assert sources.count("[1]") == 1 and "[2]" not in sources and SECOND.split()[0] in sources
     assert "dropped" in content and no_pings(msg)
+
+
+# ---------------------------------------------------------------- a question in another language, with a model
+
+
+async def test_a_japanese_question_is_searched_in_english_and_answered_as_asked(
+    db: Database, index: SearchIndex, settings: Settings
+) -> None:
+    from bot.answering.answerer import Answerer
+    from bot.llm.client import make_client
+
+    await _seeded(db, settings)
+    question = "日本はサムスンに何を承認しましたか？"
+    async with FakeOpenAI() as server:
+        server.script("What did Japan approve for Samsung?")  # the model's English for the search
+        settings.llm.base_url = server.base_url
+        answerer = Answerer(db, settings, make_client(settings), index)
+        answer = await answerer.answer(question, await db.collection_id("default"))
+        await answerer.llm.aclose()  # type: ignore[union-attr]
+        first, second = server.requests
+    assert first["messages"][0]["content"].startswith("Rewrite the user's question in English")
+    assert question in second["messages"][-1]["content"]  # the answer is asked in the question's language
+    assert answer.mode == "llm" and answer.citations[0].title.startswith(FIRST)
+    assert answer.usage["prompt_tokens"] > sum(len(str(m["content"]).split()) for m in second["messages"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +18,7 @@ def console(db: Path, lines: list[str] | None, *extra: str) -> subprocess.Comple
         [sys.executable, "-m", "bot", "--db", str(db), "console", *extra],
         input=stdin, stdin=subprocess.DEVNULL if lines is None else None,
         capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=60,
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(PROJECT_ROOT)},
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(PROJECT_ROOT), "BRIEFBOT_EMBEDDINGS": os.environ.get("BRIEFBOT_EMBEDDINGS", "off")},
     )
 
 
@@ -69,7 +70,7 @@ def test_run_without_a_token_points_to_discord_token_and_the_console(tmp_path: P
     result = subprocess.run(
         [sys.executable, "-m", "bot", "--db", str(tmp_path / "r.db"), "run"],
         capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=60,
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(PROJECT_ROOT)},
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(PROJECT_ROOT), "BRIEFBOT_EMBEDDINGS": os.environ.get("BRIEFBOT_EMBEDDINGS", "off")},
     )
     assert result.returncode == 2
     assert "DISCORD_TOKEN" in result.stderr and "briefbot console" in result.stderr

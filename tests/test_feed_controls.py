@@ -106,6 +106,15 @@ async def test_cli_feed_channel_filters_and_test(site: NewsServer, tmp_path: Pat
     ran = await abriefbot("--collection", "guild:7", "feeds", "filter", "1", "--include", "none", db=db, env=PRIVATE)
     assert ran.returncode == 0 and "no filters" in ran.stdout
 
+    ran = await abriefbot("--collection", "guild:7", "feeds", "channel", "1", "#general", db=db, env=PRIVATE)
+    assert ran.returncode == 2 and "not a channel id" in ran.stderr
+    ran = await abriefbot("--collection", "guild:7", "feeds", "channel", "1", "none", db=db, env=PRIVATE)
+    assert ran.returncode == 0 and "no longer posts on its own" in ran.stdout
+    ran = await abriefbot("--collection", "guild:7", "feeds", "list", db=db, env=PRIVATE)
+    assert "posts in" not in ran.stdout
+    ran = await abriefbot("--collection", "guild:7", "feeds", "channel", "1", "556", db=db, env=PRIVATE)
+    assert ran.returncode == 0 and "now posts its new items in channel 556" in ran.stdout
+
 
 # ---------------------------------------------------------------- console
 
@@ -134,6 +143,12 @@ async def test_console_feed_posts_its_filtered_items_in_the_console(settings, db
     assert "3 of the 5 most recent items would be posted" in tail
     await console.handle("/feed filter 1 include=/(a|aa)+$/", cid)
     assert "takes too long" in out.getvalue().rsplit("\n", 2)[-2]
+
+    await console.handle('/briefing subscribe time=off alerts=on exclude="title:harbour traffic" color=red footer=Desk notes', cid)
+    said = out.getvalue().rsplit("Subscribed this console.", 1)[1]
+    assert "filters: exclude title:harbour traffic" in said and "colour #d93f3f" in said and "footer “Desk notes”" in said
+    await console.handle("/briefing subscribe time=off color=#12345", cid)
+    assert "is not a colour" in out.getvalue().rsplit("\n", 2)[-2]
 
 
 # ---------------------------------------------------------------- Discord
@@ -182,6 +197,20 @@ async def test_discord_feed_posts_in_its_channel_beside_a_topic_subscription(set
             assert "drop  " in tested and "excluded by title:wheat" in tested
             listed = await fake.invoke_slash(guild, news, reader, "feed list", {})
             assert "posts in #markets" in (await listed.wait_response())["data"]["content"]
+
+            # Stopped: the next item reaches #news only (it is about copper), #markets gets nothing more.
+            inter = await fake.invoke_slash(guild, news, admin, "feed channel", {"feed": "1"})
+            assert "no longer posts on its own" in (await inter.wait_response())["data"]["content"]
+            site.poll_items.append("bees")
+            clock.advance(minutes=6)
+            await bot.scheduler.tick()
+            assert len(fake.messages(markets)) == 1
+            inter = await fake.invoke_slash(guild, news, admin, "feed channel", {"feed": "1", "channel": markets.id})
+            assert "now posts its new items in #markets" in (await inter.wait_response())["data"]["content"]
+            site.poll_items.append("rail")
+            clock.advance(minutes=6)
+            await bot.scheduler.tick()
+            assert len(fake.messages(markets)) == 2 and STORIES["rail"][0] in _text(fake.messages(markets)[-1])
 
 
 # ---------------------------------------------------------------- OPML
@@ -274,7 +303,15 @@ async def test_discord_feed_import_with_an_attached_file(settings, site: NewsSer
             await inter.wait_response()
             msg = await fake.wait_for_message(news, lambda m: "not valid OPML" in (m["content"] or ""))
             feeds = await bot.app.feeds.followed(await bot.app.collection_id(f"guild:{guild.id}"))
+            inter = await fake.invoke_slash(guild, news, reader, "feed export", {})
+            await inter.wait_response()
+            exported = await fake.wait_for_message(news, lambda m: "as OPML" in (m["content"] or ""))
         assert [f.url for f in feeds] == [site.url("/rss.xml")]
+        from bot.ingest.opml import parse_opml
+
+        [attached] = exported["attachments"]
+        assert attached["filename"] == "briefbot-feeds.opml"
+        assert [f.url for f in parse_opml(fake._attachments[int(attached["id"])])] == [site.url("/rss.xml")]
 
 
 # ---------------------------------------------------------------- posts people like to read
@@ -363,6 +400,10 @@ async def test_discord_alert_links_headlines_shows_a_thumbnail_in_the_channel_co
                 clock.advance(minutes=6)
                 await bot.scheduler.tick()
             alerts = [m for m in fake.messages(news) if m.get("embeds")]
+            inter = await fake.invoke_slash(guild, news, admin, "briefing now", {"since": "2 days"})
+            await inter.wait_response()
+            asked = await fake.wait_for_message(news, lambda m: "Briefing —" in _text(m) and bool(m.get("embeds")))
+            assert asked["embeds"][0]["color"] == 0xFF8800 and asked["embeds"][-1]["footer"]["text"].startswith("Markets desk")
             by_story = {slug: [m for m in alerts if STORIES[slug][0] in _text(m)] for slug in ("copper", "rail", "bees", "library")}
         assert [len(v) for v in by_story.values()] == [1, 1, 1, 0]  # the subscription's exclude filter holds
         copper, rail, bees = by_story["copper"][0]["embeds"][0], by_story["rail"][0]["embeds"][0], by_story["bees"][0]["embeds"][0]
@@ -401,3 +442,40 @@ def test_rendered_posts_stay_within_discord_limits_with_long_looks() -> None:
         assert len((e.get("footer") or {}).get("text", "")) <= FOOTER_LIMIT and e["color"] == 0x123456
         assert len((e.get("thumbnail") or {}).get("url", "")) <= 2048
     assert embeds[0]["thumbnail"]["url"] == "https://example.org/pic.png"  # the over-long URL was skipped
+
+
+def test_a_pattern_that_times_out_on_an_item_counts_as_no_match_from_then_on(caplog) -> None:
+    from bot.text import filters as filters_module
+
+    # Fast on the probe texts, slow on this item: the time limit holds, then the pattern is skipped.
+    term = filters_module.Term("(x+x+)+y", "text", True)
+    filters_module._SLOW.discard(term.pattern)
+    item = "x" * 5000
+    started = time.perf_counter()
+    assert not term.matches("", item)
+    first = time.perf_counter() - started
+    started = time.perf_counter()
+    for _ in range(50):
+        assert not term.matches("", item)
+    assert first < 1 and time.perf_counter() - started < 0.05
+    assert "matches nothing from now on" in caplog.text
+    filters_module._SLOW.discard(term.pattern)
+
+
+async def test_a_picture_url_passes_the_scheme_and_address_check(settings) -> None:
+    from bot.ingest.models import RawArticle
+    from bot.ingest.web import guard_image
+
+    settings.ingest.allow_private_urls = False
+    cases = {
+        "https://93.184.215.14/pic.jpg": "https://93.184.215.14/pic.jpg",  # a public address literal stays
+        "/img/a.png": "https://93.184.215.14/img/a.png",  # relative: made absolute against the page
+        "http://127.0.0.1/pic.jpg": None,  # loopback
+        "http://169.254.169.254/latest": None,  # cloud metadata
+        "javascript:alert(1)": None,
+        "ftp://93.184.215.14/pic.jpg": None,
+        "https://93.184.215.14/" + "p" * 2100: None,  # over Discord's URL limit
+    }
+    for given, kept in cases.items():
+        raw = RawArticle(title="t", body="b", url="https://93.184.215.14/story", meta={"image_url": given})
+        assert (await guard_image(raw, settings)).meta.get("image_url") == kept, given

@@ -16,6 +16,7 @@ SETTINGS_COMMANDS = {
     "feed add": {"url": "http://127.0.0.1:9/feed.xml"},
     "feed remove": {"feed": "1"},
     "feed filter": {"feed": "1", "include": "chips"},
+    "feed channel": {"feed": "1"},
     "feed import": {"file": ("f.opml", b"<opml version=\"2.0\"><body/></opml>")},
     "article add url": {"url": "http://127.0.0.1:9/a.html"},
     "article add text": {},

@@ -21,19 +21,24 @@ from bot.config import Settings
 from bot.errors import UserError
 from bot.text.citations import check_citations
 from bot.llm.client import LLMClient, LLMError
-from bot.answering.claims import check_claims
+from bot.answering.claims import OTHER_LANGUAGE_WORDS, check_claims, in_other_language
 from bot.answering.context import ContextSource, SourceRef, pack_context
 from bot.answering.extractive import (
-    Candidate, ScoredSentence, choose_sentences, compose, keep_naming, score_candidates,
+    Candidate, ScoredSentence, asked_action, choose_sentences, compose, keep_naming, question_entities,
+    score_candidates, wants,
 )
 from bot.llm.prompts import fence_sources, load_prompt, render
-from bot.answering.terms import WeightedTerm, content_terms, stems, weigh
+from bot.answering.terms import WeightedTerm, content_terms, stem_term, stems, weigh
 from bot.llm.tokens import count_tokens, truncate_to_tokens
 from bot.search import search_passages
 from bot.search.engine import SearchIndex
+from bot.search.embedder import EmbeddingError
+from bot.search.vectors import Vectors
 from bot.store.db import Database
+from bot.text.languages import language_of, quoted_note
+from bot.text.crosslingual import ENGLISH, english_words
 from bot.text.safety import neutralize_mentions
-from bot.timeutil import TimeWindow, human_date, parse_question, parse_since, reported_after, zone
+from bot.timeutil import TimeWindow, human_date, named_days, parse_question, parse_since, reported_after, zone
 
 log = logging.getLogger(__name__)
 
@@ -49,9 +54,23 @@ FOCUS_SENTENCES = 3
 # A term in at most ~2 % of passages (BM25 IDF above this) is rare: retrieval that holds none of the
 # question's rare terms has clearly nothing, and not even the model is asked.
 RARE_IDF = 3.9
-FOLLOW_UP_WEIGHT = 0.4
+# The vector gate reads the best passage's *lift*: its cosine similarity to the question minus the question's
+# mean similarity to unrelated news (bot/search/vectors.py; e5's cosines all sit between 0.7 and 0.9, so the
+# absolute value says little). A question in another language, which the word gate cannot judge, passes on lift
+# alone. For English questions the lift does not tell a paraphrase from an unanswerable question about the same
+# names (reuters-dev: answerable 0.10-0.20, unanswerable 0.10-0.16), so the word gate alone decides them
+# unless PARAPHRASE_LIFT is set (then lift and part of the words must both hold). See bench/README.md.
+CROSS_LINGUAL_LIFT = 0.09
+PARAPHRASE_LIFT: float | None = None
+PARAPHRASE_RELEVANCE = 0.3
+SEMANTIC_SENTENCES = 8  # sentences of the best passages embedded to choose the answer when only vectors found it
+FOREIGN_MIN_DF = 50  # a word of a question in another language that this many passages hold is shared
+FOLLOW_UP_WEIGHT = 1.0  # a follow-up is about the earlier question's topic as much as about its own words
+ANSWER_NAME_WEIGHT = 0.3  # a name the last answer stated, as a term of the follow-up
+CONTEXT_WEIGHT = 0.6  # terms of a question's context sentences, before the sentence that asks
 SOFT_TERM_WEIGHT = 0.5  # a soft window's month or year as a question term
 SOFT_WINDOW_BONUS = 0.06  # sentence score for an article from the month (or year) a soft window names
+DAY_REPORT_DAYS = 7  # a day the question names is reported on within this many days
 OLD_AFTER = timedelta(days=30)
 RETRIEVE_K = 12
 HISTORY_TURNS = 6
@@ -61,6 +80,12 @@ NOT_FOUND = "I don't have anything on that in the stored articles."
 # A question this long that finds nothing as a whole is asked again as its first sentence: people paste a
 # question followed by context, greetings or filler that drowns its terms.
 LONG_QUESTION_CHARS = 300
+
+ENGLISH_QUESTION_PROMPT = (
+    "Rewrite the user's question in English, keeping every name, number and date exactly. "
+    "Reply with the English question only, on one line."
+)
+_EXACT_FIGURE = re.compile(r"\b\d{2,4}/\d{2,4}\b|\b\d+\.\d+\b")
 
 OnDelta = Callable[[str], Awaitable[None]]
 
@@ -185,6 +210,8 @@ class _Found:
     best_sentence: float  # coverage of the best sentence
     focus: float  # best share of the question's non-name terms among the top sentences
     passes: bool  # the relevance gate lets it through
+    similarity: float = 0.0  # the best passage's vector similarity to the question
+    semantic: bool = False  # only the vector similarity lets it through (the words differ)
 
 
 def _checked_text(source: ContextSource) -> str:
@@ -245,6 +272,19 @@ def _weight_soft(window: TimeWindow, scored: list[ScoredSentence]) -> None:
     scored.sort(key=lambda s: -s.score)
 
 
+def _weight_days(days: list[date], scored: list[ScoredSentence]) -> None:
+    """A day named with its year ("the count released on March 9, 1987"): articles published on it or within
+    a few days after (the report of it) rank higher, the nearest most."""
+    for s in scored:
+        published = _published(s.candidate)
+        if published is None:
+            continue
+        gap = min(((published - d).days for d in days if published >= d), default=None)
+        if gap is not None and gap <= DAY_REPORT_DAYS:
+            s.score += SOFT_WINDOW_BONUS * (1 - gap / (DAY_REPORT_DAYS + 1))
+    scored.sort(key=lambda s: -s.score)
+
+
 def _month_lead_in(window: TimeWindow, best: Candidate) -> str:
     """'In March 1987: ' when the answer's article is from (or reports on) the latest such month."""
     day = _published(best)
@@ -253,22 +293,36 @@ def _month_lead_in(window: TimeWindow, best: Candidate) -> str:
 
 
 class Answerer:
-    def __init__(self, db: Database, settings: Settings, llm: LLMClient | None, index: SearchIndex) -> None:
+    def __init__(
+        self, db: Database, settings: Settings, llm: LLMClient | None, index: SearchIndex,
+        vectors: Vectors | None = None,
+    ) -> None:
+        self.vectors = vectors
         self.db = db
         self.index = index  # the App's search index: retrieval and the term statistics
         self.settings = settings
         self.llm = llm
         # (passage, sentence, focus) relevance of the last question
         self.last_scores: tuple[float, float, float] = (0.0, 0.0, 0.0)
-        self.last_prompt_articles: list[int] = []  # articles the last model prompt held (for the benchmark)
+        self.last_prompt_articles: list[int] = []
+        self.last_similarity = 0.0  # the best passage's vector lift for the last question (for the benchmark)  # articles the last model prompt held (for the benchmark)
 
     # ------------------------------------------------------------ term statistics
 
-    async def _terms(self, words: list[tuple[str, float]]) -> list[WeightedTerm]:
-        """IDF weights from the search index's statistics over every indexed passage."""
+    async def _terms(self, words: list[tuple[str, float]], foreign: str | None = None) -> list[WeightedTerm]:
+        """IDF weights from the search index's statistics over every indexed passage.
+
+        `foreign`: the question, when written in another language than the articles. Its own language's
+        words are no topic words (an article may still hold "le" or "pour" inside a name): only its names
+        ("Ferruzzi", "CPC International", "Caracas"), figures and words common in the articles weigh."""
         index = self.index
         await index.ensure_fresh()
         df = {w: index.doc_freq(w) for w, _ in words}
+        if foreign:
+            kept = [(w, f) for w, f in words if df[w] and len(w) > 1 and w not in OTHER_LANGUAGE_WORDS and (
+                w[:1].isdigit() or w in ENGLISH or df[w] >= FOREIGN_MIN_DF
+                or re.search(r"(?<!\w)" + re.escape(w[:1].upper() + w[1:]), foreign))]
+            words = kept or words
         return weigh(words, df, index.doc_count())
 
     # ------------------------------------------------------------ the use case
@@ -299,22 +353,35 @@ class Answerer:
             notes.append(f"Your question was cut to its first {MAX_QUESTION_CHARS:,} characters.")
         zone(tz)  # refuse an unknown zone early, with a clear message
         now = now or datetime.now(timezone.utc)
-        window = self._window(question, since, tz, now)
+        asked = question
+        foreign = in_other_language(question)
+        use_model = self.llm is not None and allow_llm
+        extra_usage = {"prompt_tokens": 0, "completion_tokens": 0}
+        if foreign:
+            # A question in another language: with a model, its English for retrieval and time phrases (one short
+            # call); without one, its German, French or Spanish news words and months in English ("en mai 1987"
+            # -> "in May 1987"). The model still answers the question as written.
+            english = await self._english_question(question, extra_usage) if use_model else None
+            asked = english or english_words(question)
+            foreign = english is None
+        window = self._window(asked, since, tz, now)
 
-        terms, search_text = await self._question_terms(question, window, history, reply)
+        terms, search_text = await self._question_terms(asked, window, history, reply, foreign)
         history = answered_history(history)  # an unanswered turn carries nothing, not even to the model
+        qvec = await self._question_vector(question, history, reply)
         hard = window if window and not window.soft and not window.recent else None
         # A day or year named with its year ("the week ended July 4, 1987", "in 2015"): no article published
         # before it can report on it. Unlike a window, this holds even when it leaves nothing.
-        after = reported_after(question)
+        after = reported_after(asked)
         floor = None if after is None else TimeWindow(
             datetime.combine(after, datetime.min.time(), timezone.utc), None, f"from {human_date(after.isoformat())} on")
-        found = await self._gather(question, terms, search_text, collection_id, _narrower(hard, floor), source, window)
+        found = await self._gather(asked, terms, search_text, collection_id, _narrower(hard, floor), source, window, qvec,
+                                   question)
         lead_in = ""
         if not found.passes and hard is not None:
             # An explicit window that holds nothing: the newest matching article outside it, said to be older.
-            wider = await self._gather(question, terms, search_text, collection_id, floor, source,
-                                       replace(hard, recent=True))
+            wider = await self._gather(asked, terms, search_text, collection_id, floor, source,
+                                       replace(hard, recent=True), qvec, question)
             if wider.passes:
                 newest = wider.scored[0].candidate.published
                 lead_in = (f"I have nothing on that {hard.label}; the newest related article is older"
@@ -322,7 +389,6 @@ class Answerer:
                 found = wider
         candidates, scored = found.candidates, found.scored
         self.last_scores = (found.best, found.best_sentence, found.focus)
-        use_model = self.llm is not None and allow_llm
         # With a model, the gate only stops what retrieval clearly has nothing for: the model sees the best
         # passages and says itself when they do not answer (the prompt asks it to).
         if not found.passes and not (use_model and _holds_a_rare_term(terms, candidates)):
@@ -340,7 +406,12 @@ class Answerer:
         if window and window.soft and window.month:
             lead_in = lead_in or _month_lead_in(window, scored[0].candidate)
 
-        ranked = sorted(candidates, key=lambda c: -c.relevance - 0.3 * (c is scored[0].candidate))
+        if found.semantic:  # the words differ: meaning ranks
+            ranked = sorted(candidates, key=lambda c: -(c.similarity or 0.0))
+            for c in ranked:
+                c.relevance = max(c.relevance, c.similarity or 0.0)
+        else:
+            ranked = sorted(candidates, key=lambda c: -c.relevance - 0.3 * (c is scored[0].candidate))
         as_of = self._as_of(ranked[:1], now)
         mode: Literal["llm", "extractive"] = "extractive"
         checks: list[dict[str, Any]] = []
@@ -348,7 +419,8 @@ class Answerer:
         if use_model:
             t0 = time.perf_counter()
             try:
-                result = await self._llm_answer(question, ranked, history, tz, now, as_of, on_delta)
+                result = await self._llm_answer(question, ranked, history, tz, now, as_of, on_delta, lead_in)
+                result.usage = {k: result.usage.get(k, 0) + v for k, v in extra_usage.items()}
                 model_seconds = time.perf_counter() - t0
                 if result.text or not result.checks:
                     result.text = lead_in + result.text
@@ -368,7 +440,16 @@ class Answerer:
                 if not found.passes:
                     text = await self._not_found_text(question, collection_id, window, source, terms)
                     return self._finish(Answer(text, [], "extractive", False), started, model_seconds, notes)
-        chosen = choose_sentences(terms, scored)
+        if found.semantic:
+            pool = await self._semantic_sentences(found, qvec)
+            chosen = pool[:1] + [s for s in pool[1:2] if s.score >= pool[0].score - 0.02 and s.candidate is pool[0].candidate]
+            chosen.sort(key=lambda s: s.index)
+        else:
+            chosen = choose_sentences(terms, scored)
+        # Without a model the answer quotes the articles in their own language: say so in the question's.
+        said = quoted_note(language_of(question))
+        if said and language_of(" ".join(s.text for s in chosen)) in ("en", None):
+            notes.append(said)
         numbers: dict[int, int] = {}
         for s in chosen:
             numbers.setdefault(s.candidate.article_id, len(numbers) + 1)
@@ -429,22 +510,76 @@ class Answerer:
 
     async def _gather(
         self, question: str, terms: list[WeightedTerm], search_text: str, collection_id: int,
-        filter_window: TimeWindow | None, source: str | None, window: TimeWindow | None,
+        filter_window: TimeWindow | None, source: str | None, window: TimeWindow | None, qvec: Any = None,
+        written: str | None = None,
     ) -> "_Found":
-        """Retrieve (inside `filter_window` only), keep passages naming the question's names, score."""
-        candidates = keep_naming(question, await self._retrieve(search_text, collection_id, filter_window, source))
+        """Retrieve (inside `filter_window` only), keep passages naming the question's names, score.
+
+        `question` is what retrieval reads (a question in another language put in English words); `written`, the
+        question as asked, decides whether the vector gate judges it as a question in another language."""
+        candidates = keep_naming(question, await self._retrieve(search_text, collection_id, filter_window, source, qvec))
         scored = score_candidates(question, terms, candidates)
         if window and window.recent and candidates:
             self._weight_recent(candidates, scored)
         if window and window.soft and candidates:
             _weight_soft(window, scored)
+        if candidates and (days := named_days(question)):
+            _weight_days(days, scored)
         best = max((c.relevance for c in candidates), default=0.0)
-        best_sentence = scored[0].coverage if scored else 0.0
+        best_sentence = max((s.coverage for s in scored[:FOCUS_SENTENCES]), default=0.0)
         # The answer must hold what the question asks about, not only whom: its object and action words.
         focus = max((s.focus for s in scored[:FOCUS_SENTENCES]), default=0.0)
+        # "Who designed / won / replaced …": the action must be stated by one of the top sentences.
+        verb = asked_action(question)
+        if verb is not None and not any(verb in s.words for s in scored[:FOCUS_SENTENCES]):
+            focus = 0.0
+        # A season or a precise figure the question names ("the 1988/89 crop", "a 4.75 pct coupon") must be in
+        # the answer's article: one about another season does not answer it.
+        exact = _EXACT_FIGURE.findall(question)
+        if exact and scored and not all(x in f"{scored[0].candidate.title} {scored[0].candidate.text}" for x in exact):
+            focus = 0.0
+        # A question after a figure or a name: the answer's article must state one it does not.
+        asks = any(wants(question))
+        typed = not asks or any(s.typed for s in scored[:FOCUS_SENTENCES]) or (
+            bool(scored) and any(s.typed for s in scored[0].candidate.sentences))
         passes = (bool(candidates) and best >= RELEVANCE_THRESHOLD and best_sentence >= SENTENCE_THRESHOLD
-                  and focus >= FOCUS_THRESHOLD)
-        return _Found(candidates, scored, best, best_sentence, focus, passes)
+                  and focus >= FOCUS_THRESHOLD and typed)
+        similarity = max((c.similarity or 0.0 for c in candidates), default=0.0)
+        semantic = False
+        if not passes and candidates and any(c.similarity is not None for c in candidates):
+            if language_of(written or question) not in (None, "en"):
+                semantic = similarity >= CROSS_LINGUAL_LIFT
+            elif PARAPHRASE_LIFT is not None:
+                semantic = similarity >= PARAPHRASE_LIFT and best >= PARAPHRASE_RELEVANCE
+        self.last_similarity = similarity
+        return _Found(candidates, scored, best, best_sentence, focus, passes or semantic, similarity, semantic)
+
+    async def _question_vector(self, question: str, history: Sequence[Turn], reply: bool = False) -> Any:
+        """The question's vector (a follow-up's with the earlier question before it); None without vectors."""
+        if self.vectors is None:
+            return None
+        earlier = [t.text for t in history if t.role == "user"]
+        text = f"{earlier[-1]} {question}" if earlier and is_follow_up(question, reply=reply) else question
+        return await self.vectors.query_vector(text)
+
+    async def _semantic_sentences(self, found: "_Found", qvec: Any) -> list[ScoredSentence]:
+        """When only the vectors found the article: its sentences closest in meaning to the question, best first."""
+        assert self.vectors is not None
+        by_sim = sorted(found.candidates, key=lambda c: -(c.similarity or 0.0))[:2]
+        pool = [s for c in by_sim for s in c.sentences][:SEMANTIC_SENTENCES]
+        if not pool or qvec is None:
+            return found.scored
+        try:
+            vecs = await self.vectors.embedder.passages([s.text for s in pool])
+        except EmbeddingError as exc:
+            log.warning("embedding sentences failed: %s", exc)
+            return found.scored
+        sims = (vecs @ qvec).tolist()
+        for s, sim in zip(pool, sims):
+            # closeness in meaning decides; the article's lead and the better passage break near-ties
+            s.score = sim + (0.01 if s.candidate.position == 0 and s.index <= 1 else 0.0) + 0.01 * (s.candidate is by_sim[0])
+        pool.sort(key=lambda s: -s.score)
+        return pool
 
     @staticmethod
     def _window(question: str, since: str | datetime | None, tz: str, now: datetime) -> TimeWindow | None:
@@ -456,10 +591,18 @@ class Answerer:
         return parse_question(question, tz, now)
 
     async def _question_terms(
-        self, question: str, window: TimeWindow | None, history: Sequence[Turn], reply: bool = False
+        self, question: str, window: TimeWindow | None, history: Sequence[Turn], reply: bool = False,
+        foreign: bool = False,
     ) -> tuple[list[WeightedTerm], str]:
-        own = question.lower().replace(window.phrase, " ") if window and window.phrase else question
-        words: list[tuple[str, float]] = [(w, 1.0) for w in content_terms(own)]
+        # "back in 1986": "back" belongs to the time phrase.
+        own = (re.sub(r"\bback\s*$", " ", question.lower().split(window.phrase)[0]) + " " +
+               " ".join(question.lower().split(window.phrase)[1:])) if window and window.phrase else question
+        # "Seoul said it would cut taxes on 50 products. When do those cuts take effect?": the sentence that
+        # asks weighs fully, the context before it less.
+        parts = re.split(r"(?<=[.!?])\s+(?=\S)", question.strip())
+        asking = set(content_terms(parts[-1])) if len(parts) > 1 else None
+        words: list[tuple[str, float]] = [
+            (w, 1.0 if asking is None or w in asking else CONTEXT_WEIGHT) for w in content_terms(own)]
         if window and window.soft:
             # A soft window's month and year are what an article says ("in March", "1986"): light terms.
             if window.month:
@@ -472,15 +615,25 @@ class Answerer:
             for w in content_terms(earlier):
                 if w not in have:
                     words.append((w, FOLLOW_UP_WEIGHT))
-        terms = await self._terms(words)
-        return terms, " ".join(w for w, _ in words) or own
+                    have.add(w)
+            # What the last answer named ("Commerzbank", "John Geiger") is what "it", "he" or "the bank" is.
+            said = [t.text for t in history if t.role == "assistant"][-1:]
+            for name in question_entities(f"x {said[0]}") if said else []:
+                word = next((w for w in content_terms(said[0]) if stem_term(w) == name), None)
+                if word and word not in have:
+                    words.append((word, ANSWER_NAME_WEIGHT))
+                    have.add(word)
+        terms = await self._terms(words, foreign=question if foreign else None)
+        known = {t.word for t in terms}
+        return terms, " ".join(w for w, _ in words if w in known) or own
 
     async def _retrieve(
-        self, text: str, collection_id: int, window: TimeWindow | None, source: str | None
+        self, text: str, collection_id: int, window: TimeWindow | None, source: str | None, qvec: Any = None,
     ) -> list[Candidate]:
         hits = await search_passages(
             self.index, collection_id, text, k=RETRIEVE_K, per_article=2,
             since=window.since_iso if window else None, until=window.until_iso if window else None, source=source,
+            vectors=self.vectors if qvec is not None else None, query_vector=qvec,
         )
         return [Candidate(**vars(h), rank=i) for i, h in enumerate(hits)]
 
@@ -524,10 +677,33 @@ class Answerer:
             return f"I don't have anything on that from {source} in the stored articles."
         return NOT_FOUND
 
+    async def _english_question(self, question: str, usage: dict[str, int]) -> str | None:
+        """The question in English, by the model, for searching English articles (None when the model fails or
+        answers with something that is no question of a sensible length)."""
+        assert self.llm is not None
+        try:
+            system = load_prompt(self.settings, "question_english")
+        except UserError:  # a prompts_dir of one's own without this file: the built-in wording
+            system = ENGLISH_QUESTION_PROMPT
+        try:
+            done = await self.llm.complete(
+                [{"role": "system", "content": system}, {"role": "user", "content": question}], max_tokens=120)
+        except LLMError as exc:
+            log.warning("the model could not put the question in English (%s); reading its words instead", exc)
+            return None
+        usage["prompt_tokens"] += done.prompt_tokens
+        usage["completion_tokens"] += done.completion_tokens
+        english = " ".join((done.text or "").split()).strip("\"“”")
+        if not english or len(english) > 3 * len(question) + 50 or in_other_language(english):
+            return None
+        return english
+
     async def _llm_answer(
         self, question: str, ranked: list[Candidate], history: Sequence[Turn], tz: str, now: datetime,
-        as_of: str | None, on_delta: OnDelta | None,
+        as_of: str | None, on_delta: OnDelta | None, lead_in: str = "",
     ) -> Answer:
+        """The model's answer, led by an "As of …: " line (unless the model opens with "as of") in the
+        streamed preview as in the final text; `lead_in` leads the preview (the caller adds it to the final)."""
         assert self.llm is not None
         llm = self.settings.llm
         system = load_prompt(self.settings, "answer_system")
@@ -549,9 +725,19 @@ class Answerer:
         user = render(template, sources=fence_sources(sources), question=question, today=today, tz=tz, note=note)
         messages = [{"role": "system", "content": system}, *earlier, {"role": "user", "content": user}]
 
+        as_of_lead = f"As of {human_date(as_of)}: " if as_of else ""
+
+        def dated(text: str) -> str:
+            if text.strip() and as_of_lead and not text.lstrip().lower().startswith("as of"):
+                return as_of_lead + text.lstrip()
+            return text
+
         async def safe_delta(text: str) -> None:
+            opening = text.lstrip().lower()
+            if as_of_lead and len(opening) < 5 and "as of".startswith(opening):
+                return  # not yet known whether the model opens with "as of" itself
             if on_delta is not None:
-                await on_delta(neutralize_mentions(text))
+                await on_delta(neutralize_mentions(lead_in + dated(text)))  # the caller leads the final text
 
         done = await self.llm.complete(
             messages, max_tokens=llm.answer_reserve, on_delta=safe_delta if on_delta else None
@@ -567,8 +753,7 @@ class Answerer:
             for i, n in enumerate(checked.used, 1)
             for s in [by_n[n]]
         ]
-        if as_of and text and as_of[:4] not in text:
-            text = f"As of {human_date(as_of)}: {text}"
+        text = dated(text)
         usage = {"prompt_tokens": done.prompt_tokens, "completion_tokens": done.completion_tokens}
         result = Answer(neutralize_mentions(text), citations, "llm", bool(citations), usage, as_of=as_of,
                         checks=[c.to_dict() for c in checked.checks])

@@ -57,10 +57,10 @@ _NOT_NAMES = frozenset(STOP_WORDS | CALENDAR_WORDS | {"i", "as", "according", "s
                                                        "articles", "however", "yes", "no", "also", "both"})
 # The commonest words of German, French and Spanish: a sentence made of enough of them is not read for names
 # (German capitalises every noun; answers come in the question's language).
-_OTHER_LANGUAGE = frozenset("der die das und ist hat von mit den dem des für nicht ein eine einen zu auf im sich "
-                            "wird wurde le la les des du et est une un pour dans qui que au aux sur pas ont été "
+OTHER_LANGUAGE_WORDS = _OTHER_LANGUAGE = frozenset("der die das und ist hat von mit den dem des für nicht ein eine einen zu auf im sich "
+                            "wird wurde le la les des du de et est une un pour dans qui que au aux sur pas ont été il ils elle va "
                             "el los las del y es una para en por con se lo al su sus ha han fue ni pero como más muy sin sobre también "
-                            "auch oder aber noch nach bei ou mais avec très sans aussi".split())
+                            "auch oder aber noch nach bei um im ou mais avec très sans aussi".split())
 OTHER_LANGUAGE_SHARE = 0.15
 
 
@@ -170,6 +170,11 @@ def _holds_quantity(claim: Quantity, source: Sequence[Quantity]) -> bool:
             if places >= 0 and q.value.quantize(Decimal(1).scaleb(-places)) == claim.value and q.value != q.value.to_integral_value():
                 return True
     return False
+
+
+def in_other_language(text: str) -> bool:
+    """Whether `text` is written in Chinese, Japanese, Korean, German, French or Spanish (not English)."""
+    return bool(_CJK.search(text)) or _other_language(text)
 
 
 def _other_language(sentence: str) -> bool:

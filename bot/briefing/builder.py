@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.briefing import extractive
-from bot.briefing.features import article_features, gained_facts
+from bot.briefing.features import ArticleFeatures, article_features, gained_facts
 from bot.briefing.memory import BriefingMemory
 from bot.briefing.models import Briefing, BriefingKind, Story, StoryCitation, WindowArticle
 from bot.briefing.rank import TopicMatcher, parse_topics, story_score
@@ -36,6 +36,12 @@ SUMMARY_SENTENCES = {"alert": 1, "daily": 2, "adhoc": 2}
 CONTEXT_LIMIT = 2000
 TOPIC_TEXT_CHARS = 1500
 LLM_TEXT_CHARS = 2500
+
+def _features(a: WindowArticle) -> ArticleFeatures:
+    f = article_features(a.title, a.body, source=a.source)
+    f.sentences = []  # only needed while the features are computed
+    return f
+
 
 def _row(row: WindowRow, in_window: bool) -> WindowArticle:
     return WindowArticle(
@@ -73,9 +79,42 @@ class BriefingBuilder:
 
     # ------------------------------------------------------------ loading
 
-    async def _window_articles(self, collection_id: int, since: str, until: str) -> list[WindowArticle]:
+    async def _window_articles(
+        self,
+        collection_id: int,
+        since: str,
+        until: str,
+        only_ids: Sequence[int] | None = None,
+        article_filter: Callable[[str, str], bool] | None = None,
+    ) -> tuple[list[WindowArticle], list[ArticleFeatures], int, int]:
+        """The window's newest `max_window_articles` (oldest first; or the `only_ids` articles) that pass
+        `article_filter`, with their features, read in batches of leads (never whole bodies: the filter
+        sees the title and the lead), how many were read and how many the window holds (more when it was cut)."""
         limit = max(1, self.settings.briefing.max_window_articles)
-        return [_row(r, True) for r in await self.rows.window(collection_id, since, until, limit)]
+        articles: list[WindowArticle] = []
+        feats: list[ArticleFeatures] = []
+
+        def take(rows: Iterable[WindowRow]) -> None:
+            for r in rows:
+                a = _row(r, True)
+                if article_filter is not None and not article_filter(a.title, a.body):
+                    continue
+                feats.append(_features(a))
+                a.body = a.body[:TOPIC_TEXT_CHARS]  # what topics match on; shown stories read theirs whole
+                articles.append(a)
+
+        if only_ids is not None:
+            rows = await self.rows.in_collection(collection_id, list(only_ids))
+            take(sorted(rows, key=lambda r: (r.added_at, r.id)))
+            return articles, feats, len(rows), len(rows)
+        read = 0
+        async for batch in self.rows.window_batches(collection_id, since, until, limit):
+            take(batch)
+            read += len(batch)
+        articles.reverse()
+        feats.reverse()
+        total = await self.rows.window_count(collection_id, since, until) if read >= limit else read
+        return articles, feats, read, total
 
     async def _context_articles(
         self, collection_id: int, since: datetime, window: Sequence[WindowArticle]
@@ -128,19 +167,15 @@ class BriefingBuilder:
         if limit < 1:
             raise UserError("A briefing needs room for at least one story (max_stories >= 1).")
 
-        if only_ids is not None:
-            rows = await self.rows.in_collection(collection_id, list(only_ids))
-            window = [_row(r, True) for r in sorted(rows, key=lambda r: (r.added_at, r.id))]
-        else:
-            window = await self._window_articles(collection_id, iso(start), iso(end))
-        if article_filter is not None:
-            window = [a for a in window if article_filter(a.title, a.body)]
+        window, feats, window_read, window_total = await self._window_articles(
+            collection_id, iso(start), iso(end), only_ids, article_filter
+        )
         context = await self._context_articles(collection_id, start, window) if window else []
         if only_ids is not None:  # the new articles may have arrived inside the context span
             chosen = {a.id for a in window}
             context = [a for a in context if a.id not in chosen and a.id not in set(only_ids)]
         articles = window + context
-        feats = [article_features(a.title, a.body, source=a.source) for a in articles]
+        feats += [_features(a) for a in context]
         groups, _sim = group_articles(
             articles, window_hours=cfg.story_window_hours, threshold=cfg.story_threshold, features=feats
         )
@@ -213,6 +248,7 @@ class BriefingBuilder:
         source_count = len({a.source_key() for a in covered})
         shown = candidates[:limit]
         more = len(candidates) - len(shown)
+        await self._read_bodies(shown)
 
         usage = {"model_calls": 0, "prompt_tokens": 0, "completion_tokens": 0}
         notes: list[str] = []
@@ -251,7 +287,16 @@ class BriefingBuilder:
             post_when_empty=cfg.post_empty_days,
             empty_line=empty_line,
             more_stories=more,
+            window_articles=window_total,
+            window_read=window_read,
         )
+
+    async def _read_bodies(self, shown: Sequence[tuple[Story, list[WindowArticle]]]) -> None:
+        """The whole bodies of the shown stories' articles (summaries read past the lead)."""
+        bodies = await self.rows.bodies(sorted({a.id for _, arts in shown for a in arts}))
+        for _, arts in shown:
+            for a in arts:
+                a.body = bodies.get(a.id, a.body)
 
     async def mark_briefed(self, channel_key: str, briefing: Briefing) -> int:
         """Record what was posted to `channel_key`, so the next briefing there does not repeat it."""

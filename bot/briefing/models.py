@@ -118,6 +118,8 @@ class Briefing:
     post_when_empty: bool = False  # daily briefings on empty days: post a short line (True) or nothing
     empty_line: str = ""
     more_stories: int = 0  # stories that passed the filters but did not fit max_stories
+    window_articles: int = 0  # articles the window holds
+    window_read: int = 0  # of them, those read (the newest [briefing] max_window_articles)
 
     @property
     def should_post(self) -> bool:
@@ -131,6 +133,8 @@ class Briefing:
         text = f"{articles} from {sources}"
         if self.more_stories:
             text += f" · top {len(self.stories)} of {len(self.stories) + self.more_stories} stories"
+        if self.window_articles > self.window_read:
+            text += f" · from the newest {self.window_read:,} of {self.window_articles:,} articles in the window"
         return text
 
     def to_dict(self) -> dict[str, Any]:
@@ -149,5 +153,7 @@ class Briefing:
             "empty": self.empty,
             "should_post": self.should_post,
             "more_stories": self.more_stories,
+            "window_articles": self.window_articles,
+            "window_read": self.window_read,
             "note": self.note,
         }

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.briefing.extractive import trim
+from bot.text.sentences import cut_at_sentence_end
 from bot.briefing.models import Briefing, Story
 
 TITLE_LIMIT = 256
@@ -100,7 +101,7 @@ def _story_block(i: int, story: Story, budget: int) -> str:
         if room >= 60 or not links:
             break
         links = links[:-1] if len(links) > 1 else []
-    block = f"{head}\n{trim(summary, max(room, 20))}" + (f"\n{' · '.join(links)}" if links else "")
+    block = f"{head}\n{cut_at_sentence_end(summary, max(room, 20))}" + (f"\n{' · '.join(links)}" if links else "")
     return block[:budget]
 
 

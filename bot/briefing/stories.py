@@ -2,7 +2,9 @@
 
 Each article becomes a sparse TF-IDF vector of its key terms, named entities and numbers
 (`features.article_features`). Similarities are accumulated term by term over an inverted
-index into a dense N×N matrix (numpy), so no Python loop ever compares two full texts.
+index (numpy), so no Python loop ever compares two full texts: into one dense N×N matrix up
+to DENSE_MAX articles, above that a block of rows at a time, keeping only the pairs at or above
+KEEP_FLOOR, so a large window costs memory in its pairs that matter, not in N².
 Articles then merge, strongest pair first, under average linkage: two groups join when the
 pair is at least `threshold` similar, the groups are on average at least `threshold *
 AVERAGE_FACTOR` similar, and every pair across them happened within `window_hours`.
@@ -65,8 +67,14 @@ class _UnionFind:
         return ra
 
 
-def similarity_matrix(features: Sequence[ArticleFeatures]) -> np.ndarray:
-    """Cosine similarities of the TF-IDF vectors (IDF from this batch, smoothed)."""
+DENSE_MAX = 3000  # up to this many articles the similarities are one dense matrix (36 MB); above, sparse
+BLOCK_ROWS = 1024  # rows of the similarity matrix computed at once above DENSE_MAX (4 MB per 1,000 articles)
+KEEP_FLOOR = 0.1  # above DENSE_MAX, pair similarities under this are dropped (read as 0; joins need >= 0.38)
+
+
+def _postings(features: Sequence[ArticleFeatures]) -> tuple[list[tuple[np.ndarray, np.ndarray]], np.ndarray]:
+    """Per useful term (in 2 to `cap` articles): its articles (ascending) and their TF-IDF weights over the
+    article's norm; and every article's norm (IDF from this batch, smoothed)."""
     n = len(features)
     postings: dict[str, list[tuple[int, float]]] = {}
     for i, f in enumerate(features):
@@ -80,15 +88,96 @@ def similarity_matrix(features: Sequence[ArticleFeatures]) -> np.ndarray:
         for i, w in plist:
             norms[i] += (w * w) * w2
     norms = np.sqrt(np.maximum(norms, 1e-12))
-    sim = np.zeros((n, n), dtype=np.float32)
+    useful = []
     for term, plist in postings.items():
         if len(plist) < 2 or len(plist) > cap:
             continue
         idx = np.fromiter((i for i, _ in plist), dtype=np.intp, count=len(plist))
         vals = np.fromiter((w for _, w in plist), dtype=np.float64, count=len(plist)) * idf[term] / norms[idx]
+        useful.append((idx, vals))
+    return useful, norms
+
+
+def similarity_matrix(features: Sequence[ArticleFeatures]) -> np.ndarray:
+    """Cosine similarities of the TF-IDF vectors (IDF from this batch, smoothed), as one dense matrix."""
+    n = len(features)
+    useful, _ = _postings(features)
+    sim = np.zeros((n, n), dtype=np.float32)
+    for idx, vals in useful:
         sim[np.ix_(idx, idx)] += np.outer(vals, vals).astype(np.float32)
     np.fill_diagonal(sim, 1.0)
     return sim
+
+
+class Similarities:
+    """Pair similarities as story grouping reads them: the pairs above a threshold, the mean over two
+    groups, the centrality of a group's members. Dense (exact) up to DENSE_MAX articles; above, the
+    matrix is computed BLOCK_ROWS rows at a time and only pairs at or above KEEP_FLOOR are kept, so
+    memory grows with the pairs that matter, not with the square of the window."""
+
+    def __init__(self, features: Sequence[ArticleFeatures], dense_max: int | None = None) -> None:
+        n = self.n = len(features)
+        self.dense: np.ndarray | None = None
+        if n <= (DENSE_MAX if dense_max is None else dense_max):
+            self.dense = similarity_matrix(features)
+            return
+        useful, _ = _postings(features)
+        rows_out: list[np.ndarray] = []
+        cols_out: list[np.ndarray] = []
+        vals_out: list[np.ndarray] = []
+        for r0 in range(0, n, BLOCK_ROWS):
+            r1 = min(n, r0 + BLOCK_ROWS)
+            block = np.zeros((r1 - r0, n), dtype=np.float32)
+            for idx, vals in useful:
+                a, b = np.searchsorted(idx, (r0, r1))
+                if a == b:
+                    continue
+                block[np.ix_(idx[a:b] - r0, idx)] += np.outer(vals[a:b], vals).astype(np.float32)
+            br, bc = np.nonzero(block >= KEEP_FLOOR)
+            keep = bc != br + r0
+            rows_out.append((br[keep] + r0).astype(np.int32))
+            cols_out.append(bc[keep].astype(np.int32))
+            vals_out.append(block[br[keep], bc[keep]])
+            del block
+        rows = np.concatenate(rows_out) if rows_out else np.empty(0, dtype=np.int32)
+        cols = np.concatenate(cols_out) if cols_out else np.empty(0, dtype=np.int32)
+        vals = np.concatenate(vals_out) if vals_out else np.empty(0, dtype=np.float32)
+        order = np.lexsort((cols, rows))  # by row (both directions are stored: the matrix is symmetric)
+        self.cols, self.vals = cols[order], vals[order]
+        self.indptr = np.searchsorted(rows[order], np.arange(n + 1))
+
+    def pairs_at_least(self, threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(rows, cols, similarities) of every pair i < j with similarity >= threshold."""
+        if self.dense is not None:
+            rows, cols = np.nonzero(np.triu(self.dense >= threshold, 1))
+            return rows, cols, self.dense[rows, cols]
+        rows = np.repeat(np.arange(self.n), np.diff(self.indptr))
+        keep = (self.vals >= threshold) & (self.cols > rows)
+        return rows[keep], self.cols[keep].astype(np.intp), self.vals[keep]
+
+    def _row_sum(self, i: int, others: np.ndarray) -> float:
+        """Similarity of article i summed over `others` (sorted indexes; i itself counts 1 when in them)."""
+        a, b = self.indptr[i], self.indptr[i + 1]
+        cols = self.cols[a:b]
+        pos = np.searchsorted(others, cols)
+        pos[pos >= others.size] = 0
+        hit = others[pos] == cols if others.size else np.zeros(cols.size, dtype=bool)
+        j = int(np.searchsorted(others, i))
+        own = 1.0 if j < others.size and others[j] == i else 0.0  # the diagonal, which is not stored
+        return float(self.vals[a:b][hit].sum()) + own
+
+    def mean(self, ma: Sequence[int], mb: Sequence[int]) -> float:
+        if self.dense is not None:
+            return float(self.dense[np.ix_(ma, mb)].mean())
+        small, large = (ma, mb) if len(ma) <= len(mb) else (mb, ma)
+        others = np.array(sorted(large), dtype=np.int32)
+        return sum(self._row_sum(i, others) for i in small) / (len(ma) * len(mb))
+
+    def centrality(self, members: Sequence[int]) -> np.ndarray:
+        if self.dense is not None:
+            return self.dense[np.ix_(members, members)].sum(axis=1)
+        others = np.array(sorted(members), dtype=np.int32)
+        return np.array([self._row_sum(i, others) for i in members])
 
 
 def group_articles(
@@ -97,13 +186,13 @@ def group_articles(
     window_hours: float = 48,
     threshold: float = DEFAULT_THRESHOLD,
     features: Sequence[ArticleFeatures] | None = None,
-) -> tuple[list[StoryGroup], np.ndarray]:
-    """Stories among `articles` (each a StoryGroup), and the similarity matrix used."""
+) -> tuple[list[StoryGroup], Similarities]:
+    """Stories among `articles` (each a StoryGroup), and the similarities used."""
     n = len(articles)
-    if n == 0:
-        return [], np.zeros((0, 0), dtype=np.float32)
     feats = list(features) if features is not None else [article_features(a.title, a.body, source=a.source) for a in articles]
-    sim = similarity_matrix(feats)
+    sim = Similarities(feats)
+    if n == 0:
+        return [], sim
     uf = _UnionFind(n)
 
     # Near-duplicates found at ingest always join the article they repeat.
@@ -114,14 +203,13 @@ def group_articles(
 
     hours = np.array([_epoch_hours(a.time) for a in articles], dtype=np.float64)
     known = ~np.isnan(hours)
-    upper = np.triu(sim >= threshold, 1)
-    rows, cols = np.nonzero(upper)
+    rows, cols, pair_sims = sim.pairs_at_least(threshold)
     if rows.size:
         close = np.ones(rows.size, dtype=bool)
         both = known[rows] & known[cols]
         close[both] = np.abs(hours[rows[both]] - hours[cols[both]]) <= window_hours
-        rows, cols = rows[close], cols[close]
-        order = np.argsort(-sim[rows, cols], kind="stable")
+        rows, cols, pair_sims = rows[close], cols[close], pair_sims[close]
+        order = np.argsort(-pair_sims, kind="stable")
         min_average = threshold * AVERAGE_FACTOR
         for k in order:
             i, j = int(rows[k]), int(cols[k])
@@ -130,8 +218,7 @@ def group_articles(
                 continue
             ma, mb = uf.members[ra], uf.members[rb]
             if len(ma) > 1 or len(mb) > 1:
-                block = sim[np.ix_(ma, mb)]
-                if float(block.mean()) < min_average:
+                if sim.mean(ma, mb) < min_average:
                     continue
                 ha, hb = hours[ma], hours[mb]
                 ha, hb = ha[~np.isnan(ha)], hb[~np.isnan(hb)]
@@ -145,7 +232,7 @@ def group_articles(
         if len(members) == 1:
             rep = members[0]
         else:
-            centrality = sim[np.ix_(members, members)].sum(axis=1)
+            centrality = sim.centrality(members)
             # the most central article; among equals the earliest (members are in time order)
             rep = members[int(np.argmax(centrality))]
         groups.append(StoryGroup(members, rep))

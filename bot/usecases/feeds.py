@@ -156,6 +156,14 @@ class Feeds:
         await self.repo.set_filters(info.id, collection_id, filters.to_json())
         return info, filters
 
+    async def set_channel(self, collection_id: int, ref: str, channel_key: str | None) -> FeedInfo:
+        """Where a feed's new items are announced (a channel key); None: nowhere of its own (the channel
+        subscriptions still brief them)."""
+        info = await self.find(collection_id, ref)
+        await self.repo.set_alert_channel(info.id, collection_id, channel_key)
+        info.alert_channel = channel_key
+        return info
+
     async def test_filters(
         self, collection_id: int, ref: str, include: str | None = None, exclude: str | None = None,
         *, limit: int = TEST_ITEMS,

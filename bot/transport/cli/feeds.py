@@ -11,7 +11,7 @@ from typing import Any
 from bot.errors import UserError
 from bot.ingest.opml import MAX_OPML_BYTES
 from bot.transport.cli.common import count_arg, open_cli, print_json
-from bot.transport.wording import feed_routing, filter_test_lines, import_lines, safe
+from bot.transport.wording import dropped_lines, feed_routing, filter_test_lines, import_lines, safe
 from bot.usecases.channels import discord_channel_key
 
 
@@ -64,6 +64,16 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     p.add_argument("-o", "--output", metavar="FILE", default=None, help="write to FILE instead of standard output")
     p.set_defaults(handler=cmd_export)
+
+    p = actions.add_parser(
+        "channel", parents=[common], help="where a feed's new items are announced (a Discord channel id, or none)",
+        description="Set the Discord channel a feed's new items are announced in (beside the channel subscriptions), "
+        "or 'none' to stop the feed posting on its own.",
+        epilog="example: briefbot --collection guild:1234 feeds channel 3 5678   or   ... feeds channel 3 none",
+    )
+    p.add_argument("feed", metavar="ID_OR_URL", help="the feed's id (see briefbot feeds list) or its URL")
+    p.add_argument("channel", metavar="CHANNEL_ID|none", help="the Discord channel's id, or none")
+    p.set_defaults(handler=cmd_channel)
 
     p = actions.add_parser(
         "filter", parents=[common], help="set which of a feed's items are announced (include/exclude words, regex)",
@@ -169,6 +179,8 @@ async def cmd_list(args: argparse.Namespace) -> int:
             )
             if f.alert_channel or f.filters:
                 print(f"      {safe(feed_routing(f).removeprefix(', '))}")
+            for line in dropped_lines(f):
+                print(f"   {safe(line)}")
         return 0
 
 
@@ -209,6 +221,25 @@ async def cmd_export(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return 0
+
+
+async def cmd_channel(args: argparse.Namespace) -> int:
+    value = args.channel.strip().lower()
+    if value in ("none", "off", "-"):
+        key = None
+    elif value.isdigit() and 0 < int(value) < 2**63:
+        key = discord_channel_key(int(value))
+    else:
+        raise UserError(f"{args.channel!r} is not a channel id; give the channel's number, or none.")
+    async with open_cli(args, write=False) as ctx:
+        info = await ctx.app.feeds.set_channel(ctx.collection_id, args.feed, key)
+        if args.json:
+            print_json({"feed": info.id, "alert_channel": key})
+        elif key:
+            print(f"Feed {info.id} ({safe(info.title or info.url)}) now posts its new items in channel {value}.")
+        else:
+            print(f"Feed {info.id} ({safe(info.title or info.url)}) no longer posts on its own.")
+        return 0
 
 
 async def cmd_filter(args: argparse.Namespace) -> int:

@@ -84,7 +84,8 @@ class BriefingCog(commands.Cog):
         outcome = await app.briefings.brief(
             collection_id, since=since, channel_key=channel_key(interaction), tz=tz, topics=sub.topics if sub else (),
         )
-        payload = briefing_payload(outcome.briefing, None, budget_note=False)
+        payload = briefing_payload(outcome.briefing, sub, budget_note=False)  # the channel's colour and footer
+        payload["role_id"] = None  # a briefing someone asked for never mentions the alert role
         payload["note"] = " ".join(outcome.notes) or None
         for i, (content, embeds) in enumerate(render.post_messages(payload, None)):
             shaped = [discord.Embed.from_dict(e) for e in embeds]

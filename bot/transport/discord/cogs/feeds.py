@@ -51,6 +51,24 @@ class FeedsCog(commands.Cog):
         )
         await reply(interaction, feed_added(added, self.channel_name))
 
+    @feed.command(name="channel", description="Move a feed's posts to a channel, or stop them (leave channel out)")
+    @app_commands.describe(
+        feed="The feed (start typing its name)",
+        channel="Where its new items are posted; leave out to stop it posting on its own",
+    )
+    @app_commands.autocomplete(feed=feed_autocomplete)
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def channel(
+        self, interaction: discord.Interaction, feed: str, channel: discord.TextChannel | None = None
+    ) -> None:
+        collection_id = await collection_of(self.bot, interaction)
+        key = discord_channel_key(channel.id) if channel is not None else None
+        info = await self.bot.app.feeds.set_channel(collection_id, feed, key)
+        name = info.title or info.url
+        text = (f"{name} now posts its new items in #{channel.name}." if channel is not None
+                else f"{name} no longer posts on its own (channel subscriptions still brief its stories).")
+        await reply(interaction, text)
+
     @feed.command(name="import", description="Follow every feed an attached OPML file lists (a feed reader's export)")
     @app_commands.describe(
         file="The OPML file", channel="Where their new items are posted (default: this channel)",
