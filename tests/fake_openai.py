@@ -9,6 +9,8 @@
 Nothing queued: the reply is the first sentence of the first fenced source followed by [1]
 (or "The sources do not say." when the prompt holds none; a question to put in English comes back
 unchanged), streamed when the request asks.
+`/v1/embeddings` answers `hashed_embedding` vectors (64 dimensions; `embedding_failures` scripts 500s)
+and records each body in `embedding_requests`.
 A queued item is a `str` (the reply text) or a `FakeReply`: `status` (429, 500, …), `delay`
 (seconds before answering, for time-outs), `malformed` (a 200 whose JSON has no choices),
 `refusal`, `text`, `stream` (force or forbid SSE; default: as the request asks), `write` (a function of
@@ -19,6 +21,7 @@ the request body returning the reply text: a reply that cites the sources the pr
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import re
 import time
@@ -31,6 +34,19 @@ from aiohttp import web
 from tests.loopback import serve_on_loopback
 
 _SOURCE = re.compile(r'<source id="(\d+)"[^>]*>\n(.*?)\n</source>', re.DOTALL)
+
+
+EMBEDDING_DIM = 64
+
+
+def hashed_embedding(text: str, dim: int = EMBEDDING_DIM) -> list[float]:
+    """A deterministic bag-of-words vector (hashed lower-case words, L2-normalised): texts sharing words are close."""
+    vec = [0.0] * dim
+    for word in re.findall(r"\w+", str(text).lower()):
+        h = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little")
+        vec[h % dim] += 1.0 if (h >> 32) & 1 else -1.0
+    norm = sum(v * v for v in vec) ** 0.5 or 1.0
+    return [v / norm for v in vec]
 
 
 @dataclass
@@ -77,6 +93,9 @@ class FakeOpenAI:
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
         self._queue: deque[FakeReply] = deque()
+        self.embedding_requests: list[dict[str, Any]] = []
+        self.embedding_failures = 0  # the next this many /v1/embeddings requests answer 500
+        self.embedding_dim = EMBEDDING_DIM
         self.streams_done = 0
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -93,6 +112,7 @@ class FakeOpenAI:
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self._chat)
         app.router.add_get("/v1/models", self._models)
+        app.router.add_post("/v1/embeddings", self._embeddings)
         self._runner = web.AppRunner(app, access_log=None)
         self.port = await serve_on_loopback(self._runner)
         return self
@@ -100,6 +120,22 @@ class FakeOpenAI:
     async def __aexit__(self, *exc: object) -> None:
         if self._runner:
             await self._runner.cleanup()
+
+    async def _embeddings(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.embedding_requests.append(body)
+        self.headers.append(dict(request.headers))
+        if self.embedding_failures > 0:
+            self.embedding_failures -= 1
+            return web.json_response({"error": {"message": "scripted 500", "type": "fake"}}, status=500,
+                                     headers={"retry-after-ms": "10"})
+        inputs = body.get("input")
+        texts = [inputs] if isinstance(inputs, str) else list(inputs or [])
+        data = [{"object": "embedding", "index": i, "embedding": hashed_embedding(t, self.embedding_dim)}
+                for i, t in enumerate(texts)]
+        tokens = sum(len(str(t).split()) for t in texts)
+        return web.json_response({"object": "list", "data": data, "model": body.get("model"),
+                                  "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})
 
     async def _models(self, request: web.Request) -> web.Response:
         return web.json_response({"object": "list", "data": [{"id": self.model, "object": "model"}]})

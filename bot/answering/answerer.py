@@ -32,7 +32,10 @@ from bot.answering.terms import WeightedTerm, content_terms, stem_term, stems, w
 from bot.llm.tokens import count_tokens, truncate_to_tokens
 from bot.search import search_passages
 from bot.search.engine import SearchIndex
+from bot.search.embedder import EmbeddingError
+from bot.search.vectors import Vectors
 from bot.store.db import Database
+from bot.text.languages import language_of, quoted_note
 from bot.text.crosslingual import ENGLISH, english_words
 from bot.text.safety import neutralize_mentions
 from bot.timeutil import TimeWindow, human_date, named_days, parse_question, parse_since, reported_after, zone
@@ -51,6 +54,16 @@ FOCUS_SENTENCES = 3
 # A term in at most ~2 % of passages (BM25 IDF above this) is rare: retrieval that holds none of the
 # question's rare terms has clearly nothing, and not even the model is asked.
 RARE_IDF = 3.9
+# The vector gate reads the best passage's *lift*: its cosine similarity to the question minus the question's
+# mean similarity to unrelated news (bot/search/vectors.py; e5's cosines all sit between 0.7 and 0.9, so the
+# absolute value says little). A question in another language, which the word gate cannot judge, passes on lift
+# alone. For English questions the lift does not tell a paraphrase from an unanswerable question about the same
+# names (reuters-dev: answerable 0.10-0.20, unanswerable 0.10-0.16), so the word gate alone decides them
+# unless PARAPHRASE_LIFT is set (then lift and part of the words must both hold). See bench/README.md.
+CROSS_LINGUAL_LIFT = 0.09
+PARAPHRASE_LIFT: float | None = None
+PARAPHRASE_RELEVANCE = 0.3
+SEMANTIC_SENTENCES = 8  # sentences of the best passages embedded to choose the answer when only vectors found it
 FOREIGN_MIN_DF = 50  # a word of a question in another language that this many passages hold is shared
 FOLLOW_UP_WEIGHT = 1.0  # a follow-up is about the earlier question's topic as much as about its own words
 ANSWER_NAME_WEIGHT = 0.3  # a name the last answer stated, as a term of the follow-up
@@ -197,6 +210,8 @@ class _Found:
     best_sentence: float  # coverage of the best sentence
     focus: float  # best share of the question's non-name terms among the top sentences
     passes: bool  # the relevance gate lets it through
+    similarity: float = 0.0  # the best passage's vector similarity to the question
+    semantic: bool = False  # only the vector similarity lets it through (the words differ)
 
 
 def _checked_text(source: ContextSource) -> str:
@@ -278,14 +293,19 @@ def _month_lead_in(window: TimeWindow, best: Candidate) -> str:
 
 
 class Answerer:
-    def __init__(self, db: Database, settings: Settings, llm: LLMClient | None, index: SearchIndex) -> None:
+    def __init__(
+        self, db: Database, settings: Settings, llm: LLMClient | None, index: SearchIndex,
+        vectors: Vectors | None = None,
+    ) -> None:
+        self.vectors = vectors
         self.db = db
         self.index = index  # the App's search index: retrieval and the term statistics
         self.settings = settings
         self.llm = llm
         # (passage, sentence, focus) relevance of the last question
         self.last_scores: tuple[float, float, float] = (0.0, 0.0, 0.0)
-        self.last_prompt_articles: list[int] = []  # articles the last model prompt held (for the benchmark)
+        self.last_prompt_articles: list[int] = []
+        self.last_similarity = 0.0  # the best passage's vector lift for the last question (for the benchmark)  # articles the last model prompt held (for the benchmark)
 
     # ------------------------------------------------------------ term statistics
 
@@ -348,18 +368,20 @@ class Answerer:
 
         terms, search_text = await self._question_terms(asked, window, history, reply, foreign)
         history = answered_history(history)  # an unanswered turn carries nothing, not even to the model
+        qvec = await self._question_vector(question, history, reply)
         hard = window if window and not window.soft and not window.recent else None
         # A day or year named with its year ("the week ended July 4, 1987", "in 2015"): no article published
         # before it can report on it. Unlike a window, this holds even when it leaves nothing.
         after = reported_after(asked)
         floor = None if after is None else TimeWindow(
             datetime.combine(after, datetime.min.time(), timezone.utc), None, f"from {human_date(after.isoformat())} on")
-        found = await self._gather(asked, terms, search_text, collection_id, _narrower(hard, floor), source, window)
+        found = await self._gather(asked, terms, search_text, collection_id, _narrower(hard, floor), source, window, qvec,
+                                   question)
         lead_in = ""
         if not found.passes and hard is not None:
             # An explicit window that holds nothing: the newest matching article outside it, said to be older.
             wider = await self._gather(asked, terms, search_text, collection_id, floor, source,
-                                       replace(hard, recent=True))
+                                       replace(hard, recent=True), qvec, question)
             if wider.passes:
                 newest = wider.scored[0].candidate.published
                 lead_in = (f"I have nothing on that {hard.label}; the newest related article is older"
@@ -384,7 +406,12 @@ class Answerer:
         if window and window.soft and window.month:
             lead_in = lead_in or _month_lead_in(window, scored[0].candidate)
 
-        ranked = sorted(candidates, key=lambda c: -c.relevance - 0.3 * (c is scored[0].candidate))
+        if found.semantic:  # the words differ: meaning ranks
+            ranked = sorted(candidates, key=lambda c: -(c.similarity or 0.0))
+            for c in ranked:
+                c.relevance = max(c.relevance, c.similarity or 0.0)
+        else:
+            ranked = sorted(candidates, key=lambda c: -c.relevance - 0.3 * (c is scored[0].candidate))
         as_of = self._as_of(ranked[:1], now)
         mode: Literal["llm", "extractive"] = "extractive"
         checks: list[dict[str, Any]] = []
@@ -413,7 +440,16 @@ class Answerer:
                 if not found.passes:
                     text = await self._not_found_text(question, collection_id, window, source, terms)
                     return self._finish(Answer(text, [], "extractive", False), started, model_seconds, notes)
-        chosen = choose_sentences(terms, scored)
+        if found.semantic:
+            pool = await self._semantic_sentences(found, qvec)
+            chosen = pool[:1] + [s for s in pool[1:2] if s.score >= pool[0].score - 0.02 and s.candidate is pool[0].candidate]
+            chosen.sort(key=lambda s: s.index)
+        else:
+            chosen = choose_sentences(terms, scored)
+        # Without a model the answer quotes the articles in their own language: say so in the question's.
+        said = quoted_note(language_of(question))
+        if said and language_of(" ".join(s.text for s in chosen)) in ("en", None):
+            notes.append(said)
         numbers: dict[int, int] = {}
         for s in chosen:
             numbers.setdefault(s.candidate.article_id, len(numbers) + 1)
@@ -474,10 +510,14 @@ class Answerer:
 
     async def _gather(
         self, question: str, terms: list[WeightedTerm], search_text: str, collection_id: int,
-        filter_window: TimeWindow | None, source: str | None, window: TimeWindow | None,
+        filter_window: TimeWindow | None, source: str | None, window: TimeWindow | None, qvec: Any = None,
+        written: str | None = None,
     ) -> "_Found":
-        """Retrieve (inside `filter_window` only), keep passages naming the question's names, score."""
-        candidates = keep_naming(question, await self._retrieve(search_text, collection_id, filter_window, source))
+        """Retrieve (inside `filter_window` only), keep passages naming the question's names, score.
+
+        `question` is what retrieval reads (a question in another language put in English words); `written`, the
+        question as asked, decides whether the vector gate judges it as a question in another language."""
+        candidates = keep_naming(question, await self._retrieve(search_text, collection_id, filter_window, source, qvec))
         scored = score_candidates(question, terms, candidates)
         if window and window.recent and candidates:
             self._weight_recent(candidates, scored)
@@ -504,7 +544,42 @@ class Answerer:
             bool(scored) and any(s.typed for s in scored[0].candidate.sentences))
         passes = (bool(candidates) and best >= RELEVANCE_THRESHOLD and best_sentence >= SENTENCE_THRESHOLD
                   and focus >= FOCUS_THRESHOLD and typed)
-        return _Found(candidates, scored, best, best_sentence, focus, passes)
+        similarity = max((c.similarity or 0.0 for c in candidates), default=0.0)
+        semantic = False
+        if not passes and candidates and any(c.similarity is not None for c in candidates):
+            if language_of(written or question) not in (None, "en"):
+                semantic = similarity >= CROSS_LINGUAL_LIFT
+            elif PARAPHRASE_LIFT is not None:
+                semantic = similarity >= PARAPHRASE_LIFT and best >= PARAPHRASE_RELEVANCE
+        self.last_similarity = similarity
+        return _Found(candidates, scored, best, best_sentence, focus, passes or semantic, similarity, semantic)
+
+    async def _question_vector(self, question: str, history: Sequence[Turn], reply: bool = False) -> Any:
+        """The question's vector (a follow-up's with the earlier question before it); None without vectors."""
+        if self.vectors is None:
+            return None
+        earlier = [t.text for t in history if t.role == "user"]
+        text = f"{earlier[-1]} {question}" if earlier and is_follow_up(question, reply=reply) else question
+        return await self.vectors.query_vector(text)
+
+    async def _semantic_sentences(self, found: "_Found", qvec: Any) -> list[ScoredSentence]:
+        """When only the vectors found the article: its sentences closest in meaning to the question, best first."""
+        assert self.vectors is not None
+        by_sim = sorted(found.candidates, key=lambda c: -(c.similarity or 0.0))[:2]
+        pool = [s for c in by_sim for s in c.sentences][:SEMANTIC_SENTENCES]
+        if not pool or qvec is None:
+            return found.scored
+        try:
+            vecs = await self.vectors.embedder.passages([s.text for s in pool])
+        except EmbeddingError as exc:
+            log.warning("embedding sentences failed: %s", exc)
+            return found.scored
+        sims = (vecs @ qvec).tolist()
+        for s, sim in zip(pool, sims):
+            # closeness in meaning decides; the article's lead and the better passage break near-ties
+            s.score = sim + (0.01 if s.candidate.position == 0 and s.index <= 1 else 0.0) + 0.01 * (s.candidate is by_sim[0])
+        pool.sort(key=lambda s: -s.score)
+        return pool
 
     @staticmethod
     def _window(question: str, since: str | datetime | None, tz: str, now: datetime) -> TimeWindow | None:
@@ -553,11 +628,12 @@ class Answerer:
         return terms, " ".join(w for w, _ in words if w in known) or own
 
     async def _retrieve(
-        self, text: str, collection_id: int, window: TimeWindow | None, source: str | None
+        self, text: str, collection_id: int, window: TimeWindow | None, source: str | None, qvec: Any = None,
     ) -> list[Candidate]:
         hits = await search_passages(
             self.index, collection_id, text, k=RETRIEVE_K, per_article=2,
             since=window.since_iso if window else None, until=window.until_iso if window else None, source=source,
+            vectors=self.vectors if qvec is not None else None, query_vector=qvec, keep_lexical=True,
         )
         return [Candidate(**vars(h), rank=i) for i, h in enumerate(hits)]
 

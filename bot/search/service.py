@@ -1,4 +1,9 @@
-"""Search inside one collection: BM25 over passages, one best passage per article by default.
+"""Search inside one collection: BM25 over passages (fused with vector search when a question vector is
+given), one best passage per article by default.
+
+Hybrid retrieval: the BM25 and the vector candidate lists are fused by reciprocal rank fusion
+(score = sum of 1 / (RRF_K + rank) over the lists a passage is in; bench/retrieval_eval.py compares it
+with a calibrated score mix), then collapsed and read from SQLite like BM25 hits.
 
 The tantivy index (bot/search/engine.py) finds and ranks passage ids; SQLite, the system of
 record, gives their text and metadata and checks collection, time and source once more, so a
@@ -8,15 +13,22 @@ lagging index can never return a passage that is not stored or not in the collec
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.search.engine import IndexHit, SearchIndex, iso_to_epoch
 from bot.search.models import SearchHit
 from bot.search.query import query_terms
 from bot.store.db import Database
 
+if TYPE_CHECKING:
+    import numpy as np
+
+    from bot.search.vectors import Vectors
+
 MAX_FETCH = 4096
 SPARE = 8  # extra passages read when SQLite drops some of the first ones
+RRF_K = 60  # reciprocal rank fusion's constant (the usual one; not tuned here)
+VECTOR_CANDIDATES = 50  # passages the vector list contributes before fusion
 
 
 async def search_passages(
@@ -28,29 +40,64 @@ async def search_passages(
     since: str | None = None,
     until: str | None = None,
     source: str | None = None,
+    vectors: "Vectors | None" = None,
+    query_vector: "np.ndarray | None" = None,
+    keep_lexical: bool = False,
 ) -> list[SearchHit]:
     """The `k` best passages for `question` among the collection's articles.
 
     `since` / `until` (ISO 8601 UTC) bound the article's publication (or fetch) time;
-    `source` keeps one source only (case-insensitive).
+    `source` keeps one source only (case-insensitive). With `vectors` and the question's
+    `query_vector`, BM25 and vector candidates are fused (RRF) and each hit carries its similarity;
+    `keep_lexical` adds BM25's own top `k` after the fused top `k` (up to 2k hits, for a re-ranker).
     """
     if k <= 0:
         return []
     per_article = max(per_article, 1)
     db = index.db
     terms = index.terms(query_terms(question))
-    if not terms:
+    hybrid = vectors is not None and query_vector is not None
+    if not terms and not hybrid:
         return []
     await index.ensure_fresh()
     since_ts, until_ts = iso_to_epoch(since), iso_to_epoch(until)
     check = _Check(collection_id, since, until, source)
     limit = max(k * per_article * 3, 20)
+    if hybrid:
+        assert vectors is not None and query_vector is not None
+        lexical = index.search(terms, collection_id, limit, since_ts, until_ts, source) if terms else []
+        semantic = await vectors.search(query_vector, collection_id, max(limit, VECTOR_CANDIDATES), since_ts, until_ts)
+        fused = fuse(lexical, [IndexHit(h.similarity, h.passage_id, h.article_id) for h in semantic])
+        hits = await _hydrate(db, check, _collapse(fused, per_article), k)
+        if keep_lexical:
+            # RRF can push BM25's best out of the first k (passages ranked midway in both lists outscore
+            # one ranked first in one): the answerer re-ranks, so it gets BM25's own top k as well.
+            seen = {h.passage_id for h in hits}
+            hits += [h for h in await _hydrate(db, check, _collapse(lexical, per_article), k) if h.passage_id not in seen]
+        if vectors.index is not None and semantic:
+            # similarity as lift over unrelated news (what the refusal gate reads)
+            baseline = semantic[0].similarity - semantic[0].lift
+            for hit, sim in zip(hits, vectors.index.similarity(query_vector, [h.passage_id for h in hits])):
+                hit.similarity = None if sim is None else sim - baseline
+        return hits
     while True:
         found = index.search(terms, collection_id, limit, since_ts, until_ts, source)
         hits = await _hydrate(db, check, _collapse(found, per_article), k)
         if len(hits) >= k or len(found) < limit or limit >= MAX_FETCH:
             return hits
         limit *= 4
+
+
+def fuse(*ranked: list[IndexHit], k: int = RRF_K) -> list[IndexHit]:
+    """Reciprocal rank fusion of ranked lists of passages: best first, score = sum of 1 / (k + rank)."""
+    score: dict[int, float] = {}
+    article: dict[int, int] = {}
+    for hits in ranked:
+        for rank, hit in enumerate(hits, start=1):
+            score[hit.passage_id] = score.get(hit.passage_id, 0.0) + 1.0 / (k + rank)
+            article[hit.passage_id] = hit.article_id
+    order = sorted(score, key=lambda p: -score[p])
+    return [IndexHit(score[p], p, article[p]) for p in order]
 
 
 def _collapse(found: list[IndexHit], per_article: int) -> list[IndexHit]:

