@@ -482,7 +482,11 @@ class Answerer:
         filter_window: TimeWindow | None, source: str | None, window: TimeWindow | None, qvec: Any = None,
     ) -> "_Found":
         """Retrieve (inside `filter_window` only), keep passages naming the question's names, score."""
-        candidates = keep_naming(question, await self._retrieve(search_text, collection_id, filter_window, source, qvec))
+        retrieved = await self._retrieve(search_text, collection_id, filter_window, source, qvec)
+        # Capitalised words are names in English; in German every noun is capitalised, and in other languages a
+        # name may be spelled in its own script: there only the vectors judge (the gate reads their lift).
+        foreign = qvec is not None and language_of(question) not in (None, "en")
+        candidates = retrieved if foreign else keep_naming(question, retrieved)
         scored = score_candidates(question, terms, candidates)
         if window and window.recent and candidates:
             self._weight_recent(candidates, scored)
