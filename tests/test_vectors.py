@@ -160,3 +160,25 @@ def _fast_retry(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(vectors, "RETRY_S", 0.05)
     monkeypatch.setattr(vectors, "IDLE_S", 0.05)
+
+
+async def test_an_index_whose_change_log_was_trimmed_past_it_reloads_from_sqlite(settings: Settings) -> None:
+    async with FakeOpenAI() as server:
+        _openai(settings, server)
+        async with open_app(settings) as app:
+            cid = await app.collection_id("default")
+            await app.articles.ingest([str(SAMPLES)], cid)
+            assert app.vectors is not None
+            await app.vectors.embed_pending(8)
+            index = app.vectors.index
+            assert index is not None
+            before = len(index)
+            cursor = index.change_seq
+            # an article went and another process's BM25 index trimmed the log before this index saw the rows
+            async with app.db.transaction():
+                await app.db.conn.execute("DELETE FROM articles WHERE id = (SELECT min(id) FROM articles)")
+                await app.db.conn.execute("DELETE FROM search_changes")
+            await index.sync(app.db, force=True)
+            assert index.change_seq > cursor
+            assert 0 < len(index) < before
+            assert len(index) == await app.vectors.repo.embedded()

@@ -136,7 +136,7 @@ class VectorIndex:
                 await self.load()
                 return
             lowest, last_seq, changed = await self.repo.changes_after(self.change_seq)
-            if lowest > self.change_seq + 1 and last_seq > self.change_seq:
+            if last_seq > self.change_seq and (lowest == 0 or lowest > self.change_seq + 1):
                 await self.load()  # the log was trimmed past our cursor: what changed is unknown
                 return
             if changed:
