@@ -120,11 +120,14 @@ async def test_vectors_follow_the_store_collections_deletions_other_connections_
                 await db2.close()
             assert await app.vectors.search(vec, other, 50) == []
 
-        # another model: the old vectors are dropped and everything waits to be embedded again
+        # another model: a question (a reader) leaves the old vectors alone and does not search them...
         settings.embeddings.model = "fake-embed-v2"
         async with open_app(settings) as app:
             assert app.vectors is not None
-            await app.vectors.open()
+            assert await app.vectors.query_vector("photoresist") is None
+            assert [m for m, _, _ in await app.vectors.repo.models()] == ["openai/fake-embed"]
+            # ...a writer (the worker, ingest, reindex) drops them and everything waits to be embedded again
+            await app.vectors.open(write=True)
             assert await app.vectors.repo.models() == []
             assert await app.vectors.backlog() == done - 1
 
