@@ -440,8 +440,11 @@ class Answerer:
                 if not found.passes:
                     text = await self._not_found_text(question, collection_id, window, source, terms)
                     return self._finish(Answer(text, [], "extractive", False), started, model_seconds, notes)
-        if found.semantic:
-            pool = await self._semantic_sentences(found, qvec)
+        # Only the vectors found it, or the question is in another language (its words, even put in English, say
+        # little about which sentence answers): the sentence closest in meaning.
+        if found.semantic or (qvec is not None and language_of(question) not in (None, "en")):
+            # (when the words found the article, its sentences only: the article stays the words' choice)
+            pool = await self._semantic_sentences(found, qvec, None if found.semantic else scored[0].candidate)
             chosen = pool[:1] + [s for s in pool[1:2] if s.score >= pool[0].score - 0.02 and s.candidate is pool[0].candidate]
             chosen.sort(key=lambda s: s.index)
         else:
@@ -517,7 +520,11 @@ class Answerer:
 
         `question` is what retrieval reads (a question in another language put in English words); `written`, the
         question as asked, decides whether the vector gate judges it as a question in another language."""
-        candidates = keep_naming(question, await self._retrieve(search_text, collection_id, filter_window, source, qvec))
+        retrieved = await self._retrieve(search_text, collection_id, filter_window, source, qvec)
+        # Capitalised words are names in English; in German every noun is capitalised, and in other languages a
+        # name may be spelled in its own script: there only the vectors judge (the gate reads their lift).
+        foreign = qvec is not None and language_of(written or question) not in (None, "en")
+        candidates = retrieved if foreign else keep_naming(question, retrieved)
         scored = score_candidates(question, terms, candidates)
         if window and window.recent and candidates:
             self._weight_recent(candidates, scored)
@@ -562,10 +569,14 @@ class Answerer:
         text = f"{earlier[-1]} {question}" if earlier and is_follow_up(question, reply=reply) else question
         return await self.vectors.query_vector(text)
 
-    async def _semantic_sentences(self, found: "_Found", qvec: Any) -> list[ScoredSentence]:
-        """When only the vectors found the article: its sentences closest in meaning to the question, best first."""
+    async def _semantic_sentences(self, found: "_Found", qvec: Any, only: Candidate | None = None) -> list[ScoredSentence]:
+        """The sentences closest in meaning to the question, best first: of the two passages closest to it, or of
+        `only`'s article (its passages among the candidates)."""
         assert self.vectors is not None
-        by_sim = sorted(found.candidates, key=lambda c: -(c.similarity or 0.0))[:2]
+        if only is not None:
+            by_sim = [c for c in found.candidates if c.article_id == only.article_id][:2]
+        else:
+            by_sim = sorted(found.candidates, key=lambda c: -(c.similarity or 0.0))[:2]
         pool = [s for c in by_sim for s in c.sentences][:SEMANTIC_SENTENCES]
         if not pool or qvec is None:
             return found.scored
