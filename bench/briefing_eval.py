@@ -1,6 +1,6 @@
 """Briefing benchmark: story grouping quality, daily-briefing coverage, build time, model cost.
 
-    /work/venv/bin/python bench/briefing_eval.py [--stories 60] [--volume 1000] [--seed 7]
+    /work/venv/bin/python bench/briefing_eval.py [--stories 60] [--volume 1000] [--seed 7] [--only all|dev|corpus]
 
 1. Grouping: the planted corpus of bench/briefing_corpus.py (hand-written families + Reuters
    articles rewritten by 2-5 outlets + same-topic distractors) is ingested through the real
@@ -28,7 +28,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.briefing_corpus import DAY, Planted, family_corpus, reuters_corpus, volume_corpus  # noqa: E402
+from bench.briefing_corpus import (  # noqa: E402
+    DAY, DevStory, Planted, dev_story_corpus, family_corpus, reuters_corpus, volume_corpus,
+)
 from bot.briefing import BriefingBuilder  # noqa: E402
 from bot.briefing.stories import group_articles  # noqa: E402
 from bot.config import load_settings  # noqa: E402
@@ -78,6 +80,64 @@ def coverage(briefing, gold: dict[int, str], planted_sizes: Counter) -> tuple[in
     return present, sum(1 for n in planted_sizes.values() if n > 1)
 
 
+async def dev_stories(tmp: str, path: Path, *, verbose: bool = False) -> None:
+    """reuters-dev's story set: 40 originals, 30 rewrites by other outlets, 20 hard negatives, one window.
+
+    A store of its own, so that its Reuters originals never meet the planted corpus's copies at ingest.
+    """
+    settings = load_settings(db_path=str(Path(tmp) / "dev-stories.db"))
+    db = await open_database(settings.db_path)
+    builder = BriefingBuilder(db, settings, None)
+    items: list[DevStory] = dev_story_corpus(path)
+    cid = await db.collection_id("dev-stories")
+    results = await Ingestor(db, settings).ingest_many([d.raw for d in items], cid)
+    by_id: dict[int, DevStory] = {}
+    for d, result in zip(items, results):
+        if result.status != "added" or result.article_id is None:
+            print(f"  not added: {d.raw.origin} ({result.status})")
+            continue
+        by_id[result.article_id] = d
+    t0 = time.perf_counter()
+    full = await builder.build(cid, kind="adhoc", since="1h", max_stories=100_000, allow_llm=False)
+    took = time.perf_counter() - t0
+    pred = {a: s.key for s in full.stories for a in s.article_ids}
+    gold = {a: d.label for a, d in by_id.items()}
+    p, r = pairwise(pred, gold)
+    story_of = {d.raw.origin: pred.get(a) for a, d in by_id.items()}
+    size = Counter(pred.values())
+    rewrites = [d for d in by_id.values() if d.kind == "rewrite"]
+    negatives = [d for d in by_id.values() if d.kind == "negative"]
+    joined = [d for d in rewrites if story_of[d.raw.origin] == story_of[d.label]]
+    apart = [d for d in negatives if story_of[d.raw.origin] != story_of[d.negative_of or ""]]
+    alone = [d for d in negatives if size[story_of[d.raw.origin]] == 1]
+    print(f"[dev stories] {len(by_id)} articles ({len(rewrites)} rewrites, {len(negatives)} hard negatives), "
+          f"{len(full.stories)} stories, built in {took:.2f} s")
+    print(f"[dev stories] pairwise precision {p:.3f}, recall {r:.3f}; rewrites with their original "
+          f"{len(joined)}/{len(rewrites)}; negatives apart from their original {len(apart)}/{len(negatives)}, "
+          f"alone {len(alone)}/{len(negatives)}")
+    window = await builder._window_articles(cid, "0000", "9999")
+    sweep = []
+    for t in (0.3, 0.35, 0.4, 0.45, 0.5, 0.55):
+        groups, _ = group_articles(window, window_hours=settings.briefing.story_window_hours, threshold=t)
+        pt, rt = pairwise({window[i].id: g.representative for g in groups for i in g.members}, gold)
+        sweep.append(f"{t:.2f}: {pt:.3f} / {rt:.3f}")
+    print("[dev stories] threshold sweep (precision / recall): " + " · ".join(sweep))
+    if verbose:
+        titles = {d.raw.origin: d.raw.title for d in items}
+        for d in rewrites:
+            if d not in joined:
+                print(f"  split: {d.raw.origin} {d.raw.title!r} / {d.label} {titles[d.label]!r}")
+        for d in negatives:
+            if d not in alone:
+                mates = [o for o, s in story_of.items() if s == story_of[d.raw.origin] and o != d.raw.origin]
+                print(f"  joined: {d.raw.origin} {d.raw.title!r} (negative of {d.negative_of}) with {', '.join(mates)}")
+        for s in full.stories:
+            labels = {gold[a] for a in s.article_ids if a in gold}
+            if len(labels) > 1 and not any(by_id[a].kind == "negative" for a in s.article_ids):
+                print(f"  merged events: {', '.join(by_id[a].raw.origin for a in s.article_ids)}")
+    await db.close()
+
+
 class CountingModel:
     """A stand-in for the model: answers every story line, counts calls and prompt tokens as sent."""
 
@@ -103,6 +163,9 @@ async def main() -> None:
     ap.add_argument("--stories", type=int, default=60, help="Reuters stories planted (each with a distractor)")
     ap.add_argument("--volume", type=int, default=1000, help="articles in the build-time briefing")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--only", choices=("all", "dev", "corpus"), default="all",
+                    help="dev: only the reuters-dev story set; corpus: everything but it")
+    ap.add_argument("--verbose", action="store_true", help="list the dev set's split and merged pairs")
     ap.add_argument("--distractor-overlap", type=float, default=0.45,
                     help="most term overlap a distractor may share with its story (higher: templated series)")
     args = ap.parse_args()
@@ -110,6 +173,11 @@ async def main() -> None:
     rng = random.Random(args.seed)
 
     with tempfile.TemporaryDirectory() as tmp:
+        # ------------------------------------------------ 0. the reuters-dev story set
+        if args.only in ("all", "dev"):
+            await dev_stories(tmp, path, verbose=args.verbose)
+            if args.only == "dev":
+                return
         settings = load_settings(db_path=str(Path(tmp) / "bench.db"))
         db = await open_database(settings.db_path)
         builder = BriefingBuilder(db, settings, None)
