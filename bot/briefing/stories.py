@@ -15,8 +15,9 @@ takes them from the store or the embedder, see `BriefingBuilder`), meaning joins
   lift is above the floor. The lift is the cosine's height above the batch's median cosine, as a
   share of the way to 1 (e5's cosines all sit at 0.7-0.9, an OpenAI model's at 0.1-0.6: the median
   calibrates either). Figures are evidence against: a pair whose texts both state quantities (a
-  number with a unit or scale) and share none gains nothing, since two reports of one event repeat
-  its figures and two events of one topic (a bank's cut and another bank's, two quarters) differ in them.
+  number with a unit or scale) and share none gains nothing and its word similarity counts half,
+  since two reports of one event repeat its figures and two events of one topic (a bank's cut and
+  another bank's, two quarters) differ in them.
 - *Across languages* (after the stories of each language are formed): a story in one language joins
   a story in another when each is the other's closest by vector among that language's stories in
   the time window, closer than the median pair of those two languages, and they share a figure
@@ -46,9 +47,10 @@ AVERAGE_FACTOR = 0.85
 COMMON_TERM_SHARE = 0.4  # in a large batch, a term in more than this share of articles is noise
 VECTOR_WEIGHT = 0.5  # how much a vector lift above the floor adds to a pair's similarity
 VECTOR_FLOOR = 0.6  # vector lift (0 = the batch's median pair, 1 = identical) below which vectors add nothing
+CONFLICT_FACTOR = 0.5  # with vectors: the word similarity that counts for a pair whose figures all differ
 MIN_VECTOR_ARTICLES = 5  # fewer articles with vectors than this: no median to calibrate against, no vectors
 FIGURE_CHARS = 1500  # figures are read from the title and this much of the lead
-_FIGURE = re.compile(r"(?<![\w.,])\d{1,3}(?:([.,])\d{3})*(?:[.,]\d+)?|\d+(?:[.,]\d+)?")
+_FIGURE = re.compile(r"(?<![A-Za-z0-9.,])\d+(?:[.,]\d+)*")  # after a CJK letter too: "年1.50%"
 _COMMA_DECIMAL = {"de", "fr", "es"}
 
 
@@ -128,7 +130,10 @@ def figure_values(text: str, language: str | None = None) -> frozenset[float]:
     for m in _FIGURE.finditer(text):
         raw = m.group(0)
         if comma_decimal:
-            raw = raw.replace(".", "").replace(",", ".") if "," in raw else (raw.replace(".", "") if m.group(1) == "." else raw)
+            if "," in raw:
+                raw = raw.replace(".", "").replace(",", ".")
+            elif all(len(part) == 3 for part in raw.split(".")[1:]):
+                raw = raw.replace(".", "")  # 2.400 = 2400
         else:
             raw = raw.replace(",", "")
         try:
@@ -158,18 +163,20 @@ def _vector_boost(
     sim: np.ndarray, vectors: np.ndarray, has: np.ndarray, langs: list[str | None],
     feats: Sequence[ArticleFeatures], threshold: float,
 ) -> np.ndarray:
-    """`sim` with the same-language vector lift added where no figures disagree."""
+    """`sim` with the same-language vector lift added, and figures weighed, where they can change a join.
+
+    A pair whose texts both state quantities and share none is two events: it gains nothing from its
+    vectors, and its word similarity counts `CONFLICT_FACTOR` as much.
+    """
     idx = np.nonzero(has)[0]
     if idx.size < MIN_VECTOR_ARTICLES:
         return sim
     sub = vectors[idx]
     cos = sub @ sub.T
     iu = np.triu_indices(idx.size, 1)
-    lift = _lift(cos, cos[iu])
-    gain = VECTOR_WEIGHT * (lift - VECTOR_FLOOR)
-    # only pairs the gain can lift over the threshold are looked at (bounded work on large batches)
-    need = threshold - sim[np.ix_(idx, idx)]
-    rows, cols = np.nonzero(np.triu((gain > 0) & (gain >= need) & (need > 0), 1))
+    gain = np.maximum(VECTOR_WEIGHT * (_lift(cos, cos[iu]) - VECTOR_FLOOR), 0.0)
+    # only pairs that are, or the gain can lift, over the threshold are looked at (bounded work)
+    rows, cols = np.nonzero(np.triu(sim[np.ix_(idx, idx)] + gain >= threshold * AVERAGE_FACTOR, 1))
     if rows.size == 0:
         return sim
     out = sim.copy()
@@ -181,8 +188,9 @@ def _vector_boost(
         qa = quantities.setdefault(a, _quantities(feats[a]))
         qb = quantities.setdefault(b, _quantities(feats[b]))
         if qa and qb and not (qa & qb):
-            continue  # both state figures, none in common: two events
-        out[a, b] = out[b, a] = sim[a, b] + float(gain[r, c])
+            out[a, b] = out[b, a] = sim[a, b] * CONFLICT_FACTOR  # both state figures, none in common
+        else:
+            out[a, b] = out[b, a] = sim[a, b] + float(gain[r, c])
     return out
 
 
