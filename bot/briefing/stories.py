@@ -45,7 +45,7 @@ from bot.text.languages import language_of
 DEFAULT_THRESHOLD = 0.45
 AVERAGE_FACTOR = 0.85
 COMMON_TERM_SHARE = 0.4  # in a large batch, a term in more than this share of articles is noise
-VECTOR_WEIGHT = 0.5  # how much a vector lift above the floor adds to a pair's similarity
+VECTOR_WEIGHT = 0.25  # how much a vector lift above the floor adds to a pair's similarity
 VECTOR_FLOOR = 0.6  # vector lift (0 = the batch's median pair, 1 = identical) below which vectors add nothing
 CONFLICT_FACTOR = 0.5  # with vectors: the word similarity that counts for a pair whose figures all differ
 MIN_VECTOR_ARTICLES = 5  # fewer articles with vectors than this: no median to calibrate against, no vectors
@@ -307,14 +307,18 @@ def _join_across_languages(
             lang = max(votes, key=lambda k: votes[k])
             vec = vectors[with_vec].mean(axis=0)
             vec = vec / max(1e-12, float(np.linalg.norm(vec)))
-            figures = frozenset().union(*(
-                figure_values(f"{articles[m].title}\n{strip_dateline(articles[m].body[:FIGURE_CHARS])}", langs[m])
-                for m in members))
             known = hours[members][~np.isnan(hours[members])]
-            out.append({"root": root, "lang": lang, "vec": vec, "figures": figures,
+            out.append({"root": root, "lang": lang, "vec": vec, "members": members,
                         "lo": float(known.min()) if known.size else math.nan,
                         "hi": float(known.max()) if known.size else math.nan})
         return out
+
+    def figures(story: dict) -> frozenset[float]:
+        if "figures" not in story:  # read only for the few pairs that get this far
+            story["figures"] = frozenset().union(*(
+                figure_values(f"{articles[m].title}\n{strip_dateline(articles[m].body[:FIGURE_CHARS])}", langs[m])
+                for m in story["members"]))
+        return story["figures"]
 
     groups = stories()
     if len({g["lang"] for g in groups}) < 2:
@@ -343,6 +347,6 @@ def _join_across_languages(
         gi, gj = groups[i], groups[j]
         if cos[i, j] <= pair_median.get((gi["lang"], gj["lang"]), 1.0):
             continue  # no closer than the usual pair of these languages
-        if not (gi["figures"] & gj["figures"]):
+        if not (figures(gi) & figures(gj)):
             continue  # the vectors propose, a shared figure confirms
         uf.union(gi["root"], gj["root"])
