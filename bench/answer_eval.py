@@ -45,6 +45,7 @@ from bot.llm.client import LLMClient  # noqa: E402
 from bot.llm.prompts import fence_sources, load_prompt, render  # noqa: E402
 from bot.llm.tokens import count_tokens  # noqa: E402
 from bot.search import search_passages  # noqa: E402
+from bot.search.engine import SearchIndex  # noqa: E402
 from bot.store.db import Database, open_database  # noqa: E402
 
 NOW = datetime(2019, 10, 1, tzinfo=timezone.utc)
@@ -107,10 +108,20 @@ async def build_store(db_path: Path, source: Path) -> None:
     db = await open_database(db_path)
     cid = await db.collection_id("default")
     started = time.perf_counter()
-    results = await Ingestor(db, settings).ingest_many(iter_sources([str(source)], settings), cid)
+    index = SearchIndex(db)
+    results = await Ingestor(db, settings, index).ingest_many(iter_sources([str(source)], settings), cid)
     print(f"built {db_path}: {sum(r.status == 'added' for r in results)} articles in {time.perf_counter() - started:.0f} s",
           file=sys.stderr)
+    index.close()
     await db.close()
+
+
+_INDEXES: dict[int, SearchIndex] = {}
+
+
+def index_of(db: Database) -> SearchIndex:
+    """The one search index of the benchmark's open store (as the App holds one)."""
+    return _INDEXES.setdefault(id(db), SearchIndex(db))
 
 
 async def expected_ids(db: Database, item: dict) -> set[int]:
@@ -139,7 +150,7 @@ async def expected_ids(db: Database, item: dict) -> set[int]:
 
 
 async def naive_prompt_tokens(db: Database, settings, cid: int, question: str) -> int:
-    hits = await search_passages(db, cid, question, k=10, per_article=10)
+    hits = await search_passages(index_of(db), cid, question, k=10, per_article=10)
     system = load_prompt(settings, "answer_system")
     user = render(load_prompt(settings, "answer_user"), sources=fence_sources(hits), question=question,
                   today=NOW.date().isoformat(), tz="UTC", note="")
@@ -161,7 +172,7 @@ def turns_of(item: dict) -> list[Turn]:
 
 async def run_mode(mode: str, db: Database, settings, cid: int, items: list[dict], server) -> dict:
     llm = LLMClient(settings.llm) if mode == "llm" else None
-    answerer = Answerer(db, settings, llm)
+    answerer = Answerer(db, settings, llm, index_of(db))
     rows = []
     for item in items:
         expected = await expected_ids(db, item)
@@ -184,7 +195,8 @@ async def run_mode(mode: str, db: Database, settings, cid: int, items: list[dict
             "reached_model": bool(server) and len(server.requests) > before,
             "in_prompt": bool(expected & set(answerer.last_prompt_articles)),
             "sentences_checked": len(checks),
-            "sentences_kept": sum(1 for c in checks if c.get("supported") or c.get("kept")),
+            "sentences_kept": sum(1 for c in checks if c.get("action") != "dropped"),
+            "sentences_recited": sum(1 for c in checks if c.get("action") == "re-cited"),
         }
         if mode == "llm" and server and len(server.requests) > before:
             row["prompt_tokens"] = request_tokens(server.requests[-1])
@@ -232,6 +244,7 @@ def summarize(mode: str, rows: list[dict], brief: bool = False) -> dict:
         out["no_answer_reached_model"] = sum(r["reached_model"] for r in unanswerable)
         out["sentences_checked"] = sum(r["sentences_checked"] for r in rows)
         out["sentences_kept"] = sum(r["sentences_kept"] for r in rows)
+        out["sentences_recited"] = sum(r.get("sentences_recited", 0) for r in rows)
     if brief:
         return out
     out.update({
@@ -280,7 +293,7 @@ def table(report: dict) -> str:
 async def calibrate(db: Database, settings, cid: int, items: list[dict]) -> None:
     saved = answer_module.RELEVANCE_THRESHOLD, answer_module.SENTENCE_THRESHOLD
     answer_module.RELEVANCE_THRESHOLD = answer_module.SENTENCE_THRESHOLD = 0.0
-    answerer = Answerer(db, settings, None)
+    answerer = Answerer(db, settings, None, index_of(db))
     points = []
     for item in items:
         await answerer.answer(item["q"], cid, history=turns_of(item), now=NOW, allow_llm=False)

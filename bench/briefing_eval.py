@@ -174,7 +174,7 @@ async def dev_stories(tmp: str, path: Path, *, verbose: bool = False, embedder=N
     print(f"[dev stories] pairwise precision {p:.3f}, recall {r:.3f}; rewrites with their original "
           f"{len(joined)}/{len(rewrites)}; negatives apart from their original {len(apart)}/{len(negatives)}, "
           f"alone {len(alone)}/{len(negatives)}")
-    window = await builder._window_articles(cid, "0000", "9999")
+    window, *_ = await builder._window_articles(cid, "0000", "9999")
     vectors = await builder.article_vectors(window)
     sweep = []
     for t in (0.3, 0.35, 0.4, 0.45, 0.5, 0.55):
@@ -300,7 +300,7 @@ async def main() -> None:
         family_ids = {a for a, label in gold.items() if label in {p.story for p in families}}
         full = await builder.build(cid, kind="adhoc", since="1h", max_stories=100_000)
         pred = {a: s.key for s in full.stories for a in s.article_ids}
-        window = await builder._window_articles(cid, "0000", "9999")
+        window, *_ = await builder._window_articles(cid, "0000", "9999")
         vectors = await builder.article_vectors(window)
         print(f"{len(gold)} articles ingested, {len(Counter(gold.values()))} gold stories, {len(full.stories)} stories found")
         for name, ids in (("families", family_ids), ("reuters", set(gold) - family_ids), ("all", set(gold))):
@@ -360,7 +360,7 @@ async def main() -> None:
         except ModuleNotFoundError as exc:
             print(f"model cost: skipped ({exc})")
         else:
-            window = await builder._window_articles(cid, "0000", "9999")
+            window, *_ = await builder._window_articles(cid, "0000", "9999")
             for max_tokens in (settings.briefing.max_prompt_tokens, 2000):
                 settings.briefing.max_prompt_tokens = max_tokens
                 model = CountingModel()

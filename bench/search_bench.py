@@ -183,21 +183,22 @@ async def _build_briefbot(work: Path, passages) -> dict:
 
 
 async def _build_in(db, path: Path, work: Path, passages) -> dict:
-    from bot.search.engine import open_index
+    from bot.search.engine import SearchIndex
 
     cid = await db.collection_id("bench")
     t = time.perf_counter()
     await _store_rows(db, cid, passages)
     load = time.perf_counter() - t
     t = time.perf_counter()
-    index = await open_index(db)  # a new index: built from SQLite
+    index = await SearchIndex(db).open()  # a new index: built from SQLite
     build = time.perf_counter() - t
     assert index.writable
     # Time to take 1,000 passages: insert in SQLite, commit, index catches up, searchable.
     t = time.perf_counter()
     await _store_rows(db, cid, extra_passages(work))
-    await index.sync(db)
+    await index.sync()
     add = time.perf_counter() - t
+    index.close()
     return {"build_s": build, "index_mb": dir_mb(Path(str(path) + ".index")), "add_s": add, "store_load_s": load}
 
 
@@ -295,7 +296,7 @@ def serve_bm25s(work: Path, questions, tokens):
 
 def serve_briefbot(work: Path, questions, tokens):
     from bot.search import search_passages
-    from bot.search.engine import open_index
+    from bot.search.engine import SearchIndex
     from bot.store.db import open_database
 
     async def main():
@@ -307,20 +308,21 @@ def serve_briefbot(work: Path, questions, tokens):
 
     async def measure(db):
         cid = await db.collection_id("bench")
-        index = await open_index(db)
+        index = await SearchIndex(db).open()
 
         def run(q, toks):
             return collapse([h.article_id for h in index.search(toks, cid, FETCH)])
 
         engine = timed(run, questions, tokens)
         for q in questions[:20]:
-            await search_passages(db, cid, q["q"], k=K)
+            await search_passages(index, cid, q["q"], k=K)
         lat, results = [], []
         for q in questions:
             t = time.perf_counter()
-            hits = await search_passages(db, cid, q["q"], k=K)
+            hits = await search_passages(index, cid, q["q"], k=K)
             lat.append((time.perf_counter() - t) * 1000)
             results.append([h.article_id for h in hits])
+        index.close()
         return {"briefbot": engine, "briefbot-e2e": (lat, results)}
 
     return asyncio.run(main())
@@ -370,13 +372,16 @@ async def _ingest_ours(db_path: Path) -> tuple[int, float]:
     from bot.config import load_settings
     from bot.ingest.pipeline import Ingestor
     from bot.ingest.sources import iter_sources
+    from bot.search.engine import SearchIndex
     from bot.store.db import open_database
 
     settings = load_settings(db_path=str(db_path))
     t = time.perf_counter()
     db = await open_database(db_path)
     cid = await db.collection_id("default")
-    results = await Ingestor(db, settings).ingest_many(iter_sources([str(corpus_path())], settings), cid)
+    index = SearchIndex(db)
+    results = await Ingestor(db, settings, index).ingest_many(iter_sources([str(corpus_path())], settings), cid)
+    index.close()
     await db.close()
     return len(results), time.perf_counter() - t
 

@@ -87,7 +87,11 @@ async def build(distractors: int) -> Path:
     settings = load_settings(db_path=str(db_path))
     db = await open_database(db_path)
     cid = await db.collection_id("default")
-    await Ingestor(db, settings).ingest_many(iter_sources([str(src)], settings), cid)
+    from bot.search.engine import SearchIndex
+
+    index = SearchIndex(db)
+    await Ingestor(db, settings, index).ingest_many(iter_sources([str(src)], settings), cid)
+    index.close()
     await db.close()
     return db_path
 

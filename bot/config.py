@@ -99,7 +99,8 @@ class LLMSettings:
 class DiscordSettings:
     token: str = ""
     guild_ids: list[int] = field(default_factory=list)
-    ask_cooldown_seconds: float = 10.0
+    ask_cooldown_seconds: float = 10.0  # a user's question allowance refills by one per this many seconds
+    ask_burst: int = 3  # questions a user may ask at once (a question and its follow-ups) before the cooldown
     feed_failure_threshold: int = 3
     daily_token_budget: int = 0  # 0 = no budget
     briefing_grace_minutes: int = 180

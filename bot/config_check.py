@@ -62,6 +62,7 @@ RANGES: dict[str, dict[str, Range]] = {
     },
     "discord": {
         "ask_cooldown_seconds": Range(0, 86_400),
+        "ask_burst": Range(1, 100),
         "feed_failure_threshold": Range(1, 1_000),
         "daily_token_budget": Range(0, 10**12),
         "briefing_grace_minutes": Range(0, 1_440),

@@ -149,11 +149,11 @@ def _parse_question(question: str, tz: str, now: datetime | None) -> TimeWindow 
     if m := re.search(r"\bsince (\d{4}-\d{2}-\d{2})\b", q):
         return found(m, _start(_parse_day(m.group(1)), tzinfo))
     if m := re.search(rf"\bsince (?:(\d{{1,2}}) ({_MONTH_RE})|({_MONTH_RE}) (\d{{1,2}}))(?:st|nd|rd|th)?\b(?:,? (\d{{4}}))?", q):
-        day = int(m.group(1) or m.group(4))
+        day_of_month = int(m.group(1) or m.group(4))
         month = MONTHS[m.group(2) or m.group(3)]
-        year = int(m.group(5)) if m.group(5) else today.year - ((month, day) > (today.month, today.day))
+        year = int(m.group(5)) if m.group(5) else today.year - ((month, day_of_month) > (today.month, today.day))
         try:
-            return found(m, _start(date(year, month, day), tzinfo))
+            return found(m, _start(date(year, month, day_of_month), tzinfo))
         except ValueError:
             return None
     if m := re.search(rf"\b(in|since|during|(?:at )?the (?:end|start|beginning|middle) of) ({_MONTH_RE})\b(?:,? (\d{{4}}))?", q):
@@ -196,6 +196,19 @@ def reported_after(question: str) -> date | None:
         except ValueError:
             continue
     return min(days) if days else None
+
+
+def named_days(question: str) -> list[date]:
+    """The days a question names with their day and year ("on March 9, 1987", "the week ended 4 July 1987")."""
+    days: list[date] = []
+    for m in _DATED.finditer(question.lower()):
+        day = m.group("d1") or m.group("d2")
+        if day:
+            try:
+                days.append(date(int(m.group("year")), MONTHS[m.group("month")], int(day)))
+            except ValueError:
+                continue
+    return days
 
 
 def _parse_day(text: str) -> date:

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings, load_settings
+from bot.search.engine import SearchIndex
 from bot.store.db import Database, open_database
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -38,3 +39,13 @@ async def db(settings: Settings) -> AsyncIterator[Database]:
         yield database
     finally:
         await database.close()
+
+
+@pytest.fixture
+async def index(db: Database) -> AsyncIterator[SearchIndex]:
+    """The search index of the `db` fixture's store, as an App owns it (opened on first use)."""
+    idx = SearchIndex(db)
+    try:
+        yield idx
+    finally:
+        idx.close()

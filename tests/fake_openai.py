@@ -12,7 +12,9 @@ Nothing queued: the reply is the first sentence of the first fenced source follo
 and records each body in `embedding_requests`.
 A queued item is a `str` (the reply text) or a `FakeReply`: `status` (429, 500, …), `delay`
 (seconds before answering, for time-outs), `malformed` (a 200 whose JSON has no choices),
-`refusal`, `text`, `stream` (force or forbid SSE; default: as the request asks).
+`refusal`, `text`, `stream` (force or forbid SSE; default: as the request asks), `write` (a function of
+the request body returning the reply text: a reply that cites the sources the prompt numbered), `piece_delay`
+(seconds between streamed pieces, for a model that writes slowly). `streams_done` counts finished streams.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import re
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from aiohttp import web
 
@@ -54,7 +56,19 @@ class FakeReply:
     malformed: bool = False
     refusal: bool = False
     stream: bool | None = None
+    piece_delay: float = 0.0
     headers: dict[str, str] = field(default_factory=dict)
+    write: Callable[[dict[str, Any]], str] | None = None
+
+
+def prompt_sources(body: dict[str, Any]) -> dict[int, tuple[str, str]]:
+    """The fenced sources of the last user message: n -> (title, text)."""
+    users = [m for m in body.get("messages", []) if m.get("role") == "user"]
+    content = str(users[-1].get("content", "")) if users else ""
+    out: dict[int, tuple[str, str]] = {}
+    for match in re.finditer(r'<source id="(\d+)" title="([^"]*)"[^>]*>\n(.*?)\n</source>', content, re.DOTALL):
+        out[int(match.group(1))] = (match.group(2), match.group(3))
+    return out
 
 
 def default_reply(body: dict[str, Any]) -> str:
@@ -77,6 +91,7 @@ class FakeOpenAI:
         self.embedding_requests: list[dict[str, Any]] = []
         self.embedding_failures = 0  # the next this many /v1/embeddings requests answer 500
         self.embedding_dim = EMBEDDING_DIM
+        self.streams_done = 0
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -136,7 +151,7 @@ class FakeOpenAI:
             )
         if reply.malformed:
             return web.json_response({"id": "x", "object": "chat.completion", "unexpected": True})
-        text = reply.text if reply.text is not None else default_reply(body)
+        text = reply.text if reply.text is not None else reply.write(body) if reply.write else default_reply(body)
         stream = body.get("stream", False) if reply.stream is None else reply.stream
         prompt_tokens = sum(len(str(m.get("content", "")).split()) for m in body.get("messages", []))
         usage = {"prompt_tokens": prompt_tokens, "completion_tokens": len(text.split()),
@@ -161,9 +176,12 @@ class FakeOpenAI:
         for piece in re.findall(r"\S+\s*", text):
             delta = {"refusal": piece} if reply.refusal else {"content": piece}
             await send(base | {"choices": [{"index": 0, "delta": delta, "finish_reason": None}]})
+            if reply.piece_delay:
+                await asyncio.sleep(reply.piece_delay)
         await send(base | {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
         if (body.get("stream_options") or {}).get("include_usage"):
             await send(base | {"choices": [], "usage": usage})
         await response.write(b"data: [DONE]\n\n")
+        self.streams_done += 1
         await response.write_eof()
         return response

@@ -207,6 +207,8 @@ class NewsServer:
     pages: dict[str, str] = field(default_factory=dict)  # name -> HTML served at /page/{name}
     seen_headers: dict[str, dict[str, str]] = field(default_factory=dict)  # path -> headers of its last request
     encoded: dict[str, tuple[bytes, str, str]] = field(default_factory=dict)  # name -> (body, Content-Encoding, type) at /encoded/{name}
+    feeds: dict[str, list[dict[str, str]]] = field(default_factory=dict)  # name -> rss_item-like dicts at /feeds/{name}.xml
+    hold_once: dict[str, asyncio.Event] = field(default_factory=dict)  # path -> the first request to it waits for the event
     slow_seconds: float = 5.0
     port: int = 0
     _runner: web.AppRunner | None = None
@@ -229,6 +231,7 @@ class NewsServer:
         r.add_get("/rss.xml", const(lambda: self._xml(rss("Wire Full Text", [rss_item(self.base, s, i + 1) for i, s in enumerate(["harbour", "wheat", "copper"])]), "application/rss+xml")))
         r.add_get("/atom.xml", self._atom)
         r.add_get("/poll.xml", self._poll)
+        r.add_get("/feeds/{name}.xml", self._named_feed)
         r.add_get("/other.xml", const(lambda: self._xml(rss("Other Feed", [rss_item(self.base, "library", 4)]))))
         r.add_get("/malformed.xml", const(lambda: self._xml("<?xml version='1.0'?><rss version='2.0'><channel><title>Broken</title><item><title>Half")))
         r.add_get("/not-a-feed.xml", const(lambda: self._xml("<?xml version='1.0'?><catalog><book id='1'>Dune</book></catalog>")))
@@ -256,6 +259,9 @@ class NewsServer:
     async def _count(self, request: web.Request, handler):  # type: ignore[no-untyped-def]
         self.hits[request.path] += 1
         self.seen_headers[request.path] = dict(request.headers)
+        gate = self.hold_once.pop(request.path, None)
+        if gate is not None:
+            await gate.wait()
         if request.path in self.broken:
             return web.Response(status=500, text="temporarily broken")
         return await handler(request)
@@ -301,6 +307,12 @@ class NewsServer:
     async def _poll(self, request: web.Request) -> web.Response:
         items = [rss_item(self.base, slug, i + 1) for i, slug in enumerate(self.poll_items)]
         return self._xml(rss("Polled Wire", items), "application/rss+xml")
+
+    async def _named_feed(self, request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        if name not in self.feeds:
+            raise web.HTTPNotFound()
+        return self._xml(rss(f"Feed {name}", list(self.feeds[name])), "application/rss+xml")
 
     async def _huge_stream(self, request: web.Request) -> web.StreamResponse:
         # No Content-Length: the limit must hold while streaming.

@@ -12,6 +12,7 @@ from bot.answering.answerer import Answerer
 from bot.config import Settings
 from bot.ingest.pipeline import Ingestor
 from bot.ingest.sources import iter_sources
+from bot.search.engine import SearchIndex
 from bot.store.db import Database
 
 GARBLED = Path(__file__).parent / "garbled"
@@ -35,14 +36,14 @@ async def cid(db: Database, settings: Settings) -> int:
         ("How much will Hyosung spend on its new lines?", "1 trillion won"),
     ],
 )
-async def test_the_fact_beats_the_filler(db: Database, settings: Settings, cid: int, question: str, fact: str) -> None:
-    answer = await Answerer(db, settings, None).answer(question, cid, now=NOW)
+async def test_the_fact_beats_the_filler(db: Database, index: SearchIndex, settings: Settings, cid: int, question: str, fact: str) -> None:
+    answer = await Answerer(db, settings, None, index).answer(question, cid, now=NOW)
     assert answer.found, answer.text
     assert fact in answer.text
     for filler in ("declined to comment", "could not be reached", "Shares of", "Follow us", "newsletter"):
         assert filler not in answer.text
 
 
-async def test_a_question_the_spun_copies_do_not_answer_is_refused(db: Database, settings: Settings, cid: int) -> None:
-    answer = await Answerer(db, settings, None).answer("Who designed the new Samsung headquarters?", cid, now=NOW)
+async def test_a_question_the_spun_copies_do_not_answer_is_refused(db: Database, index: SearchIndex, settings: Settings, cid: int) -> None:
+    answer = await Answerer(db, settings, None, index).answer("Who designed the new Samsung headquarters?", cid, now=NOW)
     assert not answer.found and answer.citations == []

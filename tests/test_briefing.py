@@ -247,7 +247,7 @@ def test_embeds_stay_within_discord_limits() -> None:
             assert len(embed.get("footer", {}).get("text", "")) <= 2048
             assert "@everyone" not in embed.get("description", "")
         text = "\n".join(e.get("description", "") for e in embeds)
-        assert "**1. Story 0" in text
+        assert "**1. [Story 0" in text  # the headline links to its best source
         if count == 30:
             assert "more stories" in text
         assert embeds[0]["title"].startswith("Daily briefing") and "footer" in embeds[-1]
@@ -295,3 +295,75 @@ async def test_undated_articles_are_not_dated_today_nor_ranked_as_today_s_news(d
     text = render_text(briefing)
     line = next(x for x in text.splitlines() if "example.org/lighthouse" in x)
     assert now.strftime("%Y-%m-%d") not in line and "Coast Wire" in line
+
+
+async def test_a_window_cut_by_max_window_articles_says_so_in_the_footer(db: Database, settings: Settings) -> None:
+    await samples(db, settings)
+    count = len(list(SAMPLES.glob("*.md")))
+    settings.briefing.max_window_articles = 3
+    cut = await BriefingBuilder(db, settings, None).build(await db.collection_id("default"), kind="adhoc", since="1h")
+    assert (cut.window_read, cut.window_articles) == (3, count)
+    assert f"from the newest 3 of {count} articles in the window" in cut.footer
+    assert cut.to_dict()["window_articles"] == count
+    settings.briefing.max_window_articles = 5000
+    whole = await BriefingBuilder(db, settings, None).build(await db.collection_id("default"), kind="adhoc", since="1h")
+    assert whole.window_read == whole.window_articles == count and "newest" not in whole.footer
+
+
+async def test_shown_stories_are_summarised_from_whole_bodies_though_the_window_reads_leads(
+    db: Database, settings: Settings
+) -> None:
+    from bot.store.briefings import LEAD_CHARS
+
+    cid = await db.collection_id("default")
+    filler = " ".join(f"Paragraph {i} describes the zeppelin hangar works in detail." for i in range(120))
+    body = f"{filler} The final sentence names the zeppelin hangar's new owner, Luftschiff Holding."
+    assert len(body) > LEAD_CHARS
+    from bot.ingest.models import RawArticle
+
+    added = await Ingestor(db, settings).ingest_one(RawArticle(title="Zeppelin hangar sold", body=body, origin="t"), cid)
+    builder = BriefingBuilder(db, settings, None)
+    window = await builder.rows.window(cid, "2000-01-01T00:00:00Z", "2100-01-01T00:00:00Z", 10)
+    assert [len(r.body) for r in window] == [LEAD_CHARS]  # the window reads leads only
+    briefing = await builder.build(cid, kind="adhoc", since="1h")
+    assert briefing.stories[0].article_ids == [added.article_id]
+
+
+def test_sparse_similarities_group_as_the_dense_matrix_does() -> None:
+    """Above DENSE_MAX the similarities are computed in row blocks and kept sparse: same stories."""
+    import gzip
+
+    import pytest
+
+    from bot.briefing import stories
+    from bot.briefing.features import article_features
+    from bot.briefing.models import WindowArticle
+    from tests.conftest import SHARED_DATA
+
+    corpus = next((p / "reuters21578" / "articles.jsonl.gz" for p in (SHARED_DATA, Path("/work/shared/data"))
+                   if (p / "reuters21578" / "articles.jsonl.gz").exists()), None)
+    if corpus is None:
+        pytest.skip("Reuters-21578 is not in ../shared/data")
+    records = []
+    with gzip.open(corpus, "rt", encoding="utf-8") as f:
+        for line in f:
+            records.append(json.loads(line))
+            if len(records) >= 1500:
+                break
+    articles = [
+        WindowArticle(id=i + 1, title=r["title"], body=r["body"], url=None, source=r.get("source"),
+                      published=r.get("published"), added_at="2020-01-01T00:00:00+00:00", duplicate_of=None)
+        for i, r in enumerate(records)
+    ]
+    feats = [article_features(a.title, a.body, source=a.source) for a in articles]
+    dense, dense_sim = stories.group_articles(articles, features=feats)
+    assert dense_sim.dense is not None
+    saved = stories.BLOCK_ROWS
+    stories.DENSE_MAX, stories.BLOCK_ROWS = 0, 256  # several row blocks
+    try:
+        sparse, sparse_sim = stories.group_articles(articles, features=feats)
+    finally:
+        stories.DENSE_MAX, stories.BLOCK_ROWS = 3000, saved
+    assert sparse_sim.dense is None and sparse_sim.vals.size < 1500 * 1500 // 20  # far from the square
+    assert sum(len(g.members) > 1 for g in dense) > 50  # the corpus has stories to group
+    assert [(g.members, g.representative) for g in sparse] == [(g.members, g.representative) for g in dense]

@@ -68,6 +68,7 @@ async def test_a_mention_is_answered_and_a_reply_follows_up_with_the_earlier_tur
 
 async def test_the_cooldown_answers_politely_and_privately(settings) -> None:
     settings.discord.ask_cooldown_seconds = 60
+    settings.discord.ask_burst = 1
     async with FakeDiscord() as fake:
         guild, chan, reader, _ = await guild_with_channel(fake, settings)
         async with running_bot(fake, settings):
@@ -162,11 +163,12 @@ async def test_an_empty_ask_gets_a_private_hint_and_a_huge_one_is_cut_with_a_not
     assert 3000 < len(HUGE) <= 4000
     async with FakeDiscord() as fake:
         guild, chan, reader, _ = await guild_with_channel(fake, settings)
-        async with running_bot(fake, settings):
+        async with running_bot(fake, settings) as bot:
             empty = await fake.invoke_slash(guild, chan, reader, "ask", {"question": "   "})
             hint = await empty.wait_response()
             await fake.invoke_slash(guild, chan, reader, "ask", {"question": HUGE})
             answer = await fake.wait_for_message(chan, lambda m: CUT_NOTE in (m["content"] or ""))
+            await _remembered(bot, int(answer["id"]), await bot.app.collection_id(f"guild:{guild.id}"))
         assert hint["type"] == 4 and hint["data"]["flags"] & EPHEMERAL and "Ask a question" in hint["data"]["content"]
         assert len(answer["content"]) <= 2000 and not answer["content"].endswith("▌")
         assert not [r for r in fake.requests if r.status >= 400]  # Discord refused nothing
@@ -195,6 +197,15 @@ async def test_mentions_huge_empty_and_small_talk(settings) -> None:
         assert "/ask" in help_line["content"] and len(help_line["content"]) < 200 and no_pings(help_line)
         assert after_thanks == []  # a "thanks" reply to an answer is not a question
         assert not [r for r in fake.requests if r.status >= 400]
+
+
+async def _remembered(bot, message_id: int, collection_id: int) -> None:
+    """Wait until the answer's turn is stored (the command's last step), so closing the bot cuts nothing short."""
+    for _ in range(200):
+        if await bot.app.asking.thread(message_id, collection_id) is not None:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("the answer's turn was never stored")
 
 
 def _replies_to(message: dict, original: dict) -> bool:

@@ -175,7 +175,7 @@ async def test_guarded_polls_refuse_private_feeds_and_store_nothing(db: Database
     cid = await db.collection_id("default")
     feed = await FeedRepo(db).follow(site.url("/rss.xml"), cid)
     result = await FeedPoller(db, settings).poll(feed)
-    assert result.error == "refused: 127.0.0.1 is a loopback address"
+    assert result.error.startswith("refused: 127.0.0.1 is a loopback address (") and "allow_private_urls" in result.error
     assert await article_count(db) == 0 and sum(site.hits.values()) == 0
 
 

@@ -95,3 +95,36 @@ async def test_the_bot_serves_health_with_the_gateway_state(settings: Settings) 
                 raise AssertionError("the health endpoint outlived the bot")
             except aiohttp.ClientConnectorError:
                 pass
+
+
+async def test_an_index_catching_up_is_healthy_and_one_stuck_behind_is_not(settings: Settings) -> None:
+    """Found by bench/soak.py: /healthz answered 503 "5 changes behind" for the moment between a poll's
+    commit and the index catching up, so a probe or an alert rule flapped during normal work."""
+    from bot.transport.health import INDEX_CATCH_UP
+
+    clock = ManualClock(datetime(2026, 12, 3, 8, 0, tzinfo=UTC))
+    app = await App.open(settings, clock=clock)
+    server = HealthServer(app)
+    port = await server.start(port=0)
+    try:
+        cid = await app.collection_id("default")
+        await app.articles.ingest([str(SAMPLES)], cid)
+        index = app.index
+        level = index.committed_seq()
+        assert level > 0
+        index.committed_seq = lambda: level - 3  # a commit the index has not applied yet
+        status, _, body = await _get(port, "/healthz")
+        assert status == 200 and body["checks"]["index"]["detail"].startswith("3 changes behind")
+        clock.advance(seconds=INDEX_CATCH_UP.total_seconds() - 1)
+        assert (await _get(port, "/healthz"))[0] == 200
+        clock.advance(seconds=2)  # no progress for longer than INDEX_CATCH_UP
+        status, _, body = await _get(port, "/healthz")
+        assert status == 503 and not body["checks"]["index"]["ok"] and "for 61 s" in body["checks"]["index"]["detail"]
+        index.committed_seq = lambda: level - 1  # it moves: catching up again
+        assert (await _get(port, "/healthz"))[0] == 200
+        index.committed_seq = lambda: level
+        status, _, body = await _get(port, "/healthz")
+        assert status == 200 and body["checks"]["index"]["detail"] == "0 changes behind"
+    finally:
+        await server.stop()
+        await app.close()

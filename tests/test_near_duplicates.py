@@ -140,3 +140,24 @@ def test_signatures_are_cheap() -> None:
     for i in range(300):
         near_signature(f"Story {i}", body)
     assert (time.perf_counter() - started) / 300 < 0.002  # measured about 0.15 ms on 2 cores
+
+
+def test_a_crowded_band_is_read_to_its_bound_and_a_rare_shared_band_still_finds_the_old_source() -> None:
+    import numpy as np
+
+    from bot.ingest import dedupe
+    from bot.ingest.dedupe import BandIndex
+
+    crowded = np.arange(1, dedupe.NUM_BANDS + 1, dtype=np.int64)  # boilerplate keys every look-alike holds
+    source_keys = crowded.copy()
+    source_keys[:3] = [10_001, 10_002, 10_003]  # three bands only the source (and its copy) hold
+    bands = BandIndex()
+    bands.add(1, source_keys)  # the oldest article
+    for article_id in range(2, 3002):  # 3,000 newer look-alikes, sorted part and recent part both
+        bands.add(article_id, crowded)
+        if article_id == 1500:
+            bands._merge()
+    counted = bands.candidates(source_keys, 10**6)
+    assert len(counted) <= dedupe.NUM_BANDS * (dedupe.PER_BAND or 0) + 1  # not every look-alike: flat cost
+    assert counted[0] == 1  # its rare bands outrank the look-alikes' crowded ones
+    assert set(counted[1:]) <= set(range(3002 - dedupe.PER_BAND, 3002))  # the newest are the ones kept

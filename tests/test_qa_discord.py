@@ -15,12 +15,15 @@ EPHEMERAL = 64
 SETTINGS_COMMANDS = {
     "feed add": {"url": "http://127.0.0.1:9/feed.xml"},
     "feed remove": {"feed": "1"},
+    "feed filter": {"feed": "1", "include": "chips"},
+    "feed channel": {"feed": "1"},
+    "feed import": {"file": ("f.opml", b"<opml version=\"2.0\"><body/></opml>")},
     "article add url": {"url": "http://127.0.0.1:9/a.html"},
     "article add text": {},
     "briefing subscribe": {"time": "07:00"},
     "briefing unsubscribe": {},
 }
-EVERYONE_COMMANDS = {"ask", "feed list", "article show", "briefing now", "briefing settings", "status"}
+EVERYONE_COMMANDS = {"ask", "feed list", "feed test", "feed export", "article show", "briefing now", "briefing settings", "status"}
 
 
 def _needs_manage_guild(command: app_commands.Command) -> bool:
@@ -51,7 +54,7 @@ async def test_every_settings_command_needs_manage_server_and_is_refused_private
                 role_id=None, user_id=admin.id,
             )
             for name, options in SETTINGS_COMMANDS.items():
-                options = {"feed": str(feed.id)} if name == "feed remove" else options
+                options = {**options, "feed": str(feed.id)} if "feed" in options else options
                 inter = await fake.invoke_slash(guild, chan, reader, name, options)
                 body = await inter.wait_response()
                 assert body["type"] == 4, (name, body)  # a message, not a modal or a defer

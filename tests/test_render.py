@@ -68,3 +68,49 @@ async def test_streaming_edits_are_throttled_to_one_per_interval() -> None:
         now[0] += 0.05
     assert len(edits) == 3  # at 0 s, 1 s and 2 s
     assert all(e.endswith(" ▌") for e in edits)
+
+
+def test_splits_fall_at_sentence_ends_with_their_markers_never_inside_a_number() -> None:
+    from bot.transport.discord.render import clean_cut
+
+    text = " ".join(f"Output rose {i}.5 % above its 2.{i} level. [1]" for i in range(200))
+    parts = split_message(text, max_parts=5)
+    assert len(parts) > 1
+    for p in parts:
+        assert len(p) <= MESSAGE_LIMIT and not p.startswith("[")
+    for p in parts[:-1]:
+        assert p.endswith(". [1]"), p[-40:]
+    assert clean_cut("The index stood above its 2.5 mark today and more words follow here", 30) == 29  # a space, not "2."
+
+
+async def test_a_stream_moves_on_to_the_next_message_with_edits_paced_per_message() -> None:
+    from bot.transport.discord.render import MessageStream
+
+    now = [0.0]
+    calls: list[tuple[int, str]] = []
+    sent: list[int] = []
+
+    async def edit_first(text: str) -> None:
+        calls.append((0, text))
+
+    async def send(text: str) -> int:
+        sent.append(len(sent) + 1)
+        calls.append((sent[-1], text))
+        return sent[-1]
+
+    async def edit(message: int, text: str) -> None:
+        calls.append((message, text))
+
+    stream = MessageStream(edit_first, send, edit, interval=1.0, max_messages=3, clock=lambda: now[0])
+    sentence = "Japan approved a shipment worth 2.5 billion yen. [1] "
+    text = ""
+    for _ in range(90):  # ~4,800 characters over 9 s
+        text += sentence
+        await stream.update(text)
+        now[0] += 0.1
+    assert stream.count == 3 and len(sent) == 2
+    for target in (0, 1, 2):
+        mine = [t for m, t in calls if m == target]
+        assert mine and all(len(t) <= MESSAGE_LIMIT and not t.startswith("[") for t in mine)
+        assert len(mine) <= 5  # about once a second per message, plus its final filled form
+    assert [t for m, t in calls if m == 0][-1].endswith("[1]")  # the filled first message, cursor gone

@@ -41,17 +41,28 @@ def test_settings_values_are_checked_with_clear_messages() -> None:
         parse_since("yesterdayish", "UTC", now)
 
 
-def test_cooldown_is_per_user_and_says_how_long_to_wait() -> None:
+async def test_cooldown_is_a_per_user_token_bucket_and_says_how_long_to_wait() -> None:
     clock = ManualClock(datetime(2024, 5, 1, tzinfo=UTC))
-    cooldowns = Cooldowns(10, clock)
-    cooldowns.check("user:1")
-    cooldowns.check("user:2")
+    cooldowns = Cooldowns(10, clock, burst=3)
+    for _ in range(3):  # a few questions at once...
+        await cooldowns.check("user:1")
+    await cooldowns.check("user:2")
     clock.advance(seconds=4)
-    with pytest.raises(CooldownError, match="wait 6 s") as info:
-        cooldowns.check("user:1")
+    with pytest.raises(CooldownError, match="wait 6 s") as info:  # ...then one per 10 s
+        await cooldowns.check("user:1")
     assert info.value.retry_after == pytest.approx(6)
     clock.advance(seconds=6)
-    cooldowns.check("user:1")
+    await cooldowns.check("user:1")
+    with pytest.raises(CooldownError):
+        await cooldowns.check("user:1")
+    clock.advance(seconds=3600)  # a long pause refills the burst, never beyond it
+    for _ in range(3):
+        await cooldowns.check("user:1")
+    with pytest.raises(CooldownError, match="wait 10 s"):
+        await cooldowns.check("user:1")
+    free = Cooldowns(0, clock, burst=1)
+    for _ in range(20):
+        await free.check("user:1")
 
 
 async def test_subscribing_after_today_s_time_waits_for_tomorrow(db, settings) -> None:

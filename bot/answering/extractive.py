@@ -14,12 +14,75 @@ from bot.answering.terms import WeightedTerm, coverage, stem_term, stems
 from bot.search.models import SearchHit
 from bot.text.datelines import strip_dateline
 from bot.text.sentences import split_sentences
-from bot.text.terms import QUESTION_STOP_WORDS, WORD
+from bot.text.terms import CALENDAR_WORDS, QUESTION_STOP_WORDS, WORD
 
 _NUMBER = re.compile(r"\d")
 _NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-z]+")
-_WANTS_NUMBER = re.compile(r"^\s*(?:how (?:much|many|long|big|far|high|low)|what (?:percent|percentage|share|price|amount|rate|figure|level|year|date|time)|when|by how much)\b", re.I)
-_WANTS_NAME = re.compile(r"^\s*(?:who|which (?:company|firm|bank|country|minister|official)s?)\b", re.I)
+# What a question asks for: a figure (how much, what price, what rate, when …) or a name (who, which X, where).
+_MEASURES = (
+    "percent|percentage|share|price|prices|amount|rate|rates|figure|level|coupon|yield|value|size|cost|total|number|"
+    "capacity|target|goal|gap|deficit|surplus|output|production|revenue|revenues|profit|loss|sales|earnings|dividend|"
+    "premium|discount|ratio|quota|volume|stake|year|date|time|day|month|margin|tonnage|bonus|bid|offer|sum|payment"
+)
+_WANTS_NUMBER = re.compile(
+    r"(?:^|[,;:.?!]\s*|\b(?:and|but)\s+)(?:\w+\s+)?(?:how (?:much|many|long|big|far|high|low|large|fast|heavy|deep|old)"
+    r"|by how much|when\b|what (?:(?:was|is|were|are|will|would|did|does|do|the|a|an|its|their|his|her)\s+)*"
+    r"(?:[\w'-]+\s+){0,2}(?:" + _MEASURES + r")\b|at what (?:price|rate|level|cost))",
+    re.I,
+)
+# Nouns whose instances have names: "which investment dealer", "what company".
+_BEARERS = ("company|companies|firm|firms|bank|banks|country|countries|city|cities|port|ports|agency|group|body|"
+            "minister|official|dealer|broker|state|states|party|exchange|newspaper|airline|carrier|university|"
+            "president|chairman|chair|executive|unit|subsidiary|buyer|bidder|partner|manager|investor|government|"
+            "province|region|town|nation|nations|refinery|mine|producer|maker|union|court|judge|team|person|man|woman")
+_WANTS_NAME = re.compile(
+    r"(?:^|[,;:.?!]\s*|\b(?:and|but)\s+)(?:\w+\s+)?(?:who|whom|whose|where|(?:which|what) (?:[\w-]+\s+)?(?:" + _BEARERS
+    + r")\b)",
+    re.I,
+)
+_TARGET = re.compile(r"\b(?:what|which|how many)\s+(?:(?:was|is|were|are|will|did|does|do|the|a|an)\s+)*"
+                     r"([a-z][\w-]+)", re.I)
+# A question after a date: a month, day or year is its answer; for any other figure, a date is none.
+_WANTS_DATE = re.compile(r"\b(?:when|what (?:year|date|day|month|time)|which (?:year|date|day|month))\b", re.I)
+_MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|december|"
+           "jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec")
+_DATE = re.compile(r"\b(?:(?:" + _MONTHS + r")\.?\s+\d{1,2}(?:st|nd|rd|th)?\b(?:,?\s+\d{4})?|\d{1,2}(?:st|nd|rd|th)?\s+(?:"
+                   + _MONTHS + r")\b(?:\s+\d{4})?|(?:19|20)\d\d\b(?![.,]\d))", re.I)
+_DIGITS = re.compile(r"\d+(?:[.,/]\d+)*")
+_NUMBER_WORDS = frozenset("one two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty "
+                          "hundred thousand dozen half quarter third few several couple".split())
+_WHEN_WORDS = (CALENDAR_WORDS - {"may"}) | {"yesterday", "today", "tomorrow", "tonight", "weekend"}
+_CAPITALISED = re.compile(r"\b[A-Z][\w&'.-]*[A-Za-z]")
+
+
+def wants(question: str) -> tuple[bool, bool]:
+    """(a figure, a name): what the question asks for."""
+    return bool(_WANTS_NUMBER.search(question)), bool(_WANTS_NAME.search(question))
+
+
+def _numbers(text: str, dates: bool = True) -> set[str]:
+    """The figures `text` states (digits and number words); without `dates`, days and years are no figures."""
+    if not dates:
+        text = _DATE.sub(" ", text)
+    found = {d.replace(",", "") for d in _DIGITS.findall(text)}
+    if dates:  # "on Monday", "last March", "yesterday" answer "when"
+        found |= {w for w in re.findall(r"[a-z]+", text.lower()) if w in _WHEN_WORDS}
+    return found | {w for w in re.findall(r"[a-z]+", text.lower()) if w in _NUMBER_WORDS}
+
+
+def _names(text: str) -> set[str]:
+    """Stems of the capitalised words of `text` that are no stop or calendar word."""
+    out: set[str] = set()
+    for word in _CAPITALISED.findall(text):
+        for part in WORD.findall(word):
+            low = part.lower()
+            if len(low) >= 2 and low not in QUESTION_STOP_WORDS and low not in _NOT_NAME_WORDS:
+                out.add(stem_term(part))
+    return out
+
+
+_NOT_NAME_WORDS = frozenset("the a an in on at by for from with after before but and or its it he she they we this "
+                            "that these those there analysts officials traders sources".split())
 
 MAX_SENTENCES = 3
 MAX_CHARS = 700
@@ -58,21 +121,27 @@ class ScoredSentence:
     score: float
     words: frozenset[str]
     focus: float = 0.0  # weighted share of the question's non-name terms (its object and action) it holds
+    typed: bool = False  # it holds what the question asks for (a figure or a name the question does not state)
+    aimed: bool = False  # ...next to the word the question asks about ("what coupon": a figure and "coupon")
 
 
 def score_candidates(question: str, terms: list[WeightedTerm], candidates: list[Candidate]) -> list[ScoredSentence]:
     """Score every sentence of every candidate (setting each candidate's relevance); best first."""
-    wants_number = bool(_WANTS_NUMBER.search(question))
-    wants_name = bool(_WANTS_NAME.search(question))
+    wants_number, wants_name = wants(question)
+    wants_date = bool(_WANTS_DATE.search(question))
+    question_numbers = _numbers(question)
     question_stems = stems(question)
+    target = _TARGET.search(question)
+    # The word it asks about ("what coupon", "how many workers"), when no name ("which Japanese firm").
+    target_stem = stem_term(target.group(1)) if target and target.group(1)[0].islower() else None
     names = set(question_entities(question))
     focus_terms = [t for t in terms if t.stem not in names]
     asks_price = bool(_ASKS_PRICE.search(question))
     scored: list[ScoredSentence] = []
     for cand in candidates:
-        title_stems = stems(cand.title)
+        title_stems = _with_names(stems(cand.title), names)
         sentences = split_sentences(cand.text)
-        passage_stems = title_stems.union(*(stems(s) for s in sentences)) if sentences else title_stems
+        passage_stems = title_stems.union(*(_with_names(stems(s), names) for s in sentences)) if sentences else title_stems
         cand.relevance = coverage(terms, passage_stems)
         cand.sentences = []
         # The store leads the first passage with the headline: not an answer sentence of its own.
@@ -81,7 +150,7 @@ def score_candidates(question: str, terms: list[WeightedTerm], candidates: list[
             if i < lead:
                 continue
             text = strip_dateline(raw) if i == lead and cand.position == 0 else raw
-            words = stems(text)
+            words = _with_names(stems(text), names)
             # The lead sentence elaborates the headline: it answers with the headline's words too.
             seen = words | title_stems if i == lead and cand.position == 0 else words
             cov = coverage(terms, seen)
@@ -96,16 +165,21 @@ def score_candidates(question: str, terms: list[WeightedTerm], candidates: list[
                 score -= 0.05
             # Dense sentences (the terms in few words) answer more directly than long ones.
             score += 0.08 * cov * min(1.0, 15 / max(len(text.split()), 1))
-            if wants_number and _NUMBER.search(text):
-                score += 0.08
-            if wants_name and any(stem_ not in question_stems for stem_ in stems(" ".join(_NAME.findall(text)))):
-                score += 0.05
+            # What the question asks for: a figure it does not state, a name it does not name.
+            typed = aimed = False
+            if wants_number or wants_name:
+                typed = bool((wants_number and _numbers(text, dates=wants_date) - question_numbers)
+                             or (wants_name and _names(text) - question_stems))
+                score += 0.08 if typed else -0.04
+                if typed and target_stem in words:
+                    aimed = True
+                    score += 0.1
             if cand.position == 0 and i == lead:
                 score += 0.04
             if len(text.split()) < 6 or text.rstrip()[-1:] not in ".!?\"'”’)":
                 score -= 0.1
             score -= 0.005 * cand.rank
-            item = ScoredSentence(text, cand, i, cov, score, frozenset(words), focus)
+            item = ScoredSentence(text, cand, i, cov, score, frozenset(words), focus, typed, aimed)
             cand.sentences.append(item)
             scored.append(item)
     scored.sort(key=lambda s: -s.score)
@@ -125,6 +199,12 @@ def question_entities(question: str) -> list[str]:
             if len(word) >= 3 and word.lower() not in QUESTION_STOP_WORDS:
                 out.append(stem_term(word))
     return out
+
+
+def _with_names(words: set[str], names: set[str]) -> set[str]:
+    """`words` holding the question's names as their text writes them: "Australian beef" names Australia."""
+    missing = {n for n in names if n not in words and _has(n, words)}
+    return words | missing if missing else words
 
 
 def _has(entity: str, words: set[str]) -> bool:
@@ -174,6 +254,18 @@ def choose_sentences(terms: list[WeightedTerm], scored: list[ScoredSentence]) ->
         chosen.append(cand)
         covered |= new_terms
         length += len(cand.text)
+    # The question asks for a figure or a name none of them holds (or none next to the word it asks about):
+    # add the best sentence of the best article, or of one close in score, that holds it.
+    if not any(c.aimed for c in chosen):
+        pool = [c for c in scored[1:] if c not in chosen and c.coverage > 0
+                and (c.candidate is best.candidate or c.score >= 0.8 * best.score)]
+        pick = next((c for c in pool if c.aimed), None)
+        if pick is None and not any(c.typed for c in chosen):
+            pick = next((c for c in pool if c.typed), None)
+        if pick is not None and length + len(pick.text) <= MAX_CHARS + 200:
+            if len(chosen) >= MAX_SENTENCES:
+                chosen.pop()
+            chosen.append(pick)
     # Read in article order within one article, best article first.
     order = {id(c.candidate): i for i, c in enumerate(chosen)}
     chosen.sort(key=lambda s: (order[id(s.candidate)], s.index))

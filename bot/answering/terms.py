@@ -30,6 +30,10 @@ SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     # cutting is lowering: "cut its forecast" is answered by "lowered" or "trimmed" it
     ("fall", "cut", "trim", "trimmed", "reduce", "reduction", "slash", "lowered"),
     ("resign", "resignation", "quit", "quits"),
+    ("produce", "produced", "production", "output"),
+    # Reuters' abbreviations in results tables and wire copy
+    ("revenue", "revenues", "revs", "turnover"),
+    ("quarter", "qtr"),
 )
 # Two-word forms of the verbs above, read as one word before stemming.
 _PHRASES = re.compile(r"\bgreen[- ]?light(?:s|ed|ing)?\b|\bsign(?:s|ed|ing)? off\b", re.I)

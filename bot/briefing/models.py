@@ -23,6 +23,7 @@ class WindowArticle:
     added_at: str  # ISO UTC: when the collection got it
     duplicate_of: int | None
     in_window: bool = True  # False: context only (arrived before the window, may still join a story)
+    image_url: str | None = None  # og:image of its page or the feed item's media
 
     @property
     def time(self) -> str:
@@ -75,6 +76,7 @@ class Story:
     summary_mode: Literal["llm", "extractive"] = "extractive"
     facts: frozenset[str] = field(default_factory=frozenset, repr=False)
     new_article_ids: list[int] = field(default_factory=list)  # the ones that arrived in the window
+    image_url: str | None = None  # the picture of its best source that has one (a thumbnail)
 
     @property
     def source_count(self) -> int:
@@ -95,6 +97,7 @@ class Story:
             "score": round(self.score, 4),
             "is_update": self.is_update,
             "new_facts": list(self.new_facts),
+            "image_url": self.image_url,
         }
 
 
@@ -115,6 +118,8 @@ class Briefing:
     post_when_empty: bool = False  # daily briefings on empty days: post a short line (True) or nothing
     empty_line: str = ""
     more_stories: int = 0  # stories that passed the filters but did not fit max_stories
+    window_articles: int = 0  # articles the window holds
+    window_read: int = 0  # of them, those read (the newest [briefing] max_window_articles)
 
     @property
     def should_post(self) -> bool:
@@ -128,6 +133,8 @@ class Briefing:
         text = f"{articles} from {sources}"
         if self.more_stories:
             text += f" · top {len(self.stories)} of {len(self.stories) + self.more_stories} stories"
+        if self.window_articles > self.window_read:
+            text += f" · from the newest {self.window_read:,} of {self.window_articles:,} articles in the window"
         return text
 
     def to_dict(self) -> dict[str, Any]:
@@ -146,5 +153,7 @@ class Briefing:
             "empty": self.empty,
             "should_post": self.should_post,
             "more_stories": self.more_stories,
+            "window_articles": self.window_articles,
+            "window_read": self.window_read,
             "note": self.note,
         }

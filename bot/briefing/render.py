@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.briefing.extractive import trim
+from bot.text.sentences import cut_at_sentence_end
 from bot.briefing.models import Briefing, Story
 
 TITLE_LIMIT = 256
@@ -21,7 +22,8 @@ FOOTER_LIMIT = 2048
 TOTAL_LIMIT = 6000
 EMBEDS_LIMIT = 10
 SOURCES_SHOWN = 5
-EMBED_COLOR = 0x2F6FDE
+EMBED_COLOR = DEFAULT_COLOR = 0x2F6FDE
+URL_LIMIT = 2048  # Discord refuses longer embed URLs
 
 
 def _safe(text: str) -> str:
@@ -66,11 +68,25 @@ def render_text(briefing: Briefing) -> str:
 # ---------------------------------------------------------------- Discord
 
 
+def best_url(story: Story) -> str | None:
+    """The link a story's headline carries: its most central source's page, else the first source with one."""
+    for c in story.citations:
+        if c.url and _linkable(c.url):
+            return c.url
+    return None
+
+
+def _linkable(url: str) -> bool:
+    return url.startswith(("https://", "http://")) and len(url) <= URL_LIMIT and not any(ch in url for ch in " <>()")
+
+
 def _story_block(i: int, story: Story, budget: int) -> str:
-    """One story in Discord markdown, at most `budget` characters (summary and links trimmed first)."""
+    """One story in Discord markdown, at most `budget` characters (summary and links trimmed first);
+    the headline links to the story's best source."""
     title = trim(_md(story.title), 200)
     tag = " · update" if story.is_update else ""
-    head = f"**{i}. {title}**{tag}"
+    url = best_url(story)
+    head = f"**{i}. [{title}]({url})**{tag}" if url and len(url) <= 300 else f"**{i}. {title}**{tag}"
     links: list[str] = []
     for c in story.citations[:SOURCES_SHOWN]:
         label = trim(_md(c.source or c.title or f"article {c.article_id}"), 40)
@@ -85,17 +101,23 @@ def _story_block(i: int, story: Story, budget: int) -> str:
         if room >= 60 or not links:
             break
         links = links[:-1] if len(links) > 1 else []
-    block = f"{head}\n{trim(summary, max(room, 20))}" + (f"\n{' · '.join(links)}" if links else "")
+    block = f"{head}\n{cut_at_sentence_end(summary, max(room, 20))}" + (f"\n{' · '.join(links)}" if links else "")
     return block[:budget]
 
 
-def render_embeds(briefing: Briefing) -> list[dict[str, Any]]:
+def render_embeds(
+    briefing: Briefing, *, color: int | None = None, footer_line: str | None = None
+) -> list[dict[str, Any]]:
+    """`color` (0xRRGGBB) and `footer_line` (put before the counts) are a subscription's own looks."""
     if not briefing.should_post:
         return []
+    colour = DEFAULT_COLOR if color is None else max(0, min(0xFFFFFF, int(color)))
     title = trim(_safe(briefing.heading), TITLE_LIMIT)
     footer = trim(briefing.footer + (f" · {briefing.note}" if briefing.note else ""), 300)
+    if footer_line:
+        footer = trim(_safe(" ".join(footer_line.split()))[:200] + " · " + footer, 520)
     if briefing.empty:
-        return [{"title": title, "description": trim(briefing.empty_line or "No new stories.", 300), "color": EMBED_COLOR}]
+        return [{"title": title, "description": trim(briefing.empty_line or "No new stories.", 300), "color": colour}]
 
     # Each story gets an equal share of what one message may hold, minus title and footer.
     reserve = len(title) + len(footer) + 40
@@ -115,7 +137,7 @@ def render_embeds(briefing: Briefing) -> list[dict[str, Any]]:
         if current and current_len + 2 + len(block) > DESCRIPTION_LIMIT:
             if len(embeds) + 1 >= EMBEDS_LIMIT:
                 break
-            embeds.append({"description": "\n\n".join(current), "color": EMBED_COLOR})
+            embeds.append({"description": "\n\n".join(current), "color": colour})
             current, current_len = [], 0
         current.append(block)
         current_len += len(block) + (2 if current_len else 0)
@@ -126,11 +148,14 @@ def render_embeds(briefing: Briefing) -> list[dict[str, Any]]:
         if current_len + 2 + len(tail) <= DESCRIPTION_LIMIT:
             current.append(tail)
     if current:
-        embeds.append({"description": "\n\n".join(current), "color": EMBED_COLOR})
+        embeds.append({"description": "\n\n".join(current), "color": colour})
     if not embeds:
-        embeds.append({"description": f"{left} stories: too long to show here.", "color": EMBED_COLOR})
+        embeds.append({"description": f"{left} stories: too long to show here.", "color": colour})
     embeds[0]["title"] = title
     embeds[-1]["footer"] = {"text": footer}
+    image = next((s.image_url for s in briefing.stories if s.image_url and _linkable(s.image_url)), None)
+    if image:  # the top story's picture (a URL only: Discord fetches it, we never do)
+        embeds[0]["thumbnail"] = {"url": image}
     return embeds
 
 

@@ -2,7 +2,9 @@
 
 Each article becomes a sparse TF-IDF vector of its key terms, named entities and numbers
 (`features.article_features`). Similarities are accumulated term by term over an inverted
-index into a dense N×N matrix (numpy), so no Python loop ever compares two full texts.
+index (numpy), so no Python loop ever compares two full texts: into one dense N×N matrix up
+to DENSE_MAX articles, above that a block of rows at a time, keeping only the pairs at or above
+KEEP_FLOOR, so a large window costs memory in its pairs that matter, not in N².
 Articles then merge, strongest pair first, under average linkage: two groups join when the
 pair is at least `threshold` similar, the groups are on average at least `threshold *
 AVERAGE_FACTOR` similar, and every pair across them happened within `window_hours`.
@@ -52,6 +54,7 @@ MIN_VECTOR_ARTICLES = 5  # fewer articles with vectors than this: no median to c
 FIGURE_CHARS = 1500  # figures are read from the title and this much of the lead
 _FIGURE = re.compile(r"(?<![A-Za-z0-9.,])\d+(?:[.,]\d+)*")  # after a CJK letter too: "年1.50%"
 _COMMA_DECIMAL = {"de", "fr", "es"}
+MEDIAN_SAMPLE = 200_000  # pairs sampled (seeded) for the median cosine of a large window
 
 
 @dataclass
@@ -93,8 +96,14 @@ class _UnionFind:
         return ra
 
 
-def similarity_matrix(features: Sequence[ArticleFeatures]) -> np.ndarray:
-    """Cosine similarities of the TF-IDF vectors (IDF from this batch, smoothed)."""
+DENSE_MAX = 3000  # up to this many articles the similarities are one dense matrix (36 MB); above, sparse
+BLOCK_ROWS = 1024  # rows of the similarity matrix computed at once above DENSE_MAX (4 MB per 1,000 articles)
+KEEP_FLOOR = 0.1  # above DENSE_MAX, pair similarities under this are dropped (read as 0; joins need >= 0.38)
+
+
+def _postings(features: Sequence[ArticleFeatures]) -> tuple[list[tuple[np.ndarray, np.ndarray]], np.ndarray]:
+    """Per useful term (in 2 to `cap` articles): its articles (ascending) and their TF-IDF weights over the
+    article's norm; and every article's norm (IDF from this batch, smoothed)."""
     n = len(features)
     postings: dict[str, list[tuple[int, float]]] = {}
     for i, f in enumerate(features):
@@ -108,15 +117,109 @@ def similarity_matrix(features: Sequence[ArticleFeatures]) -> np.ndarray:
         for i, w in plist:
             norms[i] += (w * w) * w2
     norms = np.sqrt(np.maximum(norms, 1e-12))
-    sim = np.zeros((n, n), dtype=np.float32)
+    useful = []
     for term, plist in postings.items():
         if len(plist) < 2 or len(plist) > cap:
             continue
         idx = np.fromiter((i for i, _ in plist), dtype=np.intp, count=len(plist))
         vals = np.fromiter((w for _, w in plist), dtype=np.float64, count=len(plist)) * idf[term] / norms[idx]
+        useful.append((idx, vals))
+    return useful, norms
+
+
+def similarity_matrix(features: Sequence[ArticleFeatures]) -> np.ndarray:
+    """Cosine similarities of the TF-IDF vectors (IDF from this batch, smoothed), as one dense matrix."""
+    n = len(features)
+    useful, _ = _postings(features)
+    sim = np.zeros((n, n), dtype=np.float32)
+    for idx, vals in useful:
         sim[np.ix_(idx, idx)] += np.outer(vals, vals).astype(np.float32)
     np.fill_diagonal(sim, 1.0)
     return sim
+
+
+class Similarities:
+    """Pair similarities as story grouping reads them: the pairs above a threshold, the mean over two
+    groups, the centrality of a group's members. Dense (exact) up to DENSE_MAX articles; above, the
+    matrix is computed BLOCK_ROWS rows at a time and only pairs at or above KEEP_FLOOR are kept, so
+    memory grows with the pairs that matter, not with the square of the window."""
+
+    def __init__(self, features: Sequence[ArticleFeatures], dense_max: int | None = None) -> None:
+        n = self.n = len(features)
+        self.dense: np.ndarray | None = None
+        if n <= (DENSE_MAX if dense_max is None else dense_max):
+            self.dense = similarity_matrix(features)
+            return
+        useful, _ = _postings(features)
+        rows_out: list[np.ndarray] = []
+        cols_out: list[np.ndarray] = []
+        vals_out: list[np.ndarray] = []
+        for r0 in range(0, n, BLOCK_ROWS):
+            r1 = min(n, r0 + BLOCK_ROWS)
+            block = np.zeros((r1 - r0, n), dtype=np.float32)
+            for idx, vals in useful:
+                a, b = np.searchsorted(idx, (r0, r1))
+                if a == b:
+                    continue
+                block[np.ix_(idx[a:b] - r0, idx)] += np.outer(vals[a:b], vals).astype(np.float32)
+            br, bc = np.nonzero(block >= KEEP_FLOOR)
+            keep = bc != br + r0
+            rows_out.append((br[keep] + r0).astype(np.int32))
+            cols_out.append(bc[keep].astype(np.int32))
+            vals_out.append(block[br[keep], bc[keep]])
+            del block
+        rows = np.concatenate(rows_out) if rows_out else np.empty(0, dtype=np.int32)
+        cols = np.concatenate(cols_out) if cols_out else np.empty(0, dtype=np.int32)
+        vals = np.concatenate(vals_out) if vals_out else np.empty(0, dtype=np.float32)
+        order = np.lexsort((cols, rows))  # by row (both directions are stored: the matrix is symmetric)
+        self.cols, self.vals = cols[order], vals[order]
+        self.indptr = np.searchsorted(rows[order], np.arange(n + 1))
+
+    def pairs_at_least(self, threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(rows, cols, similarities) of every pair i < j with similarity >= threshold."""
+        if self.dense is not None:
+            rows, cols = np.nonzero(np.triu(self.dense >= threshold, 1))
+            return rows, cols, self.dense[rows, cols]
+        rows = np.repeat(np.arange(self.n), np.diff(self.indptr))
+        keep = (self.vals >= threshold) & (self.cols > rows)
+        return rows[keep], self.cols[keep].astype(np.intp), self.vals[keep]
+
+    def set_pairs(self, rows: np.ndarray, cols: np.ndarray, values: np.ndarray) -> None:
+        """Replace the similarity of pairs (both directions); above DENSE_MAX only stored pairs can change."""
+        if self.dense is not None:
+            self.dense[rows, cols] = values
+            self.dense[cols, rows] = values
+            return
+        for a, b, v in zip(rows.tolist(), cols.tolist(), values.tolist()):
+            for i, j in ((a, b), (b, a)):
+                lo, hi = int(self.indptr[i]), int(self.indptr[i + 1])
+                k = lo + int(np.searchsorted(self.cols[lo:hi], j))
+                if k < hi and int(self.cols[k]) == j:
+                    self.vals[k] = v
+
+    def _row_sum(self, i: int, others: np.ndarray) -> float:
+        """Similarity of article i summed over `others` (sorted indexes; i itself counts 1 when in them)."""
+        a, b = self.indptr[i], self.indptr[i + 1]
+        cols = self.cols[a:b]
+        pos = np.searchsorted(others, cols)
+        pos[pos >= others.size] = 0
+        hit = others[pos] == cols if others.size else np.zeros(cols.size, dtype=bool)
+        j = int(np.searchsorted(others, i))
+        own = 1.0 if j < others.size and others[j] == i else 0.0  # the diagonal, which is not stored
+        return float(self.vals[a:b][hit].sum()) + own
+
+    def mean(self, ma: Sequence[int], mb: Sequence[int]) -> float:
+        if self.dense is not None:
+            return float(self.dense[np.ix_(ma, mb)].mean())
+        small, large = (ma, mb) if len(ma) <= len(mb) else (mb, ma)
+        others = np.array(sorted(large), dtype=np.int32)
+        return sum(self._row_sum(i, others) for i in small) / (len(ma) * len(mb))
+
+    def centrality(self, members: Sequence[int]) -> np.ndarray:
+        if self.dense is not None:
+            return self.dense[np.ix_(members, members)].sum(axis=1)
+        others = np.array(sorted(members), dtype=np.int32)
+        return np.array([self._row_sum(i, others) for i in members])
 
 
 def figure_values(text: str, language: str | None = None) -> frozenset[float]:
@@ -151,47 +254,57 @@ def _quantities(f: ArticleFeatures) -> frozenset[str]:
     return frozenset(t for t in f.weights if t.startswith("n:") and " " in t)
 
 
-def _lift(cos: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """How far above the median of `values` each cosine sits, as a share of the way to 1."""
-    if values.size == 0:
-        return np.zeros_like(cos)
-    median = float(np.median(values))
-    return (cos - median) / max(1e-6, 1.0 - median)
+def _median_cosine(vectors: np.ndarray, rows: np.ndarray, cols: np.ndarray | None = None) -> float:
+    """The median cosine over pairs of `rows` (with `cols`: across the two sets); sampled, seeded, when large."""
+    other = rows if cols is None else cols
+    if rows.size == 0 or other.size == 0:
+        return 1.0
+    if rows.size * other.size <= 4 * MEDIAN_SAMPLE:
+        block = vectors[rows] @ vectors[other].T
+        if cols is None:
+            block = block[np.triu_indices(rows.size, 1)]
+        return float(np.median(block)) if block.size else 1.0
+    rng = np.random.default_rng(0)
+    a = rows[rng.integers(0, rows.size, MEDIAN_SAMPLE)]
+    b = other[rng.integers(0, other.size, MEDIAN_SAMPLE)]
+    keep = a != b
+    return float(np.median(np.einsum("ij,ij->i", vectors[a[keep]], vectors[b[keep]])))
 
 
 def _vector_boost(
-    sim: np.ndarray, vectors: np.ndarray, has: np.ndarray, langs: list[str | None],
+    sim: Similarities, vectors: np.ndarray, has: np.ndarray, langs: list[str | None],
     feats: Sequence[ArticleFeatures], threshold: float,
-) -> np.ndarray:
-    """`sim` with the same-language vector lift added, and figures weighed, where they can change a join.
+) -> None:
+    """Add the same-language vector lift to `sim`, and weigh figures, where they can change a join.
 
     A pair whose texts both state quantities and share none is two events: it gains nothing from its
-    vectors, and its word similarity counts `CONFLICT_FACTOR` as much.
+    vectors, and its word similarity counts `CONFLICT_FACTOR` as much. Only pairs whose word similarity
+    the largest gain could bring to a join are looked at, so the work grows with those pairs.
     """
     idx = np.nonzero(has)[0]
     if idx.size < MIN_VECTOR_ARTICLES:
-        return sim
-    sub = vectors[idx]
-    cos = sub @ sub.T
-    iu = np.triu_indices(idx.size, 1)
-    gain = np.maximum(VECTOR_WEIGHT * (_lift(cos, cos[iu]) - VECTOR_FLOOR), 0.0)
-    # only pairs that are, or the gain can lift, over the threshold are looked at (bounded work)
-    rows, cols = np.nonzero(np.triu(sim[np.ix_(idx, idx)] + gain >= threshold * AVERAGE_FACTOR, 1))
+        return
+    median = _median_cosine(vectors, idx)
+    most = max(0.0, VECTOR_WEIGHT * (1.0 - VECTOR_FLOOR))
+    rows, cols, base = sim.pairs_at_least(max(KEEP_FLOOR, threshold * AVERAGE_FACTOR - most))
+    keep = has[rows] & has[cols]
+    keep &= np.fromiter((langs[i] == langs[j] for i, j in zip(rows.tolist(), cols.tolist())), dtype=bool, count=rows.size)
+    rows, cols, base = rows[keep], cols[keep], base[keep]
     if rows.size == 0:
-        return sim
-    out = sim.copy()
+        return
+    cos = np.einsum("ij,ij->i", vectors[rows], vectors[cols])
+    lift = (cos - median) / max(1e-6, 1.0 - median)
+    gain = np.maximum(VECTOR_WEIGHT * (lift - VECTOR_FLOOR), 0.0)
     quantities: dict[int, frozenset[str]] = {}
-    for r, c in zip(rows.tolist(), cols.tolist()):
-        a, b = int(idx[r]), int(idx[c])
-        if langs[a] != langs[b]:
-            continue
-        qa = quantities.setdefault(a, _quantities(feats[a]))
-        qb = quantities.setdefault(b, _quantities(feats[b]))
+    values = base.astype(np.float32).copy()
+    for k, (i, j) in enumerate(zip(rows.tolist(), cols.tolist())):
+        qa = quantities.setdefault(i, _quantities(feats[i]))
+        qb = quantities.setdefault(j, _quantities(feats[j]))
         if qa and qb and not (qa & qb):
-            out[a, b] = out[b, a] = sim[a, b] * CONFLICT_FACTOR  # both state figures, none in common
+            values[k] = base[k] * CONFLICT_FACTOR  # both state figures, none in common
         else:
-            out[a, b] = out[b, a] = sim[a, b] + float(gain[r, c])
-    return out
+            values[k] = base[k] + gain[k]
+    sim.set_pairs(rows, cols, values)
 
 
 def _language(a: WindowArticle) -> str | None:
@@ -206,16 +319,16 @@ def group_articles(
     threshold: float = DEFAULT_THRESHOLD,
     features: Sequence[ArticleFeatures] | None = None,
     vectors: np.ndarray | None = None,
-) -> tuple[list[StoryGroup], np.ndarray]:
-    """Stories among `articles` (each a StoryGroup), and the similarity matrix used.
+) -> tuple[list[StoryGroup], Similarities]:
+    """Stories among `articles` (each a StoryGroup), and the similarities used.
 
     `vectors`: optional (n, dim) article vectors, L2-normalised, a zero row for an article without one.
     """
     n = len(articles)
-    if n == 0:
-        return [], np.zeros((0, 0), dtype=np.float32)
     feats = list(features) if features is not None else [article_features(a.title, a.body, source=a.source) for a in articles]
-    sim = similarity_matrix(feats)
+    sim = Similarities(feats)
+    if n == 0:
+        return [], sim
     langs: list[str | None] = []
     has = np.zeros(n, dtype=bool)
     if vectors is not None:
@@ -224,7 +337,7 @@ def group_articles(
             raise ValueError(f"expected {n} article vectors, got shape {vectors.shape}")
         has = np.linalg.norm(vectors, axis=1) > 0.5
         langs = [_language(a) for a in articles]
-        sim = _vector_boost(sim, vectors, has, langs, feats, threshold)
+        _vector_boost(sim, vectors, has, langs, feats, threshold)
     uf = _UnionFind(n)
 
     # Near-duplicates found at ingest always join the article they repeat.
@@ -235,30 +348,28 @@ def group_articles(
 
     hours = np.array([_epoch_hours(a.time) for a in articles], dtype=np.float64)
     known = ~np.isnan(hours)
-    upper = np.triu(sim >= threshold, 1)
-    rows, cols = np.nonzero(upper)
+    rows, cols, pair_sims = sim.pairs_at_least(threshold)
     if rows.size:
         close = np.ones(rows.size, dtype=bool)
         both = known[rows] & known[cols]
         close[both] = np.abs(hours[rows[both]] - hours[cols[both]]) <= window_hours
-        rows, cols = rows[close], cols[close]
-        order = np.argsort(-sim[rows, cols], kind="stable")
+        rows, cols, pair_sims = rows[close], cols[close], pair_sims[close]
+        order = np.argsort(-pair_sims, kind="stable")
         min_average = threshold * AVERAGE_FACTOR
         for k in order:
-            a, b = int(rows[k]), int(cols[k])
-            ra, rb = uf.find(a), uf.find(b)
+            i, j = int(rows[k]), int(cols[k])
+            ra, rb = uf.find(i), uf.find(j)
             if ra == rb:
                 continue
             ma, mb = uf.members[ra], uf.members[rb]
             if len(ma) > 1 or len(mb) > 1:
-                block = sim[np.ix_(ma, mb)]
-                if float(block.mean()) < min_average:
+                if sim.mean(ma, mb) < min_average:
                     continue
                 ha, hb = hours[ma], hours[mb]
                 ha, hb = ha[~np.isnan(ha)], hb[~np.isnan(hb)]
                 if ha.size and hb.size and max(ha.max() - hb.min(), hb.max() - ha.min()) > window_hours:
                     continue
-            uf.union(a, b)
+            uf.union(i, j)
 
     if vectors is not None and len(set(langs[i] for i in np.nonzero(has)[0])) > 1:
         _join_across_languages(articles, uf, vectors, has, langs, hours, window_hours)
@@ -269,7 +380,7 @@ def group_articles(
         if len(members) == 1:
             rep = members[0]
         else:
-            centrality = sim[np.ix_(members, members)].sum(axis=1)
+            centrality = sim.centrality(members)
             # the most central article; among equals the earliest (members are in time order)
             rep = members[int(np.argmax(centrality))]
         groups.append(StoryGroup(members, rep))
@@ -283,17 +394,15 @@ def _join_across_languages(
 ) -> None:
     """Join stories told in different languages: mutual closest by vector, closer than usual, a figure shared."""
     idx = np.nonzero(has)[0]
-    cos_all = vectors[idx] @ vectors[idx].T
-    lang_of = [langs[i] for i in idx]
+    by_lang: dict[str | None, np.ndarray] = {}
+    for lang in sorted({langs[i] for i in idx}, key=str):
+        by_lang[lang] = np.array([i for i in idx if langs[i] == lang], dtype=np.intp)
     # the median cosine of each language pair, at article level: what "unrelated" looks like across them
     pair_median: dict[tuple[str | None, str | None], float] = {}
-    kinds = sorted(set(lang_of), key=str)
-    for x in kinds:
-        for y in kinds:
+    for x in by_lang:
+        for y in by_lang:
             if str(x) < str(y):
-                rx = np.array([k for k, lang in enumerate(lang_of) if lang == x])
-                ry = np.array([k for k, lang in enumerate(lang_of) if lang == y])
-                pair_median[(x, y)] = pair_median[(y, x)] = float(np.median(cos_all[np.ix_(rx, ry)]))
+                pair_median[(x, y)] = pair_median[(y, x)] = _median_cosine(vectors, by_lang[x], by_lang[y])
 
     def stories() -> list[dict]:
         out = []
@@ -324,28 +433,31 @@ def _join_across_languages(
     if len({g["lang"] for g in groups}) < 2:
         return
     mat = np.stack([g["vec"] for g in groups])
-    cos = mat @ mat.T
     glang = [g["lang"] for g in groups]
     lo = np.array([g["lo"] for g in groups], dtype=np.float64)
     hi = np.array([g["hi"] for g in groups], dtype=np.float64)
-    span = np.maximum(hi[:, None] - lo[None, :], hi[None, :] - lo[:, None])
-    close = np.isnan(span) | (span <= window_hours)
+    members_of = {lang: np.array([k for k, x in enumerate(glang) if x == lang], dtype=np.intp) for lang in set(glang)}
     # each story's closest story in each other language, among those close enough in time
+    # (blocks of one language against another: never the square of the largest language)
     best: dict[tuple[int, str | None], int] = {}
-    for lang in sorted(set(glang), key=str):
-        cols = np.array([k for k, x in enumerate(glang) if x == lang])
-        rows = np.array([k for k, x in enumerate(glang) if x != lang])
-        block = np.where(close[np.ix_(rows, cols)], cos[np.ix_(rows, cols)], -np.inf)
-        if rows.size == 0 or cols.size == 0:
-            continue
-        picks = np.argmax(block, axis=1)
-        for k, (r, c) in enumerate(zip(rows.tolist(), picks.tolist())):
-            best[(r, lang)] = int(cols[c]) if np.isfinite(block[k, c]) else -1
+    cos_of: dict[tuple[int, int], float] = {}
+    for row_lang, rows in members_of.items():
+        for lang, cols in members_of.items():
+            if lang == row_lang:
+                continue
+            block = mat[rows] @ mat[cols].T
+            span = np.maximum(hi[rows][:, None] - lo[cols][None, :], hi[cols][None, :] - lo[rows][:, None])
+            block = np.where(np.isnan(span) | (span <= window_hours), block, -np.inf)
+            picks = np.argmax(block, axis=1)
+            for k, c in enumerate(picks.tolist()):
+                if np.isfinite(block[k, c]):
+                    best[(int(rows[k]), lang)] = int(cols[c])
+                    cos_of[(int(rows[k]), int(cols[c]))] = float(block[k, c])
     for (i, _lang), j in best.items():
-        if j < 0 or i > j or best.get((j, glang[i])) != i:
+        if i > j or best.get((j, glang[i])) != i:
             continue
         gi, gj = groups[i], groups[j]
-        if cos[i, j] <= pair_median.get((gi["lang"], gj["lang"]), 1.0):
+        if cos_of[(i, j)] <= pair_median.get((gi["lang"], gj["lang"]), 1.0):
             continue  # no closer than the usual pair of these languages
         if not (figures(gi) & figures(gj)):
             continue  # the vectors propose, a shared figure confirms

@@ -42,6 +42,7 @@ def extract_html(html: str, url: str | None, origin: str) -> RawArticle:
         author=data.get("author") or None,
         published=parse_date(data.get("date")),
         language=data.get("language") or None,
-        meta=({"canonical": data.get("url")} if data.get("url") and data.get("url") != url else {}) | {"source_from": "site"},
+        meta=({"canonical": data.get("url")} if data.get("url") and data.get("url") != url else {}) | {"source_from": "site"}
+        | ({"image_url": data["image"]} if data.get("image") else {}),  # og:image (checked by web.guard_image)
         origin=origin,
     )

@@ -107,6 +107,12 @@ def _sniff_charset(body: bytes) -> str | None:
 # ---------------------------------------------------------------- the guard
 
 
+PRIVATE_HINT = (
+    " (only public addresses are fetched; the operator can allow private ones with "
+    "[ingest] allow_private_urls = true in the config, or BRIEFBOT_ALLOW_PRIVATE_URLS=1)"
+)
+
+
 def address_problem(ip: IPAddress) -> str | None:
     """Why an address must not be fetched, as "IP is a private address" (None for a public address)."""
     if isinstance(ip, ipaddress.IPv6Address):
@@ -142,7 +148,7 @@ def check_address(url: str, host: str) -> None:
         raise FetchError(url, f"refused: {host} is not an IP address")
     problem = address_problem(ip)
     if problem:
-        raise FetchError(url, f"refused: {problem}")
+        raise FetchError(url, f"refused: {problem}{PRIVATE_HINT}")
 
 
 def _check_scheme(url: str) -> URL:

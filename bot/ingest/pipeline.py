@@ -15,6 +15,7 @@ from bot.ingest.dates import to_iso, utcnow
 from bot.ingest.dedupe import NearDuplicateIndex, canonical_url, content_hash
 from bot.ingest.models import IngestResult, RawArticle
 from bot.ingest.normalise import normalise
+from bot.search.engine import SearchIndex
 from bot.store.articles import ArticleRepo
 from bot.store.db import Database
 
@@ -30,11 +31,15 @@ class Ingestor:
     It can be shared because it holds no state that others could make stale: every batch runs in
     the store's write transaction, and the near-duplicate index catches up there with what other
     Ingestors or processes stored since. `clock` gives the arrival time written as `fetched` and
-    `added_at`, so tests can use fixed instants.
+    `added_at`, so tests can use fixed instants. `index` is the App's search index, brought level
+    after every committed batch so that what was stored is searchable at once.
     """
 
-    def __init__(self, db: Database, settings: Settings, clock: Clock = utcnow) -> None:
+    def __init__(
+        self, db: Database, settings: Settings, index: SearchIndex | None = None, clock: Clock = utcnow
+    ) -> None:
         self.db = db
+        self.index = index  # the App's; without one, the index catches up from the change log when searched
         self.settings = settings
         self.clock = clock
         self.articles = ArticleRepo(db)
@@ -94,11 +99,9 @@ class Ingestor:
 
     async def sync_index(self) -> None:
         """Bring the search index level with what was committed (nothing while a transaction is open)."""
-        if self.db.in_transaction:
+        if self.db.in_transaction or self.index is None:
             return
-        from bot.search.engine import open_index
-
-        await (await open_index(self.db)).sync(self.db)
+        await self.index.sync()
 
     def _prepare(self, raw: RawArticle) -> _Prepared:
         raw = normalise(raw)  # every path: headline once, dateline to place/source (bot/ingest/normalise.py)

@@ -212,20 +212,24 @@ class FeedPoller:
         for key, article_id in fetched.known.items():
             await self._link(article_id, followers, result, now)
             await self.feeds.mark_seen(feed.id, key, article_id, now)
-        failed = [(i, l) for i, l in fetched.fresh if isinstance(l, IngestResult)]
-        fresh = [(i, l) for i, l in fetched.fresh if isinstance(l, RawArticle)]
+        failed = [(i, item) for i, item in fetched.fresh if isinstance(item, IngestResult)]
+        fresh = [(i, item) for i, item in fetched.fresh if isinstance(item, RawArticle)]
         result.item_failures.extend(f"{loaded.origin}: {loaded.reason}" for _, loaded in failed)
+        drops = [(item.key, loaded.origin, loaded.reason or "not stored") for item, loaded in failed]
         # Inside this poll's transaction; a bad item is a failed result, not a rollback.
         stored_items = await self.ingestor.ingest_many([raw for _, raw in fresh], first) if fresh else []
         for (item, _), stored in zip(fresh, stored_items):
-            article_id = stored.article_id or stored.duplicate_of
-            if stored.status == "failed" or article_id is None:
+            stored_id = stored.article_id or stored.duplicate_of
+            if stored.status == "failed" or stored_id is None:
                 result.item_failures.append(f"{stored.origin}: {stored.reason}")
+                drops.append((item.key, stored.origin, stored.reason or "not stored"))
                 continue
-            if stored.status == "added" or await self.articles.joined_since(first, article_id, since):
-                result.new_articles.setdefault(first, []).append(article_id)
-            await self._link(article_id, others, result, now)
-            await self.feeds.mark_seen(feed.id, item.key, article_id, now)
+            if stored.status == "added" or await self.articles.joined_since(first, stored_id, since):
+                result.new_articles.setdefault(first, []).append(stored_id)
+            await self._link(stored_id, others, result, now)
+            await self.feeds.mark_seen(feed.id, item.key, stored_id, now)
+        if fetched.feed is not None:  # a poll that read the feed (not "not modified") says what it dropped
+            await self.feeds.replace_drops(feed.id, drops, now)
 
     async def _link(self, article_id: int, collections: list[int], result: PollResult, now: str) -> None:
         for cid in collections:

@@ -18,16 +18,18 @@ from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import urljoin
 
 import feedparser
 
 from bot.config import Settings
 from bot.ingest.dates import from_utc_struct, parse_date
 from bot.ingest.extract import NotAnArticle, extract_html
-from bot.ingest.fetch import Fetcher, FetchError, FetchResponse
+from bot.ingest.fetch import Fetcher, FetchError, FetchResponse, check_url
 from bot.ingest.models import IngestResult, RawArticle
 from bot.ingest.normalise import pick_title
 from bot.ingest.textfile import parse_text_article
+from bot.text.sentences import split_sentences
 
 FEED_TYPES = {
     "application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/x-rss+xml",
@@ -35,8 +37,10 @@ FEED_TYPES = {
 }
 HTML_TYPES = {"text/html", "application/xhtml+xml"}
 MIN_FULL_TEXT_CHARS = 600  # an item with less text than this only summarises its page
-MIN_SUMMARY_WORDS = 12  # a summary shorter than this is not worth storing on its own
+MIN_SUMMARY_WORDS = 12  # a summary this long is stored on its own (when its page gives nothing better)...
+MIN_PROSE_SENTENCES, MIN_PROSE_WORDS = 2, 6  # ...and so is a shorter item of a few whole sentences
 ITEM_FETCH_CONCURRENCY = 4
+MAX_IMAGE_URL = 2048  # Discord's limit for an embed's URLs
 
 _FEED_ROOT = re.compile(rb"<(?:rss|feed|rdf:rdf)[\s>]", re.I)
 _HTML_ROOT = re.compile(rb"<(?:!doctype\s+html|html)[\s>]", re.I)
@@ -58,6 +62,7 @@ class FeedItem:
     author: str | None
     content: str  # full text the item carries (may be empty)
     summary: str  # its summary or description, as text
+    image: str | None = None  # its media:thumbnail, image media:content or image enclosure
 
 
 @dataclass
@@ -99,6 +104,41 @@ def _when(entry: Any) -> datetime | None:
     return parse_date(entry.get("published") or entry.get("updated"))
 
 
+def _entry_image(entry: Any) -> str | None:
+    """The item's picture: media:thumbnail, an image media:content, or an image enclosure (the first found)."""
+    for thumb in entry.get("media_thumbnail") or []:
+        if isinstance(thumb, dict) and thumb.get("url"):
+            return str(thumb["url"])
+    for media in entry.get("media_content") or []:
+        if isinstance(media, dict) and media.get("url") and (
+            media.get("medium") == "image" or str(media.get("type") or "").startswith("image/")
+        ):
+            return str(media["url"])
+    for link in entry.get("links") or []:
+        if isinstance(link, dict) and link.get("rel") == "enclosure" and str(link.get("type") or "").startswith("image/"):
+            if link.get("href"):
+                return str(link["href"])
+    return None
+
+
+async def guard_image(article: RawArticle, settings: Settings) -> RawArticle:
+    """Keep the article's picture URL (meta image_url) only when it passes the scheme and address checks:
+    Discord fetches it, never we, but a link to a private address or a non-web scheme is not passed on."""
+    url = article.meta.get("image_url")
+    if not url:
+        return article
+    url = urljoin(article.url or "", str(url).strip())
+    try:
+        if len(url) > MAX_IMAGE_URL or any(ch in url for ch in " <>()\n"):
+            raise FetchError(url, "not a usable picture URL")
+        await check_url(url, settings)
+    except FetchError:
+        article.meta.pop("image_url", None)
+        return article
+    article.meta["image_url"] = url
+    return article
+
+
 def _entry_item(entry: Any) -> FeedItem | None:
     contents = [c.get("value", "") for c in entry.get("content") or [] if isinstance(c, dict)]
     content = max((html_to_text(c) for c in contents), key=len, default="")
@@ -116,6 +156,7 @@ def _entry_item(entry: Any) -> FeedItem | None:
         author=entry.get("author") or None,
         content=content,
         summary=summary if summary != content else "",
+        image=_entry_image(entry),
     )
 
 
@@ -166,35 +207,59 @@ def _from_text(feed: ParsedFeed, item: FeedItem, body: str, meta: dict[str, Any]
         source=feed.title,
         author=item.author,
         published=item.published,
-        meta={"feed_url": feed.url, "feed_item_id": item.key, "source_from": "feed", **meta},
+        meta={"feed_url": feed.url, "feed_item_id": item.key, "source_from": "feed", **meta}
+        | ({"image_url": item.image} if item.image else {}),
         origin=_item_origin(feed, item),
     )
 
 
+def enough_prose(text: str) -> bool:
+    """Whether an item's own text is worth storing: a summary of some length, or a few whole sentences
+    ("The council voted to repair the bridge. Work starts in June.") — not a bare teaser line."""
+    words = text.split()
+    if len(words) >= MIN_SUMMARY_WORDS:
+        return True
+    sentences = [s for s in split_sentences(text) if len(s.split()) >= 2 and s.rstrip()[-1:] in ".!?\"”’"]
+    return len(sentences) >= MIN_PROSE_SENTENCES and len(words) >= MIN_PROSE_WORDS
+
+
+def _too_short(text: str) -> str:
+    n = len(text.split())
+    return f"the item's own text is too short to store ({n} word{'' if n == 1 else 's'})"
+
+
 async def item_article(feed: ParsedFeed, item: FeedItem, fetcher: Fetcher) -> RawArticle | IngestResult:
+    """One feed item as an article (its picture URL checked, see guard_image)."""
+    result = await _item_article(feed, item, fetcher)
+    return await guard_image(result, fetcher.settings) if isinstance(result, RawArticle) else result
+
+
+async def _item_article(feed: ParsedFeed, item: FeedItem, fetcher: Fetcher) -> RawArticle | IngestResult:
     """One feed item as an article: its own text, else its page, else its summary (said in meta)."""
     origin = _item_origin(feed, item)
     if len(item.content) >= MIN_FULL_TEXT_CHARS or (item.content and not item.link):
         return _from_text(feed, item, item.content, {"body_from": "feed"})
     short = item.content or item.summary
     if not item.link:
-        if len(short.split()) >= MIN_SUMMARY_WORDS:
+        if enough_prose(short):
             return _from_text(feed, item, short, {"body_from": "summary"})
-        return failed(origin, "the item has no link and too little text to store")
+        return failed(origin, f"{_too_short(short)} and it has no link")
     try:
         resp = await fetcher.get(item.link)
         page = page_article(resp, origin)
     except (FetchError, NotAnArticle, ValueError) as exc:
         reason = exc.reason if isinstance(exc, FetchError) else str(exc)
-        if len(short.split()) >= MIN_SUMMARY_WORDS:
+        if enough_prose(short):
             return _from_text(feed, item, short, {"body_from": "summary", "page_error": reason})
-        return failed(origin, f"the item has only a short summary and its page could not be used: {reason}")
+        return failed(origin, f"{_too_short(short)} and its page could not be used: {reason}")
     page.title = pick_title(item.title, page.title)  # an ALL-CAPS feed title loses to the page's own
     page.url = item.link
     page.source = feed.title
     page.author = item.author or page.author
     page.published = item.published or page.published
     page.meta.update({"feed_url": feed.url, "feed_item_id": item.key, "body_from": "page", "source_from": "feed"})
+    if not page.meta.get("image_url") and item.image:  # the page's og:image first, else the item's media
+        page.meta["image_url"] = item.image
     return page
 
 
@@ -235,7 +300,7 @@ async def load_url(url: str, settings: Settings) -> AsyncIterator[RawArticle | I
                 yield item
             return
         try:
-            yield page_article(resp, url)
+            yield await guard_image(page_article(resp, url), settings)
         except FetchError as exc:
             yield failed(url, exc.reason)
         except (NotAnArticle, ValueError) as exc:

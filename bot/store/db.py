@@ -123,7 +123,6 @@ class Database:
         self.conn = conn
         self.path = path
         self.write_wait_s = write_wait_s
-        self.search_index: Any = None  # bot.search.engine.SearchIndex, opened on first search or ingest
         self._reader: sqlite3.Connection | None = None
         self._write_lock = asyncio.Lock()
         # The task that holds the write lock, as this context sees it (re-entrance is per task).
@@ -249,9 +248,6 @@ class Database:
         return self._reader
 
     async def close(self) -> None:
-        if self.search_index is not None:
-            self.search_index.close()
-            self.search_index = None
         if self._reader is not None:
             self._reader.close()
             self._reader = None

@@ -10,7 +10,7 @@ from bot.store.db import Database
 
 COLUMNS = (
     "id, channel_key, guild_id, collection_id, daily_time, tz, alerts, topics, language, alert_role_id, "
-    "last_alert_at, last_daily_date, created_by, created_at"
+    "last_alert_at, last_daily_date, created_by, created_at, filters, embed_color, footer"
 )
 
 
@@ -30,6 +30,9 @@ class Subscription:
     last_daily_date: str | None = None
     created_by: int | None = None
     created_at: str = ""
+    filters: str | None = None  # JSON of bot.text.filters.Filters, on alerts and daily briefings
+    embed_color: int | None = None  # 0xRRGGBB of its embeds; None: the default
+    footer: str | None = None  # a line added to its posts' footer
 
     @classmethod
     def from_row(cls, row: Any) -> "Subscription":
@@ -102,6 +105,17 @@ class SubscriptionRepo:
     async def set_last_alert(self, sub_id: int, when: str) -> None:
         async with self.db.transaction():
             await self.db.conn.execute("UPDATE subscriptions SET last_alert_at = ? WHERE id = ?", (when, sub_id))
+
+    async def set_looks(self, sub_id: int, **values: object) -> None:
+        """Set some of filters (JSON or None), embed_color, footer; the others keep their value."""
+        allowed = {"filters", "embed_color", "footer"}
+        if not values:
+            return
+        if not set(values) <= allowed:
+            raise ValueError(f"unknown subscription fields: {set(values) - allowed}")
+        sets = ", ".join(f"{k} = ?" for k in values)
+        async with self.db.transaction():
+            await self.db.conn.execute(f"UPDATE subscriptions SET {sets} WHERE id = ?", (*values.values(), sub_id))
 
     async def set_last_daily(self, sub_id: int, local_date: str) -> None:
         async with self.db.transaction():

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -23,6 +23,12 @@ from bot.store.stats import StatsRepo, StoreStats, store_writable
 from bot.timeutil import parse_iso
 
 log = logging.getLogger(__name__)
+
+HEALTH_PATH = "/healthz"
+METRICS_PATH = "/metrics"
+# Each ingest commits to SQLite first and the search index a moment later, so a check can land in between:
+# the index fails the health check only when it has been behind, without catching up, for longer than this.
+INDEX_CATCH_UP = timedelta(seconds=60)
 
 
 class _StoreCollector(Collector):
@@ -56,6 +62,7 @@ class HealthServer:
         app.metrics.registry.register(self.collector)
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
+        self._index_seen: tuple[int, datetime] | None = None  # (committed seq, when first seen behind at it)
 
     # ------------------------------------------------------------ checks
 
@@ -72,14 +79,21 @@ class HealthServer:
         problem = await store_writable(self.app.settings.db_path)
         out["store"] = {"ok": problem is None, "detail": problem or "writable"}
         stats = await self._store_stats()
-        index = self.app.db.search_index
-        if index is None:
+        index = self.app.index
+        if not index.is_open:
             out["index"] = {"ok": True, "detail": "not opened yet (opens on first search or ingest)"}
         else:
             seq = index.committed_seq()
             lag = stats.change_seq - seq
-            out["index"] = {"ok": lag <= 0 or not index.writable, "detail": f"{max(lag, 0)} changes behind",
-                            "writer": index.writable}
+            stuck = timedelta(0)
+            if lag <= 0 or not index.writable:
+                self._index_seen = None
+            else:
+                if self._index_seen is None or self._index_seen[0] != seq:  # behind, but moving: catching up
+                    self._index_seen = (seq, self.app.now())
+                stuck = self.app.now() - self._index_seen[1]
+            detail = f"{max(lag, 0)} changes behind" + (f" for {stuck.total_seconds():.0f} s" if stuck else "")
+            out["index"] = {"ok": stuck <= INDEX_CATCH_UP, "detail": detail, "writer": index.writable}
         if self.gateway is not None:
             connected = self.gateway()
             out["gateway"] = {"ok": connected, "detail": "connected" if connected else "not connected"}
@@ -112,8 +126,8 @@ class HealthServer:
     async def start(self, host: str | None = None, port: int | None = None) -> int:
         """Serve on host:port (default from [service]; port 0 picks a free one); returns the port."""
         web_app = web.Application()
-        web_app.router.add_get("/healthz", self._healthz)
-        web_app.router.add_get("/metrics", self._metrics)
+        web_app.router.add_get(HEALTH_PATH, self._healthz)
+        web_app.router.add_get(METRICS_PATH, self._metrics)
         self._runner = web.AppRunner(web_app, access_log=None)
         await self._runner.setup()
         service = self.app.settings.service

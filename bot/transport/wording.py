@@ -7,12 +7,13 @@ All model and article text is neutralised here so it cannot ping anyone.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from bot.answering.answerer import Answer
 from bot.store.feeds import FeedInfo
-from bot.usecases.feeds import FeedAdded
+from bot.text.filters import Filters
+from bot.usecases.feeds import FeedAdded, FilterTest, ImportReport
 from bot.store.subscriptions import Subscription
 from bot.text.safety import neutralize_mentions
 from bot.usecases.status import Status
@@ -93,13 +94,57 @@ def status_lines(status: Status) -> list[str]:
     ]
 
 
-def feed_line(f: FeedInfo) -> str:
+def feed_line(f: FeedInfo, label: Callable[[str], str] | None = None) -> str:
+    """One feed in a list; `label` names a channel key (default channel_label)."""
     state = f"failing ({f.error_count} errors in a row): {f.last_error}" if f.error_count else "ok"
     minutes = (f.interval_s or 0) // 60
-    return (
+    line = (
         f"{f.id}. {f.title or f.url} <{f.url}> — every {minutes} min, {f.item_count} items, "
         f"last poll {f.last_polled or 'never'}, {state}"
-    )
+    ) + feed_routing(f, label)
+    return "\n".join([line, *dropped_lines(f)])
+
+
+def dropped_lines(f: FeedInfo, shown: int = 3) -> list[str]:
+    """What the feed's last poll could not store, with the reasons (console, Discord and the CLI)."""
+    if not f.dropped:
+        return []
+    n = len(f.dropped)
+    lines = [f"   {n} item{'' if n == 1 else 's'} not stored:"]
+    lines += [f"   - {truncate(reason, 200)} ({truncate(origin, 120)})" for origin, reason in f.dropped[:shown]]
+    if n > shown:
+        lines.append(f"   - … and {n - shown} more")
+    return lines
+
+
+def channel_label(key: str | None) -> str:
+    """'discord:123' -> 'channel 123', 'console:default' -> 'this console' (Discord front ends name the channel)."""
+    if not key:
+        return "no channel"
+    if key.startswith("discord:"):
+        return f"channel {key.split(':', 1)[1]}"
+    return "this console" if key.startswith("console:") else key
+
+
+def feed_routing(f: FeedInfo, label: Callable[[str], str] | None = None) -> str:
+    """', posts in #markets, filters: include fed' — where a feed's items go and what it lets through."""
+    out = f", posts in {(label or channel_label)(f.alert_channel)}" if f.alert_channel else ""
+    filters = Filters.from_json(f.filters)
+    return out + (f", filters: {filters.describe()}" if filters else "")
+
+
+def filter_test_lines(test: FilterTest) -> list[str]:
+    """What `feed test` shows: the filters tried and each recent item, passing or not, with why."""
+    name = test.feed.title or test.feed.url
+    which = "these filters (not saved)" if test.trial else "its filters"
+    head = f"Feed {test.feed.id} ({name}), {which}: {test.filters.describe()}."
+    if not test.items:
+        return [head, "The feed has no stored items yet: poll it first."]
+    lines = [head, f"{test.passing} of the {len(test.items)} most recent items would be posted:"]
+    for item in test.items:
+        mark = "pass" if item.passes else "drop"
+        lines.append(truncate(f"  {mark}  {item.article_id}. {item.title} — {item.reason}", 300))
+    return lines
 
 
 def subscription_summary(s: Subscription, *, extractive: bool = False) -> str:
@@ -116,18 +161,43 @@ def subscription_summary(s: Subscription, *, extractive: bool = False) -> str:
                 " (no model is configured, so summaries are extracts that keep the articles' own language;"
                 f" {s.language} applies once a model writes them)"
             )
-    return f"{daily}, {alerts}{topics}{language}{role}."
+    filters = Filters.from_json(getattr(s, "filters", None))
+    looks = f", filters: {filters.describe()}" if filters else ""
+    if getattr(s, "embed_color", None) is not None:
+        looks += f", colour #{s.embed_color:06x}"
+    if getattr(s, "footer", None):
+        looks += f", footer “{s.footer}”"
+    return f"{daily}, {alerts}{topics}{language}{role}{looks}."
 
 
 
-def feed_added(added: FeedAdded) -> str:
-    """What adding a feed did, in one line (console and Discord)."""
+def feed_added(added: FeedAdded, label: Callable[[str], str] | None = None) -> str:
+    """What adding a feed did, in one line (console and Discord); `label` names a channel key."""
     n = added.articles
     line = f"Following {added.title}: {n} article{'' if n == 1 else 's'} added; polled every {added.minutes} minutes."
+    if added.alert_channel:
+        line += f" Its new items are announced in {(label or channel_label)(added.alert_channel)}."
     failures = added.poll.item_failures
     if failures:
         line += f" {len(failures)} item{'' if len(failures) == 1 else 's'} could not be stored (see the feed list)."
     return line
+
+
+def import_lines(report: ImportReport, label: Callable[[str], str] | None = None) -> list[str]:
+    """What an OPML import did: a count, then each feed added (with its articles) and each that failed, and why."""
+    lines = [
+        f"Imported {len(report.added)} of the {report.listed} feeds in {report.name}"
+        + (f" ({len(report.already)} already followed)" if report.already else "")
+        + (f"; {len(report.failed)} failed." if report.failed else ".")
+    ]
+    for added in report.added:
+        lines.append(truncate(f"  added   {added.title} <{added.feed.url}>: {added.articles} articles", 300))
+    for url, reason in report.failed:
+        lines.append(truncate(f"  failed  <{url}>: {reason}", 300))
+    routed = next((a.alert_channel for a in report.added if a.alert_channel), None)
+    if routed:
+        lines.append(f"Their new items are announced in {(label or channel_label)(routed)}.")
+    return lines
 
 
 def safe_data(data: Any) -> Any:

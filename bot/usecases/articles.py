@@ -14,7 +14,7 @@ from bot.ingest.pipeline import Ingestor
 from bot.ingest.sources import iter_sources
 from bot.ingest.web import load_url
 from bot.search import search_passages
-from bot.search.engine import open_index
+from bot.search.engine import SearchIndex
 from bot.search.models import SearchHit
 from bot.search.vectors import Vectors
 from bot.store.articles import ArticleRepo, StoredArticle
@@ -57,11 +57,13 @@ class Embedded:
 
 class Articles:
     def __init__(
-        self, db: Database, repo: ArticleRepo, ingestor: Ingestor, settings: Settings, vectors: Vectors | None = None,
+        self, db: Database, repo: ArticleRepo, ingestor: Ingestor, index: SearchIndex, settings: Settings,
+        vectors: Vectors | None = None,
     ) -> None:
         self.vectors = vectors
         self.db = db
         self.repo = repo
+        self.index = index
         self.ingestor = ingestor
         self.settings = settings
 
@@ -100,7 +102,7 @@ class Articles:
         if not query:
             raise UserError("Give a question or words to search for.")
         vec = await self.vectors.query_vector(query) if self.vectors is not None else None
-        return await search_passages(self.db, collection_id, query, k=k, vectors=self.vectors, query_vector=vec)
+        return await search_passages(self.index, collection_id, query, k=k, vectors=self.vectors, query_vector=vec)
 
     async def embed(self, limit: int | None = INLINE_EMBED_MAX) -> Embedded | None:
         """Embed the passages waiting for a vector now, when at most `limit` wait (all when None);
@@ -142,12 +144,12 @@ class Articles:
 
     async def reindex(self, re_embed: bool = False) -> Reindexed:
         """Rebuild the search index from the database (SQLite is the system of record)."""
-        index = await open_index(self.db)
+        index = await self.index.ready()
         if not index.writable:
             raise UserError("The search index is in use by another briefbot process; stop it and try again.")
         started = time.perf_counter()
-        count = await index.rebuild(self.db)
-        await index.trim(self.db)
+        count = await index.rebuild()
+        await index.trim()
         done = Reindexed(count, time.perf_counter() - started, str(index.path or ":memory:"))
         if self.vectors is not None:
             started = time.perf_counter()

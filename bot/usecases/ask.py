@@ -16,6 +16,7 @@ from bot.timeutil import Clock, as_utc
 from bot.usecases.budget import BUDGET_NOTE, Budget
 from bot.usecases.cooldown import Cooldowns
 from bot.usecases.metrics import Metrics
+from bot.usecases.overview import Overviews, classify
 
 EMPTY_QUESTION = "Ask a question, e.g. `what did Japan approve for Samsung?`"
 
@@ -42,9 +43,10 @@ class Asking:
 
     def __init__(
         self, answerer: Answerer, budget: Budget, cooldowns: Cooldowns, conversations: ConversationRepo, clock: Clock,
-        metrics: Metrics | None = None,
+        metrics: Metrics | None = None, overviews: Overviews | None = None,
     ) -> None:
         self.answerer = answerer
+        self.overviews = overviews
         self.budget = budget
         self.cooldowns = cooldowns
         self.conversations = conversations
@@ -63,12 +65,14 @@ class Asking:
         source: str | None = None,
         allow_llm: bool = True,
         on_delta: Callable[[str], Awaitable[None]] | None = None,
+        reply: bool = False,
     ) -> AskOutcome:
-        """Answer inside one collection. `user_key`: apply that asker's cooldown (None: no cooldown)."""
+        """Answer inside one collection. `user_key`: apply that asker's cooldown (None: no cooldown).
+        `reply`: the question replies to the answer that ends `history` (a follow-up however it reads)."""
         if not question or not question.strip():
             raise UserError(EMPTY_QUESTION)
         if user_key is not None:
-            self.cooldowns.check(user_key)
+            await self.cooldowns.check(user_key)
         budget_hit = allow_llm and await self.budget.over_budget(collection_id)
         model_ok = allow_llm and await self.budget.model_allowed(collection_id)
         turns: list[Turn] = []
@@ -78,9 +82,24 @@ class Asking:
         now = as_utc(self.clock())
         ask = functools.partial(
             self.answerer.answer, question.strip(), collection_id, history=turns, since=since, source=source,
-            tz=tz, now=now,
+            tz=tz, now=now, reply=reply,
         )
         notes = [BUDGET_NOTE] if budget_hit else []
+        # "What's new?", "anything on chips lately?": the briefing of the window; "the latest on X": X's timeline.
+        request = classify(question) if source is None else None
+        if request is not None and (request.kind == "timeline" or self.overviews is not None):
+            if request.kind == "timeline":
+                assert request.topic
+                answer = await self.answerer.timeline(request.topic, collection_id, tz=tz, now=now)
+            else:
+                assert self.overviews is not None  # the briefing use case records its own model usage
+                answer = await self.overviews.briefing_answer(request, collection_id, since=since, tz=tz,
+                                                              allow_llm=model_ok)
+                notes = []
+            answer.elapsed_ms = (time.perf_counter() - started) * 1000
+            if self.metrics is not None:
+                self.metrics.answered(answer.mode if answer.found else "refused", answer.elapsed_ms / 1000)
+            return AskOutcome(answer, notes)
         deadline = self.answerer.settings.llm.answer_deadline_seconds
         if model_ok and deadline > 0:
             try:
@@ -97,9 +116,10 @@ class Asking:
             self.metrics.answered(answer.mode if answer.found else "refused", answer.elapsed_ms / 1000)
         return AskOutcome(answer, notes)
 
-    def check_cooldown(self, user_key: str) -> None:
-        """Raise CooldownError (a UserError with the time to wait) when this user asked too recently."""
-        self.cooldowns.check(user_key)
+    async def check_cooldown(self, user_key: str) -> None:
+        """Take one question from this user's allowance; CooldownError (a UserError with the time to wait)
+        when it is used up."""
+        await self.cooldowns.check(user_key)
 
     async def remember_turn(
         self, message_id: int, channel_key: str, collection_id: int, question: str, answer_text: str, parent: int | None

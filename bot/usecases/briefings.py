@@ -12,10 +12,41 @@ from bot.briefing.models import Briefing, BriefingKind
 from bot.briefing.rank import parse_topics as topic_phrases
 from bot.errors import UserError
 from bot.store.subscriptions import Subscription, SubscriptionRepo
+from bot.text.filters import Filters, parse_terms
 from bot.timeutil import Clock, as_utc, iso, parse_daily_time, parse_since, parse_tz
 from bot.usecases.budget import BUDGET_NOTE, Budget
 
 MAX_TOPICS = 20
+MAX_FOOTER = 200
+COLOR_NAMES = {
+    "blue": 0x2F6FDE, "red": 0xD93F3F, "green": 0x2E9E5B, "orange": 0xE8833A, "yellow": 0xE5C02E,
+    "purple": 0x8A4FD8, "grey": 0x808890, "gray": 0x808890, "black": 0x23272A, "white": 0xF2F3F5,
+}
+
+
+def parse_color(value: str | None) -> int | None:
+    """'#1e90ff', '1e90ff', '0x1e90ff', 'red' -> 0xRRGGBB; '', 'default', 'off' -> None (the default colour)."""
+    text = (value or "").strip().lower()
+    if text in ("", "default", "off", "none"):
+        return None
+    if text in COLOR_NAMES:
+        return COLOR_NAMES[text]
+    digits = text.removeprefix("#").removeprefix("0x")
+    if len(digits) == 6 and all(c in "0123456789abcdef" for c in digits):
+        return int(digits, 16)
+    raise UserError(
+        f"{text[:20]!r} is not a colour: use a hex colour like #1e90ff, or one of {', '.join(sorted(COLOR_NAMES))}."
+    )
+
+
+def parse_footer(value: str | None) -> str | None:
+    """A footer line for a channel's posts (one line, at most 200 characters); '' or 'none' clears it."""
+    text = " ".join((value or "").split())
+    if text.lower() in ("", "none", "off"):
+        return None
+    if len(text) > MAX_FOOTER:
+        raise UserError(f"The footer is {len(text)} characters; at most {MAX_FOOTER}, please.")
+    return text
 
 
 def parse_topics(value: str | Sequence[str] | None) -> list[str]:
@@ -78,11 +109,29 @@ class Briefings:
         role_id: int | None = None,
         user_id: int | None = None,
         language: str | None = None,
+        include: str | None = None,
+        exclude: str | None = None,
+        color: str | None = None,
+        footer: str | None = None,
     ) -> Subscription:
+        """Subscribe a channel (or change its subscription). `include`/`exclude` (filter specs, see
+        bot/text/filters.py), `color` and `footer`: None keeps what the channel had; 'none' clears."""
         time_ = parse_daily_time(daily_time)
         zone = parse_tz(tz)
         now = as_utc(self.clock())
         existing = await self.subscriptions.get(channel_key)
+        looks: dict[str, object] = {}
+        if include is not None or exclude is not None:
+            old = Filters.from_json(existing.filters if existing else None)
+            new = Filters(
+                parse_terms(include, "include") if include is not None else old.include,
+                parse_terms(exclude, "exclude") if exclude is not None else old.exclude,
+            )
+            looks["filters"] = new.to_json()
+        if color is not None:
+            looks["embed_color"] = parse_color(color)
+        if footer is not None:
+            looks["footer"] = parse_footer(footer)
         sub = await self.subscriptions.upsert(
             channel_key, collection_id, guild_id=guild_id, daily_time=time_, tz=zone, alerts=alerts,
             topics=parse_topics(topics), language=parse_language(language), alert_role_id=role_id,
@@ -93,6 +142,9 @@ class Briefings:
             local_date, _ = last_due(sub, now)
             await self.subscriptions.set_last_daily(sub.id, local_date)
             sub.last_daily_date = local_date
+        if looks:
+            await self.subscriptions.set_looks(sub.id, **looks)
+            sub = await self.subscriptions.get(channel_key) or sub
         return sub
 
     async def unsubscribe(self, channel_key: str) -> bool:

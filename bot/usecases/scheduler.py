@@ -12,6 +12,7 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from bot.briefing.builder import BriefingBuilder
@@ -19,10 +20,12 @@ from bot.briefing.models import Briefing
 from bot.briefing.render import render_embeds, render_text
 from bot.config import Settings
 from bot.ingest.poller import FeedPoller, PollResult
+from bot.search.engine import SearchIndex
 from bot.store.db import Database
 from bot.store.feeds import FeedRepo
 from bot.store.outbox import OutboxItem, OutboxRepo
 from bot.store.subscriptions import Subscription, SubscriptionRepo
+from bot.text.filters import Filters
 from bot.timeutil import Clock, as_utc, iso, parse_iso
 from bot.usecases.briefings import last_due
 from bot.usecases.budget import BUDGET_NOTE, Budget
@@ -70,13 +73,31 @@ class TickReport:
 
 
 def briefing_payload(briefing: Briefing, sub: Subscription | None, *, budget_note: bool) -> dict[str, Any]:
-    """A briefing as an outbox payload: text for the terminal, embeds for Discord, the alert role, a note."""
+    """A briefing as an outbox payload: text for the terminal, embeds for Discord (in the subscription's colour,
+    with its footer line), the alert role, a note."""
     return {
         "text": render_text(briefing),
-        "embeds": render_embeds(briefing),
+        "embeds": render_embeds(
+            briefing, color=sub.embed_color if sub else None, footer_line=sub.footer if sub else None
+        ),
         "role_id": sub.alert_role_id if sub else None,
         "note": BUDGET_NOTE if budget_note else None,
     }
+
+
+def filter_of(value: str | None) -> Callable[[str, str], bool] | None:
+    """The include/exclude test of a stored filter (JSON), or None when there is none."""
+    filters = Filters.from_json(value)
+    return filters.passes if filters else None
+
+
+def both(
+    first: Callable[[str, str], bool] | None, second: Callable[[str, str], bool] | None
+) -> Callable[[str, str], bool] | None:
+    """An item passes when it passes each filter given."""
+    if first is None or second is None:
+        return first or second
+    return lambda title, text: first(title, text) and second(title, text)
 
 
 def channel_for_follower(is_console_collection: bool, channel_id: int | None) -> str | None:
@@ -100,6 +121,7 @@ class SchedulerParts:
     subscriptions: SubscriptionRepo
     outbox: OutboxRepo
     metrics: Metrics | None = None
+    index: SearchIndex | None = None  # kept level each cycle (and taken over when another process frees it)
 
 
 class Scheduler:
@@ -125,6 +147,8 @@ class Scheduler:
             now = self.now()
             if poll:
                 await self._poll(now, report)
+            if self.parts.index is not None and self.parts.index.is_open:
+                await self.parts.index.sync()
             await self._dailies(now, report)
             await self._drain(report)
             if self.parts.metrics is not None:
@@ -161,21 +185,33 @@ class Scheduler:
             if result.became_failing or result.recovered:
                 await self._feed_notice(result, now, report)
         report.new_articles = sum(fresh.values())
+        for result in results:
+            await self._feed_alerts(result, now, report)
+        if not fresh:
+            return
+        # The alert window closes at a time taken after the poll: every item this poll stored
+        # arrived before it, so it is announced now, not held back until the next item arrives.
+        closed = max(now, self.now())
         for collection_id in fresh:
             for sub in await self.parts.subscriptions.for_collection(collection_id):
                 if sub.alerts:
-                    await self._alert(sub, now, report)
+                    await self._alert(sub, closed, report, opened=now)
 
-    async def _alert(self, sub: Subscription, now: datetime, report: TickReport) -> None:
+    async def _alert(self, sub: Subscription, now: datetime, report: TickReport, *, opened: datetime | None = None) -> None:
         """One message for everything new in this channel since its last alert (a burst is one post)."""
         since = parse_iso(sub.last_alert_at) if sub.last_alert_at else now - timedelta(hours=1)
+        # A feed added while this tick ran may have moved the mark past the tick's start (its backfill is not
+        # news): what this tick stored (from `opened` on) is still alerted, and the mark never moves back.
+        mark = max(since, now)
+        since = min(since, opened or now)
         allowed = await self.parts.budget.model_allowed(sub.collection_id)
         briefing = await self.parts.builder.build(
             sub.collection_id, kind="alert", since=since, until=now, topics=tuple(sub.topics), tz=sub.tz,
             channel_key=sub.channel_key, language=sub.language, allow_llm=allowed, now=now,
+            article_filter=filter_of(sub.filters),
         )
         await self.parts.budget.record(sub.collection_id, briefing.usage)
-        await self.parts.subscriptions.set_last_alert(sub.id, iso(now))
+        await self.parts.subscriptions.set_last_alert(sub.id, iso(mark))
         if briefing.empty:
             return
         item = await self.parts.outbox.add(
@@ -183,6 +219,37 @@ class Scheduler:
         )
         await self.parts.builder.mark_briefed(sub.channel_key, briefing)
         report.queued.append(item.id)
+
+    async def _feed_alerts(self, result: PollResult, now: datetime, report: TickReport) -> None:
+        """A feed with a channel of its own: what this poll brought (that its filters pass) is announced there.
+
+        The channel's memory of what it was told is shared with its subscription, if it has one, so a story
+        the feed announced is not alerted again by the subscription (and the other way round); a channel
+        whose subscription alerts on everything (no topics, no filters) gets that one alert instead. A channel
+        subscription's filters hold for everything posted in its channel, the feed's items too."""
+        if not result.new_articles:
+            return
+        for route in await self.parts.feeds.routes(result.feed_id):
+            ids = (result.new_articles or {}).get(route.collection_id)
+            if not ids:
+                continue
+            sub = await self.parts.subscriptions.get(route.channel_key)
+            if sub and sub.alerts and not sub.topics and not sub.filters:
+                continue  # the channel's own alert posts every new item anyway: one message, not two
+            allowed = await self.parts.budget.model_allowed(route.collection_id)
+            briefing = await self.parts.builder.build(
+                route.collection_id, kind="alert", since=now, until=now, tz=sub.tz if sub else "UTC",
+                channel_key=route.channel_key, language=sub.language if sub else None, allow_llm=allowed, now=now,
+                only_ids=ids, article_filter=both(filter_of(route.filters), filter_of(sub.filters if sub else None)),
+            )
+            await self.parts.budget.record(route.collection_id, briefing.usage)
+            if briefing.empty:
+                continue
+            item = await self.parts.outbox.add(
+                route.channel_key, "alert", self._payload(briefing, sub, budget_hit=not allowed), now=iso(now)
+            )
+            await self.parts.builder.mark_briefed(route.channel_key, briefing)
+            report.queued.append(item.id)
 
     async def _feed_notice(self, result: PollResult, now: datetime, report: TickReport) -> None:
         name = result.title or result.url
@@ -223,6 +290,7 @@ class Scheduler:
         briefing = await self.parts.builder.build(
             sub.collection_id, kind="daily", since=due - timedelta(days=1), until=now, topics=tuple(sub.topics),
             tz=sub.tz, channel_key=sub.channel_key, language=sub.language, allow_llm=allowed, now=now,
+            article_filter=filter_of(sub.filters),
         )
         await self.parts.budget.record(sub.collection_id, briefing.usage)
         if briefing.empty and not self.parts.settings.briefing.post_empty_days:

@@ -17,7 +17,7 @@ from typing import Any
 
 from bot import __version__
 from bot.errors import UserError
-from bot.transport.cli import articles, ask, brief, feeds, reindex, run
+from bot.transport.cli import articles, ask, brief, feeds, health, reindex, run
 
 log = logging.getLogger("briefbot")
 
@@ -38,12 +38,15 @@ def _common() -> argparse.ArgumentParser:
 def build_parser() -> argparse.ArgumentParser:
     common = _common()
     parser = argparse.ArgumentParser(
-        prog="briefbot", description="News articles in, cited answers and briefings out.", parents=[common]
+        prog="briefbot", description="News articles in, cited answers and briefings out.", parents=[common],
+        epilog="examples:\n  briefbot ingest examples/articles\n  briefbot ask \"what did Japan approve for Samsung?\"\n"
+        "  briefbot console\n\n`briefbot COMMAND --help` describes each command, with an example.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"briefbot {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    for command in (articles, ask, brief, feeds, run, reindex):
+    for command in (articles, ask, brief, feeds, run, reindex, health):
         command.register(sub, common)
     return parser
 

@@ -26,7 +26,11 @@ async def cmd_reindex(args: argparse.Namespace) -> int:
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     p = subparsers.add_parser(
         "reindex", parents=[common], help="rebuild the search index from the database and embed what has no vector",
-        description="Rebuild the BM25 index from the database, reload the vectors and embed every passage that has "
-        "none (another model's vectors are dropped and embedded again).")
+        description="Rebuild the tantivy search index beside the database from the stored passages, reload the vectors "
+        "and embed every passage that has none (another model's vectors are dropped and embedded again). Never needed "
+        "in normal use (the index catches up by itself and is rebuilt when it is missing or corrupt; the console and "
+        "`briefbot run` embed in the background); useful after restoring the database file alone.",
+        epilog="example: briefbot --db data/briefbot.db reindex",
+    )
     p.add_argument("--re-embed", action="store_true", help="drop every vector and embed the whole store again")
     p.set_defaults(handler=cmd_reindex)

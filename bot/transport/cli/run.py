@@ -38,9 +38,22 @@ async def cmd_console(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
-    p = sub.add_parser("run", parents=[common], help="run the Discord bot (needs DISCORD_TOKEN)")
+    p = sub.add_parser(
+        "run", parents=[common], help="run the Discord bot (needs DISCORD_TOKEN)",
+        description="Run the Discord bot: sync the slash commands, poll the feeds, post alerts and daily briefings "
+        "and answer questions, until interrupted (Ctrl-C). The token comes from DISCORD_TOKEN or [discord] token; "
+        "without one it says so and points to briefbot console.",
+        epilog="example: DISCORD_TOKEN=... briefbot --config briefbot.toml run",
+    )
     p.set_defaults(handler=cmd_run)
-    p = sub.add_parser("console", parents=[common], help="the bot's features in this terminal (no token needed)")
+    p = sub.add_parser(
+        "console", parents=[common], help="the bot's features in this terminal (no token needed)",
+        description="Talk to the bot in this terminal, on the 'default' collection (or --collection): a line is a "
+        "question, /command args a command (/help lists them; help or hi says how to start). Line editing and "
+        "history (up-arrow) when run in a terminal, kept in ~/.briefbot_history (BRIEFBOT_HISTORY); briefings for "
+        "the console channel print as they are posted. Ctrl-D or /quit leaves.",
+        epilog="example: briefbot ingest examples/articles && briefbot console",
+    )
     p.add_argument(
         "--no-background", action="store_true", help="do not poll feeds or post briefings while the console runs"
     )

@@ -115,6 +115,7 @@ class BriefBot(commands.Bot):
         self._app: App | None = None
         self.scheduler: Scheduler | None = None
         self._worker: asyncio.Task[None] | None = None
+        self._warming: asyncio.Task[float] | None = None
         self.synced: list[str] = []  # where commands were synced in this run ("global", "guild:<id>")
         self.command_syncer: CommandSyncer | None = None
         self.health: HealthServer | None = None
@@ -136,6 +137,7 @@ class BriefBot(commands.Bot):
         if self.settings.service.http_port:
             self.health = HealthServer(self._app, gateway=lambda: self.is_ready() and not self.is_closed())
             await self.health.start()
+        self._warming = asyncio.create_task(self._app.warm(), name="briefbot-warm")  # while the gateway connects
         await self.sync_commands()
         if self.background:
             self._app.start_background()  # the embedding worker
@@ -182,6 +184,12 @@ class BriefBot(commands.Bot):
         """No prefix commands: questions by mention or reply are handled by the ask cog's listener."""
 
     async def close(self) -> None:
+        if self._warming is not None and not self._warming.done():
+            self._warming.cancel()
+            try:
+                await self._warming
+            except (asyncio.CancelledError, Exception):
+                pass
         if self._worker is not None:
             self._worker.cancel()
             try:

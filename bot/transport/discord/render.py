@@ -7,6 +7,8 @@ cannot ping anyone, on top of AllowedMentions.none() on every send.
 
 from __future__ import annotations
 
+import logging
+import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -18,9 +20,46 @@ EMBED_TOTAL = 6000
 EMBEDS_PER_MESSAGE = 10
 CURSOR = " ▌"
 
+log = logging.getLogger(__name__)
+
+
+# A sentence end (with closing quotes or brackets), then the sentence's citation markers, then space and
+# the next sentence: a message may end there. A number ("2.5", "US$2") never matches: no space follows.
+_SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*(?:[ \t]*\[\d+\])*(?=\s+[^\s\[])")
+_STARTS_WITH_MARKER = re.compile(r"\s*\[\d+\]")
+
+
+def clean_cut(text: str, budget: int) -> int:
+    """Where a message of at most `budget` characters ends: the latest sentence end (keeping its [n]
+    markers), paragraph or line break in the window; else the last space not before a marker; never
+    so that the next message starts with a citation marker or inside a number."""
+    if len(text) <= budget:
+        return len(text)
+    floor = budget // 3
+    best = -1
+    for m in _SENTENCE_END.finditer(text):
+        if m.end() > budget:
+            break
+        best = m.end()
+    for sep in ("\n\n", "\n"):
+        pos = text.rfind(sep, 0, budget)
+        while pos > floor and _STARTS_WITH_MARKER.match(text, pos):
+            pos = text.rfind(sep, 0, pos)
+        best = max(best, pos)
+    if best > floor:
+        return best
+    pos = budget
+    while True:
+        pos = text.rfind(" ", 0, pos)
+        if pos <= floor:
+            return budget
+        if not _STARTS_WITH_MARKER.match(text, pos):
+            return pos
+
 
 def split_message(text: str, limit: int = MESSAGE_LIMIT, max_parts: int = 3) -> list[str]:
-    """Split on paragraph, then line, then word boundaries; at most `max_parts`, the last truncated cleanly."""
+    """Split at sentence ends, paragraphs or lines (markers stay with their sentences), else words;
+    at most `max_parts`, the last truncated cleanly."""
     text = text.strip()
     if not text:
         return []
@@ -33,15 +72,7 @@ def split_message(text: str, limit: int = MESSAGE_LIMIT, max_parts: int = 3) -> 
         if len(parts) == max_parts - 1:
             parts.append(truncate(rest, limit, TRUNCATED))
             break
-        window = rest[:limit]
-        cut = -1
-        for sep in ("\n\n", "\n", ". ", " "):
-            pos = window.rfind(sep)
-            if pos > limit // 3:
-                cut = pos + (1 if sep == ". " else 0)
-                break
-        if cut <= 0:
-            cut = limit
+        cut = clean_cut(rest, limit)
         parts.append(rest[:cut].rstrip())
         rest = rest[cut:].lstrip()
     return [p for p in parts if p]
@@ -81,6 +112,120 @@ class ThrottledEditor:
         self.shown = preview
         self.edits += 1
         await self.edit(preview)
+
+
+class MessageStream:
+    """A streamed answer across as many messages as it needs (up to `max_messages`).
+
+    Each message shows the live text with a cursor, edited at most once per `interval` seconds;
+    when the text no longer fits, the message is finished at a sentence end (its [n] markers with
+    it) and the stream goes on in a new message at once. `settle` then puts the final parts in the
+    same messages, sending or deleting what the final form needs more or fewer of.
+
+    `edit_first(text)` edits the first message (the interaction's or the "thinking" reply),
+    `send(text)` sends a new one and returns it, `edit(message, text)` and `delete(message)` act on those.
+    """
+
+    def __init__(
+        self,
+        edit_first: Callable[[str], Awaitable[Any]],
+        send: Callable[[str], Awaitable[Any]],
+        edit: Callable[[Any, str], Awaitable[Any]],
+        delete: Callable[[Any], Awaitable[Any]] | None = None,
+        *,
+        interval: float = 1.0,
+        max_messages: int = 3,
+        limit: int = MESSAGE_LIMIT,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._edit_first, self._send, self._edit, self._delete = edit_first, send, edit, delete
+        self.interval = interval
+        self.max_messages = max(1, max_messages)
+        self.limit = limit
+        self.clock = clock
+        self.messages: list[Any] = [None]  # index 0: the first message (edited through edit_first)
+        self.opened = [True]  # whether each message exists yet
+        self.last_edit: list[float | None] = [None]
+        self.shown: list[str] = [""]
+        self.finished: list[str] = []  # the text of each filled message
+        self.offset = 0  # characters of the streamed text in filled messages
+        self.edits = 0
+        self.failed = False
+
+    @property
+    def count(self) -> int:
+        return len(self.finished) + 1
+
+    async def _show(self, i: int, text: str, *, now: float) -> None:
+        try:
+            if i == 0:
+                await self._edit_first(text)
+            elif not self.opened[i]:
+                self.messages[i] = await self._send(text)
+                self.opened[i] = self.messages[i] is not None
+            else:
+                await self._edit(self.messages[i], text)
+            self.edits += 1
+        except Exception as exc:  # a failed preview costs only the preview; the final answer is still sent
+            log.warning("a streamed preview update failed (%s); the final answer is still sent", exc)
+            self.failed = True
+        self.last_edit[i] = now
+        self.shown[i] = text
+
+    async def update(self, text_so_far: str) -> None:
+        now = self.clock()
+        budget = self.limit - len(CURSOR)
+        live = text_so_far[self.offset:]
+        while len(live.strip()) > budget and self.count < self.max_messages:
+            cut = clean_cut(live, budget)
+            part = safe(live[:cut]).strip()
+            i = len(self.finished)
+            self.finished.append(part)
+            if part != self.shown[i]:
+                await self._show(i, part, now=now)  # the filled message, without its cursor
+            rest = live[cut:]
+            self.offset += cut + (len(rest) - len(rest.lstrip()))
+            live = text_so_far[self.offset:]
+            self.messages.append(None)
+            self.opened.append(False)
+            self.last_edit.append(None)
+            self.shown.append("")
+        i = len(self.finished)
+        preview = truncate(safe(live).strip(), budget) + CURSOR
+        last = self.last_edit[i]
+        if preview == self.shown[i] or (last is not None and now - last < self.interval):
+            return
+        await self._show(i, preview, now=now)
+
+    async def settle(self, parts: Sequence[str]) -> list[Any]:
+        """Put the final parts in the streamed messages; returns the messages (None for the first when
+        edit_first returns nothing). A failed edit of a message sends that part anew."""
+        out: list[Any] = []
+        for i, part in enumerate(parts):
+            message: Any = None
+            if i == 0:
+                try:
+                    message = await self._edit_first(part)
+                except Exception as exc:
+                    log.warning("editing in the final answer failed (%s); sending it as a new message", exc)
+                    message = await self._send(part)
+            elif i < len(self.messages) and self.opened[i]:
+                try:
+                    await self._edit(self.messages[i], part)
+                    message = self.messages[i]
+                except Exception as exc:
+                    log.warning("editing in part %d of the answer failed (%s); sending it anew", i + 1, exc)
+                    message = await self._send(part)
+            else:
+                message = await self._send(part)
+            out.append(message)
+        for i in range(len(parts), len(self.messages)):
+            if self.opened[i] and self.messages[i] is not None and self._delete is not None:
+                try:
+                    await self._delete(self.messages[i])
+                except Exception as exc:
+                    log.warning("removing a streamed message the final answer does not need failed (%s)", exc)
+        return out
 
 
 def embed_size(embed: dict[str, Any]) -> int:

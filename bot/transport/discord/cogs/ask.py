@@ -34,33 +34,29 @@ class AskCog(commands.Cog):
         history: list[tuple[str, str]],
         edit_first: Callable[[str], Awaitable[Any]],
         send_more: Callable[[str], Awaitable[Any]],
+        *,
+        reply: bool = False,
     ) -> tuple[str, list[int]]:
-        """Stream into the first message (edits throttled to ~1/s), then settle into the cited form.
+        """Stream into the first message and on into the next as each fills (edits ~1/s per message),
+        then settle into the cited form in the same messages.
 
-        A failed preview edit only costs the preview; if the final edit fails too (e.g. Discord answers
-        5xx after discord.py's own retries), the answer is sent as a new message instead of being lost."""
+        A failed preview edit only costs the preview; if a final edit fails too (e.g. Discord answers
+        5xx after discord.py's own retries), that part is sent as a new message instead of being lost."""
 
-        async def preview(text: str) -> None:
-            try:
-                await edit_first(text)
-            except discord.HTTPException as exc:
-                log.warning("a streamed preview edit failed (%s); the final answer is still sent", exc)
+        async def edit_more(message: Any, text: str) -> Any:
+            return await message.edit(content=text, allowed_mentions=NO_MENTIONS)
 
-        editor = render.ThrottledEditor(preview, interval=1.0)
+        async def delete(message: Any) -> Any:
+            return await message.delete()
+
+        max_messages = self.bot.settings.discord.max_answer_messages
+        stream = render.MessageStream(edit_first, send_more, edit_more, delete, interval=1.0, max_messages=max_messages)
         outcome = await self.bot.app.asking.ask(  # the cooldown was checked before the reply was started
-            question, collection_id, history=history, on_delta=editor.update
+            question, collection_id, history=history, on_delta=stream.update, reply=reply
         )
-        parts = render.answer_messages(outcome.answer, outcome.notes, self.bot.settings.discord.max_answer_messages)
-        try:
-            first = await edit_first(parts[0])
-        except discord.HTTPException as exc:
-            log.warning("editing in the final answer failed (%s); sending it as a new message", exc)
-            first = await send_more(parts[0])
-        ids = [first.id] if first is not None else []
-        for part in parts[1:]:
-            msg = await send_more(part)
-            if msg is not None:
-                ids.append(msg.id)
+        parts = render.answer_messages(outcome.answer, outcome.notes, max_messages)
+        messages = await stream.settle(parts)
+        ids = [m.id for m in messages if m is not None]
         return outcome.answer.text or "", ids
 
     @app_commands.command(name="ask", description="Ask about the news in this server's articles")
@@ -70,7 +66,7 @@ class AskCog(commands.Cog):
         asking = self.bot.app.asking
         if not question.strip():
             raise UserError(EMPTY_QUESTION)
-        asking.check_cooldown(f"user:{interaction.user.id}")  # before deferring, so the refusal is private
+        await asking.check_cooldown(f"user:{interaction.user.id}")  # before deferring, so the refusal is private
         await interaction.response.defer(thinking=True)
         collection_id = await collection_of(self.bot, interaction)
 
@@ -122,7 +118,7 @@ class AskCog(commands.Cog):
             if not self.bot.settings.discord.message_content:
                 hint += " (If I cannot see your text, the server owner needs to enable the message content intent.)"
             raise UserError(hint)
-        self.bot.app.asking.check_cooldown(f"user:{message.author.id}")
+        await self.bot.app.asking.check_cooldown(f"user:{message.author.id}")
         answer_msg = await message.reply(THINKING, mention_author=False, allowed_mentions=NO_MENTIONS)
 
         async def edit_first(text: str) -> Any:
@@ -131,7 +127,9 @@ class AskCog(commands.Cog):
         async def send_more(text: str) -> Any:
             return await message.channel.send(text, allowed_mentions=NO_MENTIONS)
 
-        answer_text, ids = await self._answer(question, collection_id, message.author.id, history, edit_first, send_more)
+        answer_text, ids = await self._answer(
+            question, collection_id, message.author.id, history, edit_first, send_more, reply=bool(history)
+        )
         ids = ids or [answer_msg.id]
         key = discord_channel_key(message.channel.id)
         for mid in ids:

@@ -26,6 +26,10 @@ class BriefingCog(commands.Cog):
         topics="Only stories about these words (comma-separated)",
         role="A role to mention in new-item alerts (the only mention the bot makes)",
         language="Language of model-written summaries, e.g. French (extracts keep the articles' own language)",
+        include="Post only stories matching one of these: words, \"phrases\", /regex/, title:… or text:… ('none' clears)",
+        exclude="Never post stories matching one of these (same form as include; 'none' clears)",
+        color="Colour of this channel's posts: #1e90ff or a name (blue, red, green, …; 'default')",
+        footer="A line at the foot of this channel's posts ('none' clears)",
     )
     @app_commands.checks.has_permissions(manage_guild=True)
     async def subscribe(
@@ -37,6 +41,10 @@ class BriefingCog(commands.Cog):
         topics: str | None = None,
         role: discord.Role | None = None,
         language: str | None = None,
+        include: str | None = None,
+        exclude: str | None = None,
+        color: str | None = None,
+        footer: str | None = None,
     ) -> None:
         if role is not None and (role.is_default() or role.managed):
             raise UserError("Choose an ordinary role for alerts (not @everyone or a bot's role).")
@@ -44,7 +52,7 @@ class BriefingCog(commands.Cog):
         sub = await self.bot.app.briefings.subscribe(
             channel_key(interaction), collection_id, guild_id=interaction.guild_id, daily_time=time, tz=timezone,
             alerts=alerts, topics=topics, role_id=role.id if role else None, user_id=interaction.user.id,
-            language=language,
+            language=language, include=include, exclude=exclude, color=color, footer=footer,
         )
         extractive = self.bot.app.llm is None
         await reply(interaction, "Subscribed this channel: " + subscription_summary(sub, extractive=extractive), ephemeral=False)
@@ -70,13 +78,14 @@ class BriefingCog(commands.Cog):
         sub = await app.briefings.settings(channel_key(interaction))
         tz = sub.tz if sub else "UTC"
         app.briefings.check_since(since, tz)  # a bad value is refused privately, before the public "thinking"
-        app.asking.check_cooldown(f"user:{interaction.user.id}")
+        await app.asking.check_cooldown(f"user:{interaction.user.id}")
         await interaction.response.defer(thinking=True)
         collection_id = await collection_of(self.bot, interaction)
         outcome = await app.briefings.brief(
             collection_id, since=since, channel_key=channel_key(interaction), tz=tz, topics=sub.topics if sub else (),
         )
-        payload = briefing_payload(outcome.briefing, None, budget_note=False)
+        payload = briefing_payload(outcome.briefing, sub, budget_note=False)  # the channel's colour and footer
+        payload["role_id"] = None  # a briefing someone asked for never mentions the alert role
         payload["note"] = " ".join(outcome.notes) or None
         for i, (content, embeds) in enumerate(render.post_messages(payload, None)):
             shaped = [discord.Embed.from_dict(e) for e in embeds]
