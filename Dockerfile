@@ -26,8 +26,11 @@ RUN pip install -e . && python -c "import bot.transport.cli.main, tiktoken_offli
 COPY deploy/config.toml /etc/briefbot/config.toml
 COPY config.example.toml /etc/briefbot/config.example.toml
 
+# MALLOC_ARENA_MAX=2: glibc otherwise gives each new thread (the search index writer's, SQLite's) arenas of its
+# own and the resident size creeps up with every index writer opened (bench/README.md "Soak"); two keep it flat.
 ENV BRIEFBOT_DB=/data/briefbot.db \
-    BRIEFBOT_CONFIG=/etc/briefbot/config.toml
+    BRIEFBOT_CONFIG=/etc/briefbot/config.toml \
+    MALLOC_ARENA_MAX=2
 
 USER briefbot:briefbot
 VOLUME ["/data"]

@@ -7,7 +7,8 @@
         server.requests  # JSON bodies received, in order
 
 Nothing queued: the reply is the first sentence of the first fenced source followed by [1]
-(or "The sources do not say." when the prompt holds none), streamed when the request asks.
+(or "The sources do not say." when the prompt holds none; a question to put in English comes back
+unchanged), streamed when the request asks.
 `/v1/embeddings` answers `hashed_embedding` vectors (64 dimensions; `embedding_failures` scripts 500s)
 and records each body in `embedding_requests`.
 A queued item is a `str` (the reply text) or a `FakeReply`: `status` (429, 500, …), `delay`
@@ -72,8 +73,12 @@ def prompt_sources(body: dict[str, Any]) -> dict[int, tuple[str, str]]:
 
 
 def default_reply(body: dict[str, Any]) -> str:
-    """The first sentence of the first fenced source in the last user message, citing it."""
+    """The first sentence of the first fenced source in the last user message, citing it. Asked to put a
+    question in English (prompts/question_english.md), it gives the question back as it came: no translation."""
+    system = next((str(m.get("content", "")) for m in body.get("messages", []) if m.get("role") == "system"), "")
     users = [m for m in body.get("messages", []) if m.get("role") == "user"]
+    if system.startswith("Rewrite the user's question in English") and users:
+        return str(users[-1].get("content", ""))
     content = str(users[-1].get("content", "")) if users else ""
     match = _SOURCE.search(content)
     if not match:

@@ -1,9 +1,6 @@
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import sys
 from datetime import datetime, timezone
 
 import pytest
@@ -17,7 +14,8 @@ from bot.ingest.sources import iter_sources
 from bot.llm.client import make_client
 from bot.search.engine import SearchIndex
 from bot.store.db import Database
-from tests.conftest import PROJECT_ROOT, SAMPLES
+from tests.conftest import SAMPLES
+from tests.cli_runner import abriefbot
 from tests.fake_openai import FakeOpenAI, FakeReply
 
 NOW = datetime(2019, 8, 22, 12, 0, tzinfo=timezone.utc)  # a Thursday, two days after articles 2 and 4
@@ -232,14 +230,9 @@ async def test_source_filter(db: Database, index: SearchIndex, settings: Setting
 
 
 async def _run_cli(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
-    full = {k: v for k, v in os.environ.items() if k not in {"OPENAI_API_KEY", "OPENAI_BASE_URL", "BRIEFBOT_CONFIG"}}
-    full.update(env)
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", *args, cwd=PROJECT_ROOT, env=full,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), 60)
-    return proc.returncode or 0, out.decode(), err.decode()
+    """`briefbot ARGS` in process (tests/cli_runner.py: same exit status and output as a shell run)."""
+    ran = await abriefbot(*args, env=env)
+    return ran.returncode, ran.stdout, ran.stderr
 
 
 async def test_cli_ask_with_and_without_a_model(db: Database, settings: Settings, cid: int) -> None:

@@ -17,6 +17,7 @@ from bot.answering.claims import answer_sentences, check_claims, names, quantiti
 from bot.config import Settings
 from bot.ingest.pipeline import Ingestor
 from bot.ingest.sources import iter_sources
+from bot.search.engine import SearchIndex
 from bot.store.db import Database
 from tests.cli_runner import abriefbot
 from tests.conftest import SAMPLES
@@ -73,6 +74,11 @@ def test_a_name_no_cited_source_holds() -> None:
     checked = check_claims("Brazil met Colombia [4]. Indonesia joined the talks [3].", SOURCES)
     assert checked.text == "Brazil met Colombia [1]."
     assert [c.action for c in checked.checks] == ["re-cited", "dropped"] and "indonesia" in checked.checks[1].why
+
+
+def test_a_possessive_name_is_the_name() -> None:
+    source = {1: "Amselco is a unit of British Petroleum PLC's BP North America Inc unit."}
+    assert check_claims("Amselco belongs to British Petroleum PLC [1].", source).checks[0].supported
 
 
 def test_numbers_compare_with_their_scale_and_unit() -> None:
@@ -196,3 +202,27 @@ async def test_discord_the_final_message_carries_the_checked_answer(settings: Se
     sources = content.split("**Sources**")[1]
     assert sources.count("[1]") == 1 and "[2]" not in sources and SECOND.split()[0] in sources
     assert "dropped" in content and no_pings(msg)
+
+
+# ---------------------------------------------------------------- a question in another language, with a model
+
+
+async def test_a_japanese_question_is_searched_in_english_and_answered_as_asked(
+    db: Database, index: SearchIndex, settings: Settings
+) -> None:
+    from bot.answering.answerer import Answerer
+    from bot.llm.client import make_client
+
+    await _seeded(db, settings)
+    question = "日本はサムスンに何を承認しましたか？"
+    async with FakeOpenAI() as server:
+        server.script("What did Japan approve for Samsung?")  # the model's English for the search
+        settings.llm.base_url = server.base_url
+        answerer = Answerer(db, settings, make_client(settings), index)
+        answer = await answerer.answer(question, await db.collection_id("default"))
+        await answerer.llm.aclose()  # type: ignore[union-attr]
+        first, second = server.requests
+    assert first["messages"][0]["content"].startswith("Rewrite the user's question in English")
+    assert question in second["messages"][-1]["content"]  # the answer is asked in the question's language
+    assert answer.mode == "llm" and answer.citations[0].title.startswith(FIRST)
+    assert answer.usage["prompt_tokens"] > sum(len(str(m["content"]).split()) for m in second["messages"])

@@ -26,7 +26,7 @@ COMPOSE = PROJECT_ROOT / "compose.yaml"
 UNIT = PROJECT_ROOT / "deploy" / "briefbot.service"
 ENV_EXAMPLE = PROJECT_ROOT / "deploy" / "briefbot.env.example"
 SERVICE_CONFIG = PROJECT_ROOT / "deploy" / "config.toml"
-PYTHON_OWN = re.compile(r"^(PYTHON|PIP_)")  # variables for the interpreter and pip, not for Briefbot
+PYTHON_OWN = re.compile(r"^(PYTHON|PIP_|MALLOC_ARENA_MAX$)")  # for the interpreter, pip and glibc, not for Briefbot
 
 
 # ------------------------------------------------------------------ small parsers
@@ -261,6 +261,7 @@ def test_systemd_unit_restarts_on_failure_as_a_user_with_the_same_env_file_and_a
     assert one.get("MemoryDenyWriteExecute", "no") == "no"  # numpy/ffi trampolines need it off
     assert "130" in one.get("SuccessExitStatus", "").split() and one["KillSignal"] == "SIGINT"
     assert env["BRIEFBOT_CONFIG"] == docker_env(dockerfile())["BRIEFBOT_CONFIG"]  # the same deploy/config.toml
+    assert env["MALLOC_ARENA_MAX"] == docker_env(dockerfile())["MALLOC_ARENA_MAX"] == "2"  # flat memory in both
     assert unit["Install"]["WantedBy"] == ["multi-user.target"]
 
 

@@ -21,10 +21,11 @@ from bot.config import Settings
 from bot.errors import UserError
 from bot.text.citations import check_citations
 from bot.llm.client import LLMClient, LLMError
-from bot.answering.claims import check_claims
+from bot.answering.claims import OTHER_LANGUAGE_WORDS, check_claims, in_other_language
 from bot.answering.context import ContextSource, SourceRef, pack_context
 from bot.answering.extractive import (
-    Candidate, ScoredSentence, choose_sentences, compose, keep_naming, question_entities, score_candidates, wants,
+    Candidate, ScoredSentence, asked_action, choose_sentences, compose, keep_naming, question_entities,
+    score_candidates, wants,
 )
 from bot.llm.prompts import fence_sources, load_prompt, render
 from bot.answering.terms import WeightedTerm, content_terms, stem_term, stems, weigh
@@ -35,6 +36,7 @@ from bot.search.embedder import EmbeddingError
 from bot.search.vectors import Vectors
 from bot.store.db import Database
 from bot.text.languages import language_of, quoted_note
+from bot.text.crosslingual import ENGLISH, english_words
 from bot.text.safety import neutralize_mentions
 from bot.timeutil import TimeWindow, human_date, named_days, parse_question, parse_since, reported_after, zone
 
@@ -62,6 +64,7 @@ CROSS_LINGUAL_LIFT = 0.09
 PARAPHRASE_LIFT: float | None = None
 PARAPHRASE_RELEVANCE = 0.3
 SEMANTIC_SENTENCES = 8  # sentences of the best passages embedded to choose the answer when only vectors found it
+FOREIGN_MIN_DF = 50  # a word of a question in another language that this many passages hold is shared
 FOLLOW_UP_WEIGHT = 1.0  # a follow-up is about the earlier question's topic as much as about its own words
 ANSWER_NAME_WEIGHT = 0.3  # a name the last answer stated, as a term of the follow-up
 CONTEXT_WEIGHT = 0.6  # terms of a question's context sentences, before the sentence that asks
@@ -77,6 +80,12 @@ NOT_FOUND = "I don't have anything on that in the stored articles."
 # A question this long that finds nothing as a whole is asked again as its first sentence: people paste a
 # question followed by context, greetings or filler that drowns its terms.
 LONG_QUESTION_CHARS = 300
+
+ENGLISH_QUESTION_PROMPT = (
+    "Rewrite the user's question in English, keeping every name, number and date exactly. "
+    "Reply with the English question only, on one line."
+)
+_EXACT_FIGURE = re.compile(r"\b\d{2,4}/\d{2,4}\b|\b\d+\.\d+\b")
 
 OnDelta = Callable[[str], Awaitable[None]]
 
@@ -300,11 +309,20 @@ class Answerer:
 
     # ------------------------------------------------------------ term statistics
 
-    async def _terms(self, words: list[tuple[str, float]]) -> list[WeightedTerm]:
-        """IDF weights from the search index's statistics over every indexed passage."""
+    async def _terms(self, words: list[tuple[str, float]], foreign: str | None = None) -> list[WeightedTerm]:
+        """IDF weights from the search index's statistics over every indexed passage.
+
+        `foreign`: the question, when written in another language than the articles. Its own language's
+        words are no topic words (an article may still hold "le" or "pour" inside a name): only its names
+        ("Ferruzzi", "CPC International", "Caracas"), figures and words common in the articles weigh."""
         index = self.index
         await index.ensure_fresh()
         df = {w: index.doc_freq(w) for w, _ in words}
+        if foreign:
+            kept = [(w, f) for w, f in words if df[w] and len(w) > 1 and w not in OTHER_LANGUAGE_WORDS and (
+                w[:1].isdigit() or w in ENGLISH or df[w] >= FOREIGN_MIN_DF
+                or re.search(r"(?<!\w)" + re.escape(w[:1].upper() + w[1:]), foreign))]
+            words = kept or words
         return weigh(words, df, index.doc_count())
 
     # ------------------------------------------------------------ the use case
@@ -335,23 +353,35 @@ class Answerer:
             notes.append(f"Your question was cut to its first {MAX_QUESTION_CHARS:,} characters.")
         zone(tz)  # refuse an unknown zone early, with a clear message
         now = now or datetime.now(timezone.utc)
-        window = self._window(question, since, tz, now)
+        asked = question
+        foreign = in_other_language(question)
+        use_model = self.llm is not None and allow_llm
+        extra_usage = {"prompt_tokens": 0, "completion_tokens": 0}
+        if foreign:
+            # A question in another language: with a model, its English for retrieval and time phrases (one short
+            # call); without one, its German, French or Spanish news words and months in English ("en mai 1987"
+            # -> "in May 1987"). The model still answers the question as written.
+            english = await self._english_question(question, extra_usage) if use_model else None
+            asked = english or english_words(question)
+            foreign = english is None
+        window = self._window(asked, since, tz, now)
 
-        terms, search_text = await self._question_terms(question, window, history, reply)
+        terms, search_text = await self._question_terms(asked, window, history, reply, foreign)
         history = answered_history(history)  # an unanswered turn carries nothing, not even to the model
         qvec = await self._question_vector(question, history, reply)
         hard = window if window and not window.soft and not window.recent else None
         # A day or year named with its year ("the week ended July 4, 1987", "in 2015"): no article published
         # before it can report on it. Unlike a window, this holds even when it leaves nothing.
-        after = reported_after(question)
+        after = reported_after(asked)
         floor = None if after is None else TimeWindow(
             datetime.combine(after, datetime.min.time(), timezone.utc), None, f"from {human_date(after.isoformat())} on")
-        found = await self._gather(question, terms, search_text, collection_id, _narrower(hard, floor), source, window, qvec)
+        found = await self._gather(asked, terms, search_text, collection_id, _narrower(hard, floor), source, window, qvec,
+                                   question)
         lead_in = ""
         if not found.passes and hard is not None:
             # An explicit window that holds nothing: the newest matching article outside it, said to be older.
-            wider = await self._gather(question, terms, search_text, collection_id, floor, source,
-                                       replace(hard, recent=True), qvec)
+            wider = await self._gather(asked, terms, search_text, collection_id, floor, source,
+                                       replace(hard, recent=True), qvec, question)
             if wider.passes:
                 newest = wider.scored[0].candidate.published
                 lead_in = (f"I have nothing on that {hard.label}; the newest related article is older"
@@ -359,7 +389,6 @@ class Answerer:
                 found = wider
         candidates, scored = found.candidates, found.scored
         self.last_scores = (found.best, found.best_sentence, found.focus)
-        use_model = self.llm is not None and allow_llm
         # With a model, the gate only stops what retrieval clearly has nothing for: the model sees the best
         # passages and says itself when they do not answer (the prompt asks it to).
         if not found.passes and not (use_model and _holds_a_rare_term(terms, candidates)):
@@ -391,6 +420,7 @@ class Answerer:
             t0 = time.perf_counter()
             try:
                 result = await self._llm_answer(question, ranked, history, tz, now, as_of, on_delta, lead_in)
+                result.usage = {k: result.usage.get(k, 0) + v for k, v in extra_usage.items()}
                 model_seconds = time.perf_counter() - t0
                 if result.text or not result.checks:
                     result.text = lead_in + result.text
@@ -414,11 +444,12 @@ class Answerer:
             pool = await self._semantic_sentences(found, qvec)
             chosen = pool[:1] + [s for s in pool[1:2] if s.score >= pool[0].score - 0.02 and s.candidate is pool[0].candidate]
             chosen.sort(key=lambda s: s.index)
-            said = quoted_note(language_of(question))
-            if said and language_of(" ".join(s.text for s in chosen)) in ("en", None):
-                notes.append(said)
         else:
             chosen = choose_sentences(terms, scored)
+        # Without a model the answer quotes the articles in their own language: say so in the question's.
+        said = quoted_note(language_of(question))
+        if said and language_of(" ".join(s.text for s in chosen)) in ("en", None):
+            notes.append(said)
         numbers: dict[int, int] = {}
         for s in chosen:
             numbers.setdefault(s.candidate.article_id, len(numbers) + 1)
@@ -480,8 +511,12 @@ class Answerer:
     async def _gather(
         self, question: str, terms: list[WeightedTerm], search_text: str, collection_id: int,
         filter_window: TimeWindow | None, source: str | None, window: TimeWindow | None, qvec: Any = None,
+        written: str | None = None,
     ) -> "_Found":
-        """Retrieve (inside `filter_window` only), keep passages naming the question's names, score."""
+        """Retrieve (inside `filter_window` only), keep passages naming the question's names, score.
+
+        `question` is what retrieval reads (a question in another language put in English words); `written`, the
+        question as asked, decides whether the vector gate judges it as a question in another language."""
         candidates = keep_naming(question, await self._retrieve(search_text, collection_id, filter_window, source, qvec))
         scored = score_candidates(question, terms, candidates)
         if window and window.recent and candidates:
@@ -491,9 +526,18 @@ class Answerer:
         if candidates and (days := named_days(question)):
             _weight_days(days, scored)
         best = max((c.relevance for c in candidates), default=0.0)
-        best_sentence = scored[0].coverage if scored else 0.0
+        best_sentence = max((s.coverage for s in scored[:FOCUS_SENTENCES]), default=0.0)
         # The answer must hold what the question asks about, not only whom: its object and action words.
         focus = max((s.focus for s in scored[:FOCUS_SENTENCES]), default=0.0)
+        # "Who designed / won / replaced …": the action must be stated by one of the top sentences.
+        verb = asked_action(question)
+        if verb is not None and not any(verb in s.words for s in scored[:FOCUS_SENTENCES]):
+            focus = 0.0
+        # A season or a precise figure the question names ("the 1988/89 crop", "a 4.75 pct coupon") must be in
+        # the answer's article: one about another season does not answer it.
+        exact = _EXACT_FIGURE.findall(question)
+        if exact and scored and not all(x in f"{scored[0].candidate.title} {scored[0].candidate.text}" for x in exact):
+            focus = 0.0
         # A question after a figure or a name: the answer's article must state one it does not.
         asks = any(wants(question))
         typed = not asks or any(s.typed for s in scored[:FOCUS_SENTENCES]) or (
@@ -503,7 +547,7 @@ class Answerer:
         similarity = max((c.similarity or 0.0 for c in candidates), default=0.0)
         semantic = False
         if not passes and candidates and any(c.similarity is not None for c in candidates):
-            if language_of(question) not in (None, "en"):
+            if language_of(written or question) not in (None, "en"):
                 semantic = similarity >= CROSS_LINGUAL_LIFT
             elif PARAPHRASE_LIFT is not None:
                 semantic = similarity >= PARAPHRASE_LIFT and best >= PARAPHRASE_RELEVANCE
@@ -547,7 +591,8 @@ class Answerer:
         return parse_question(question, tz, now)
 
     async def _question_terms(
-        self, question: str, window: TimeWindow | None, history: Sequence[Turn], reply: bool = False
+        self, question: str, window: TimeWindow | None, history: Sequence[Turn], reply: bool = False,
+        foreign: bool = False,
     ) -> tuple[list[WeightedTerm], str]:
         # "back in 1986": "back" belongs to the time phrase.
         own = (re.sub(r"\bback\s*$", " ", question.lower().split(window.phrase)[0]) + " " +
@@ -578,8 +623,9 @@ class Answerer:
                 if word and word not in have:
                     words.append((word, ANSWER_NAME_WEIGHT))
                     have.add(word)
-        terms = await self._terms(words)
-        return terms, " ".join(w for w, _ in words) or own
+        terms = await self._terms(words, foreign=question if foreign else None)
+        known = {t.word for t in terms}
+        return terms, " ".join(w for w, _ in words if w in known) or own
 
     async def _retrieve(
         self, text: str, collection_id: int, window: TimeWindow | None, source: str | None, qvec: Any = None,
@@ -630,6 +676,27 @@ class Answerer:
         if source:
             return f"I don't have anything on that from {source} in the stored articles."
         return NOT_FOUND
+
+    async def _english_question(self, question: str, usage: dict[str, int]) -> str | None:
+        """The question in English, by the model, for searching English articles (None when the model fails or
+        answers with something that is no question of a sensible length)."""
+        assert self.llm is not None
+        try:
+            system = load_prompt(self.settings, "question_english")
+        except UserError:  # a prompts_dir of one's own without this file: the built-in wording
+            system = ENGLISH_QUESTION_PROMPT
+        try:
+            done = await self.llm.complete(
+                [{"role": "system", "content": system}, {"role": "user", "content": question}], max_tokens=120)
+        except LLMError as exc:
+            log.warning("the model could not put the question in English (%s); reading its words instead", exc)
+            return None
+        usage["prompt_tokens"] += done.prompt_tokens
+        usage["completion_tokens"] += done.completion_tokens
+        english = " ".join((done.text or "").split()).strip("\"“”")
+        if not english or len(english) > 3 * len(question) + 50 or in_other_language(english):
+            return None
+        return english
 
     async def _llm_answer(
         self, question: str, ranked: list[Candidate], history: Sequence[Turn], tz: str, now: datetime,

@@ -57,10 +57,10 @@ _NOT_NAMES = frozenset(STOP_WORDS | CALENDAR_WORDS | {"i", "as", "according", "s
                                                        "articles", "however", "yes", "no", "also", "both"})
 # The commonest words of German, French and Spanish: a sentence made of enough of them is not read for names
 # (German capitalises every noun; answers come in the question's language).
-_OTHER_LANGUAGE = frozenset("der die das und ist hat von mit den dem des für nicht ein eine einen zu auf im sich "
-                            "wird wurde le la les des du et est une un pour dans qui que au aux sur pas ont été "
+OTHER_LANGUAGE_WORDS = _OTHER_LANGUAGE = frozenset("der die das und ist hat von mit den dem des für nicht ein eine einen zu auf im sich "
+                            "wird wurde le la les des du de et est une un pour dans qui que au aux sur pas ont été il ils elle va "
                             "el los las del y es una para en por con se lo al su sus ha han fue ni pero como más muy sin sobre también "
-                            "auch oder aber noch nach bei ou mais avec très sans aussi".split())
+                            "auch oder aber noch nach bei um im ou mais avec très sans aussi".split())
 OTHER_LANGUAGE_SHARE = 0.15
 
 
@@ -172,6 +172,11 @@ def _holds_quantity(claim: Quantity, source: Sequence[Quantity]) -> bool:
     return False
 
 
+def in_other_language(text: str) -> bool:
+    """Whether `text` is written in Chinese, Japanese, Korean, German, French or Spanish (not English)."""
+    return bool(_CJK.search(text)) or _other_language(text)
+
+
 def _other_language(sentence: str) -> bool:
     words = [w.lower() for w in WORD.findall(sentence)]
     return bool(words) and sum(w in _OTHER_LANGUAGE for w in words) / len(words) >= OTHER_LANGUAGE_SHARE
@@ -215,7 +220,9 @@ _COMMON_STARTS = frozenset(
 
 
 def _source_words(text: str) -> set[str]:
-    return {w.lower() for w in WORD.findall(text.replace("’", "'"))}
+    """The source's words, lower case, each possessive also without its "'s" ("PLC's" holds "plc")."""
+    words = {w.lower() for w in WORD.findall(text.replace("’", "'"))}
+    return words | {w.split("'")[0] for w in words if "'" in w}
 
 
 def _lower_words(text: str) -> set[str]:

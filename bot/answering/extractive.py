@@ -55,9 +55,36 @@ _WHEN_WORDS = (CALENDAR_WORDS - {"may"}) | {"yesterday", "today", "tomorrow", "t
 _CAPITALISED = re.compile(r"\b[A-Z][\w&'.-]*[A-Za-z]")
 
 
+# The same asked in German, French and Spanish.
+_WANTS_NUMBER_ABROAD = re.compile(
+    r"\b(?:combien|cu[aá]nt[oa]s?|wie ?viele?|wie (?:hoch|gro[sß])|um wie viel|quel(?:le)? (?:est |a [eé]t[eé] )?"
+    r"(?:le |la )?(?:montant|prix|taux|pourcentage|chiffre)|mit welchem (?:kupon|zins)|welche[nrms]? (?:kupon|preis|zins)"
+    r"|qu[eé] (?:precio|porcentaje|tasa|cantidad)|quand|cu[aá]ndo|wann)\b", re.I)
+_WANTS_NAME_ABROAD = re.compile(r"\b(?:qui|qu[ií][eé]n(?:es)?|wer|quel(?:le)? (?:pays|soci[eé]t[eé]|banque)|qu[eé] "
+                                r"(?:pa[ií]s|empresa|banco)|welche[sr]? (?:land|unternehmen|bank))\b", re.I)
+
+
+_WHO_VERB = re.compile(r"^\s*who\s+([a-z]+(?:ed|d))\b(?! by\b)", re.I)
+_IRREGULAR = {"won": "win", "took": "take", "led": "lead", "made": "make", "bought": "buy", "sold": "sell",
+              "wrote": "write", "told": "tell", "paid": "pay", "left": "leave", "ran": "run", "became": "become"}
+_WHO_IRREGULAR = re.compile(r"^\s*who\s+(" + "|".join(_IRREGULAR) + r")\b", re.I)
+
+
+def asked_action(question: str) -> str | None:
+    """The stem of the action a "who did it" question asks about ("Who designed the XJ6?": design)."""
+    m = _WHO_IRREGULAR.match(question)
+    if m:
+        return stem_term(_IRREGULAR[m.group(1).lower()])
+    m = _WHO_VERB.match(question)
+    if m and m.group(1).lower() not in {"need", "used", "owned", "based"}:
+        return stem_term(m.group(1))
+    return None
+
+
 def wants(question: str) -> tuple[bool, bool]:
     """(a figure, a name): what the question asks for."""
-    return bool(_WANTS_NUMBER.search(question)), bool(_WANTS_NAME.search(question))
+    return (bool(_WANTS_NUMBER.search(question) or _WANTS_NUMBER_ABROAD.search(question)),
+            bool(_WANTS_NAME.search(question) or _WANTS_NAME_ABROAD.search(question)))
 
 
 def _numbers(text: str, dates: bool = True) -> set[str]:

@@ -34,6 +34,9 @@ SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     # Reuters' abbreviations in results tables and wire copy
     ("revenue", "revenues", "revs", "turnover"),
     ("quarter", "qtr"),
+    ("percent", "pct", "percentage"),
+    ("win", "won", "winning", "winner"),
+    ("replace", "replaced", "succeed", "succeeded", "successor"),
 )
 # Two-word forms of the verbs above, read as one word before stemming.
 _PHRASES = re.compile(r"\bgreen[- ]?light(?:s|ed|ing)?\b|\bsign(?:s|ed|ing)? off\b", re.I)
