@@ -281,3 +281,60 @@ def volume_corpus(path: Path, count: int, start: datetime) -> list[RawArticle]:
 
 
 DAY = datetime(2024, 5, 14, 0, 0, tzinfo=UTC)
+
+
+@dataclass
+class DevStory:
+    """One article of the reuters-dev story set: its label and, for a hard negative, the original it must avoid."""
+
+    raw: RawArticle
+    label: str  # the story it belongs to (an original's id; a negative's own id)
+    kind: str  # "original" | "rewrite" | "negative"
+    negative_of: str | None = None
+
+
+def dev_story_dir() -> Path:
+    root = Path(__file__).resolve().parents[1]
+    for base in (root.parent / "shared" / "eval", Path("/work/shared/eval")):
+        path = base / "reuters-dev"
+        if (path / "stories.jsonl").is_file():
+            return path
+    raise SystemExit("reuters-dev not found in ../shared/eval or /work/shared/eval")
+
+
+def _naive_utc(text: str) -> datetime:
+    """The set's timestamps have no zone (as the corpus); they are read as UTC, the same for every article."""
+    value = datetime.fromisoformat(text)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def dev_story_corpus(corpus: Path, folder: Path | None = None) -> list[DevStory]:
+    """The 40 Reuters originals and the 50 new reports (30 rewrites, 20 hard negatives) of reuters-dev."""
+    folder = folder or dev_story_dir()
+    wanted = [line.strip() for line in (folder / "stories_originals.txt").read_text().splitlines() if line.strip()]
+    found: dict[str, dict] = {}
+    for a in reuters_articles(corpus):
+        if a["id"] in wanted:
+            found[a["id"]] = a
+    missing = [i for i in wanted if i not in found]
+    if missing:
+        raise SystemExit(f"originals missing from the corpus: {', '.join(missing)}")
+    out = [
+        DevStory(RawArticle(title=a["title"], body=a["body"], source="Reuters", url=f"https://reuters.example/{a['id']}",
+                            place=a.get("dateline"), published=_naive_utc(a["published"]), origin=a["id"]),
+                 a["id"], "original")
+        for a in (found[i] for i in wanted)
+    ]
+    with (folder / "stories.jsonl").open(encoding="utf-8") as fh:
+        for line in fh:
+            if not line.strip():
+                continue
+            s = json.loads(line)
+            slug = re.sub(r"[^a-z0-9]+", "", s["source"].lower())
+            raw = RawArticle(title=s["title"], body=s["body"], source=s["source"], url=f"https://{slug}.example/{s['id']}",
+                             published=_naive_utc(s["published"]), origin=s["id"])
+            if s.get("story"):
+                out.append(DevStory(raw, s["story"], "rewrite"))
+            else:
+                out.append(DevStory(raw, s["id"], "negative", s["negative_of"]))
+    return out

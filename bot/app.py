@@ -94,7 +94,7 @@ class App:
         self.ingestor = Ingestor(db, settings, self.index, clock=clock)
         self.poller = FeedPoller(db, settings, ingestor=self.ingestor, clock=clock)
         self.answerer = Answerer(db, settings, llm, self.index, vectors=self.vectors)
-        self.builder = BriefingBuilder(db, settings, llm)
+        self.builder = BriefingBuilder(db, settings, llm, embedder=self.vectors.embedder if self.vectors else None)
         # the use cases
         self.metrics = Metrics(clock)
         self.budget = Budget(self.repos.usage, settings, clock, has_model=llm is not None, metrics=self.metrics)

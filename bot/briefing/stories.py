@@ -9,11 +9,30 @@ Articles then merge, strongest pair first, under average linkage: two groups joi
 pair is at least `threshold` similar, the groups are on average at least `threshold *
 AVERAGE_FACTOR` similar, and every pair across them happened within `window_hours`.
 Articles linked at ingest as near-duplicates (`duplicate_of`) always share a story.
+
+With article vectors (`vectors`, one L2-normalised row per article, zeros where none; the builder
+takes them from the store or the embedder, see `BriefingBuilder`), meaning joins stories too:
+
+- *Same language*: a pair's similarity gains `VECTOR_WEIGHT * (lift - VECTOR_FLOOR)` when its vector
+  lift is above the floor. The lift is the cosine's height above the batch's median cosine, as a
+  share of the way to 1 (e5's cosines all sit at 0.7-0.9, an OpenAI model's at 0.1-0.6: the median
+  calibrates either). Figures are evidence against: a pair whose texts both state quantities (a
+  number with a unit or scale) and share none gains nothing and its word similarity counts half,
+  since two reports of one event repeat its figures and two events of one topic (a bank's cut and
+  another bank's, two quarters) differ in them.
+- *Across languages* (after the stories of each language are formed): a story in one language joins
+  a story in another when each is the other's closest by vector among that language's stories in
+  the time window, closer than the median pair of those two languages, and they share a figure
+  (by value: "1.50%" = "1,50 %" = "1.50 percent"). Words cannot match
+  across languages, so the vectors propose and a figure confirms.
+
+Without vectors the grouping is exactly the TF-IDF one.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,10 +41,20 @@ import numpy as np
 
 from bot.briefing.features import ArticleFeatures, article_features
 from bot.briefing.models import WindowArticle
+from bot.text.datelines import strip_dateline
+from bot.text.languages import language_of
 
 DEFAULT_THRESHOLD = 0.45
 AVERAGE_FACTOR = 0.85
 COMMON_TERM_SHARE = 0.4  # in a large batch, a term in more than this share of articles is noise
+VECTOR_WEIGHT = 0.25  # how much a vector lift above the floor adds to a pair's similarity
+VECTOR_FLOOR = 0.6  # vector lift (0 = the batch's median pair, 1 = identical) below which vectors add nothing
+CONFLICT_FACTOR = 0.5  # with vectors: the word similarity that counts for a pair whose figures all differ
+MIN_VECTOR_ARTICLES = 5  # fewer articles with vectors than this: no median to calibrate against, no vectors
+FIGURE_CHARS = 1500  # figures are read from the title and this much of the lead
+_FIGURE = re.compile(r"(?<![A-Za-z0-9.,])\d+(?:[.,]\d+)*")  # after a CJK letter too: "年1.50%"
+_COMMA_DECIMAL = {"de", "fr", "es"}
+MEDIAN_ROWS = 1500  # articles sampled (seeded) for the median cosine of a larger window
 
 
 @dataclass
@@ -158,6 +187,19 @@ class Similarities:
         keep = (self.vals >= threshold) & (self.cols > rows)
         return rows[keep], self.cols[keep].astype(np.intp), self.vals[keep]
 
+    def set_pairs(self, rows: np.ndarray, cols: np.ndarray, values: np.ndarray) -> None:
+        """Replace the similarity of pairs (both directions); above DENSE_MAX only stored pairs can change."""
+        if self.dense is not None:
+            self.dense[rows, cols] = values
+            self.dense[cols, rows] = values
+            return
+        for a, b, v in zip(rows.tolist(), cols.tolist(), values.tolist()):
+            for i, j in ((a, b), (b, a)):
+                lo, hi = int(self.indptr[i]), int(self.indptr[i + 1])
+                k = lo + int(np.searchsorted(self.cols[lo:hi], j))
+                if k < hi and int(self.cols[k]) == j:
+                    self.vals[k] = v
+
     def _row_sum(self, i: int, others: np.ndarray) -> float:
         """Similarity of article i summed over `others` (sorted indexes; i itself counts 1 when in them)."""
         a, b = self.indptr[i], self.indptr[i + 1]
@@ -183,26 +225,130 @@ class Similarities:
         return np.array([self._row_sum(i, others) for i in members])
 
 
+def figure_values(text: str, language: str | None = None) -> frozenset[float]:
+    """The figures a text states, by value, in any language's notation; small integers and years left out.
+
+    "1.50 percent", "1,50 %" (de/fr/es) and "1.50%" are all 1.5; "6,5 Billionen" is 6.5; "2,400" is 2400
+    in English. Integers up to 31 and years are dates more often than facts and are skipped.
+    """
+    out: set[float] = set()
+    comma_decimal = language in _COMMA_DECIMAL
+    for m in _FIGURE.finditer(text):
+        raw = m.group(0)
+        if comma_decimal:
+            if "," in raw:
+                raw = raw.replace(".", "").replace(",", ".")
+            elif all(len(part) == 3 for part in raw.split(".")[1:]):
+                raw = raw.replace(".", "")  # 2.400 = 2400
+        else:
+            raw = raw.replace(",", "")
+        try:
+            value = float(raw)
+        except ValueError:
+            continue
+        if value.is_integer() and (value <= 31 or 1900 <= value <= 2100):
+            continue
+        out.add(round(value, 4))
+    return frozenset(out)
+
+
+def _quantities(f: ArticleFeatures) -> frozenset[str]:
+    """Numbers with a unit or scale ("1.5 percent", "6.5 trillion won"): the figures a same-language pair compares."""
+    return frozenset(t for t in f.weights if t.startswith("n:") and " " in t)
+
+
+def _median_cosine(vectors: np.ndarray, rows: np.ndarray, cols: np.ndarray | None = None) -> float:
+    """The median cosine over pairs of `rows` (with `cols`: across the two sets); over a seeded sample of
+    MEDIAN_ROWS of each when larger (one matrix product either way)."""
+    rng = np.random.default_rng(0)
+
+    def sample(ids: np.ndarray) -> np.ndarray:
+        return np.sort(rng.choice(ids, MEDIAN_ROWS, replace=False)) if ids.size > MEDIAN_ROWS else ids
+
+    rows = sample(rows)
+    other = rows if cols is None else sample(cols)
+    if rows.size == 0 or other.size == 0:
+        return 1.0
+    block = vectors[rows] @ vectors[other].T
+    if cols is None:
+        block = block[np.triu_indices(rows.size, 1)]
+    return float(np.median(block)) if block.size else 1.0
+
+
+def _vector_boost(
+    sim: Similarities, vectors: np.ndarray, has: np.ndarray, langs: list[str | None],
+    feats: Sequence[ArticleFeatures], threshold: float,
+) -> None:
+    """Add the same-language vector lift to `sim`, and weigh figures, where they can change a join.
+
+    A pair whose texts both state quantities and share none is two events: it gains nothing from its
+    vectors, and its word similarity counts `CONFLICT_FACTOR` as much. Only pairs whose word similarity
+    the largest gain could bring to a join are looked at, so the work grows with those pairs.
+    """
+    idx = np.nonzero(has)[0]
+    if idx.size < MIN_VECTOR_ARTICLES:
+        return
+    median = _median_cosine(vectors, idx)
+    most = max(0.0, VECTOR_WEIGHT * (1.0 - VECTOR_FLOOR))
+    rows, cols, base = sim.pairs_at_least(max(KEEP_FLOOR, threshold * AVERAGE_FACTOR - most))
+    keep = has[rows] & has[cols]
+    keep &= np.fromiter((langs[i] == langs[j] for i, j in zip(rows.tolist(), cols.tolist())), dtype=bool, count=rows.size)
+    rows, cols, base = rows[keep], cols[keep], base[keep]
+    if rows.size == 0:
+        return
+    cos = np.einsum("ij,ij->i", vectors[rows], vectors[cols])
+    lift = (cos - median) / max(1e-6, 1.0 - median)
+    gain = np.maximum(VECTOR_WEIGHT * (lift - VECTOR_FLOOR), 0.0)
+    quantities: dict[int, frozenset[str]] = {}
+    values = base.astype(np.float32).copy()
+    for k, (i, j) in enumerate(zip(rows.tolist(), cols.tolist())):
+        qa = quantities.setdefault(i, _quantities(feats[i]))
+        qb = quantities.setdefault(j, _quantities(feats[j]))
+        if qa and qb and not (qa & qb):
+            values[k] = base[k] * CONFLICT_FACTOR  # both state figures, none in common
+        else:
+            values[k] = base[k] + gain[k]
+    sim.set_pairs(rows, cols, values)
+
+
+def _language(a: WindowArticle) -> str | None:
+    found = language_of(f"{a.title}. {a.body[:300]}")
+    return "en" if found is None else found
+
+
 def group_articles(
     articles: Sequence[WindowArticle],
     *,
     window_hours: float = 48,
     threshold: float = DEFAULT_THRESHOLD,
     features: Sequence[ArticleFeatures] | None = None,
+    vectors: np.ndarray | None = None,
 ) -> tuple[list[StoryGroup], Similarities]:
-    """Stories among `articles` (each a StoryGroup), and the similarities used."""
+    """Stories among `articles` (each a StoryGroup), and the similarities used.
+
+    `vectors`: optional (n, dim) article vectors, L2-normalised, a zero row for an article without one.
+    """
     n = len(articles)
     feats = list(features) if features is not None else [article_features(a.title, a.body, source=a.source) for a in articles]
     sim = Similarities(feats)
     if n == 0:
         return [], sim
+    langs: list[str | None] = []
+    has = np.zeros(n, dtype=bool)
+    if vectors is not None:
+        vectors = np.asarray(vectors, dtype=np.float32)
+        if vectors.ndim != 2 or vectors.shape[0] != n:
+            raise ValueError(f"expected {n} article vectors, got shape {vectors.shape}")
+        has = np.linalg.norm(vectors, axis=1) > 0.5
+        langs = [_language(a) for a in articles]
+        _vector_boost(sim, vectors, has, langs, feats, threshold)
     uf = _UnionFind(n)
 
     # Near-duplicates found at ingest always join the article they repeat.
     position = {a.id: i for i, a in enumerate(articles)}
-    for i, a in enumerate(articles):
-        if a.duplicate_of is not None and a.duplicate_of in position:
-            uf.union(i, position[a.duplicate_of])
+    for i, art in enumerate(articles):
+        if art.duplicate_of is not None and art.duplicate_of in position:
+            uf.union(i, position[art.duplicate_of])
 
     hours = np.array([_epoch_hours(a.time) for a in articles], dtype=np.float64)
     known = ~np.isnan(hours)
@@ -229,6 +375,9 @@ def group_articles(
                     continue
             uf.union(i, j)
 
+    if vectors is not None and len(set(langs[i] for i in np.nonzero(has)[0])) > 1:
+        _join_across_languages(articles, uf, vectors, has, langs, hours, window_hours)
+
     groups: list[StoryGroup] = []
     for members in uf.members.values():
         members = sorted(members, key=lambda i: (articles[i].time, articles[i].id))
@@ -241,3 +390,79 @@ def group_articles(
         groups.append(StoryGroup(members, rep))
     groups.sort(key=lambda g: min(articles[i].id for i in g.members))
     return groups, sim
+
+
+def _join_across_languages(
+    articles: Sequence[WindowArticle], uf: _UnionFind, vectors: np.ndarray, has: np.ndarray,
+    langs: list[str | None], hours: np.ndarray, window_hours: float,
+) -> None:
+    """Join stories told in different languages: mutual closest by vector, closer than usual, a figure shared."""
+    idx = np.nonzero(has)[0]
+    by_lang: dict[str | None, np.ndarray] = {}
+    for lang in sorted({langs[i] for i in idx}, key=str):
+        by_lang[lang] = np.array([i for i in idx if langs[i] == lang], dtype=np.intp)
+    # the median cosine of each language pair, at article level: what "unrelated" looks like across them
+    pair_median: dict[tuple[str | None, str | None], float] = {}
+    for x in by_lang:
+        for y in by_lang:
+            if str(x) < str(y):
+                pair_median[(x, y)] = pair_median[(y, x)] = _median_cosine(vectors, by_lang[x], by_lang[y])
+
+    def stories() -> list[dict]:
+        out = []
+        for root, members in uf.members.items():
+            with_vec = [m for m in members if has[m]]
+            if not with_vec:
+                continue
+            votes: dict[str | None, int] = {}
+            for m in with_vec:
+                votes[langs[m]] = votes.get(langs[m], 0) + 1
+            lang = max(votes, key=lambda k: votes[k])
+            vec = vectors[with_vec].mean(axis=0)
+            vec = vec / max(1e-12, float(np.linalg.norm(vec)))
+            known = hours[members][~np.isnan(hours[members])]
+            out.append({"root": root, "lang": lang, "vec": vec, "members": members,
+                        "lo": float(known.min()) if known.size else math.nan,
+                        "hi": float(known.max()) if known.size else math.nan})
+        return out
+
+    def figures(story: dict) -> frozenset[float]:
+        if "figures" not in story:  # read only for the few pairs that get this far
+            story["figures"] = frozenset().union(*(
+                figure_values(f"{articles[m].title}\n{strip_dateline(articles[m].body[:FIGURE_CHARS])}", langs[m])
+                for m in story["members"]))
+        return story["figures"]
+
+    groups = stories()
+    if len({g["lang"] for g in groups}) < 2:
+        return
+    mat = np.stack([g["vec"] for g in groups])
+    glang = [g["lang"] for g in groups]
+    lo = np.array([g["lo"] for g in groups], dtype=np.float64)
+    hi = np.array([g["hi"] for g in groups], dtype=np.float64)
+    members_of = {lang: np.array([k for k, x in enumerate(glang) if x == lang], dtype=np.intp) for lang in set(glang)}
+    # each story's closest story in each other language, among those close enough in time
+    # (blocks of one language against another: never the square of the largest language)
+    best: dict[tuple[int, str | None], int] = {}
+    cos_of: dict[tuple[int, int], float] = {}
+    for row_lang, rows in members_of.items():
+        for lang, cols in members_of.items():
+            if lang == row_lang:
+                continue
+            block = mat[rows] @ mat[cols].T
+            span = np.maximum(hi[rows][:, None] - lo[cols][None, :], hi[cols][None, :] - lo[rows][:, None])
+            block = np.where(np.isnan(span) | (span <= window_hours), block, -np.inf)
+            picks = np.argmax(block, axis=1)
+            for k, c in enumerate(picks.tolist()):
+                if np.isfinite(block[k, c]):
+                    best[(int(rows[k]), lang)] = int(cols[c])
+                    cos_of[(int(rows[k]), int(cols[c]))] = float(block[k, c])
+    for (i, _lang), j in best.items():
+        if i > j or best.get((j, glang[i])) != i:
+            continue
+        gi, gj = groups[i], groups[j]
+        if cos_of[(i, j)] <= pair_median.get((gi["lang"], gj["lang"]), 1.0):
+            continue  # no closer than the usual pair of these languages
+        if not (figures(gi) & figures(gj)):
+            continue  # the vectors propose, a shared figure confirms
+        uf.union(gi["root"], gj["root"])
