@@ -63,3 +63,42 @@ async def test_the_answer_states_what_is_asked_or_refuses(db: Database, index: S
     assert not season.found  # another season's forecast does not answer it
     assert (await answerer.answer("What did Brazil's coffee institute forecast for the 1987/88 coffee crop?",
                                   collection, now=NOW)).found
+
+
+def test_figures_asked_as_a_bound_and_phrasal_actions() -> None:
+    assert wants("What's the most the analyst reckoned the brewery would cost?") == (True, False)
+    assert wants("What is the highest level the index reached?")[0]
+    # "took over" is said as "succeeded" or "replaced": the verb alone is no action the answer must state
+    assert asked_action("Who took over the chair at the company?") is None
+    assert asked_action("Who won the title?") == "win"
+
+
+LATER_LINES = [
+    _a("Northgate Foods puts bakery unit up for sale",
+       "Northgate Foods Ltd said it retained Harbour Securities Inc to seek a buyer for its Maple Crust bakery "
+       "unit. The unit had sales of 210 mln dlrs last year.", 20),
+    _a("Norland trade minister says surplus to stay",
+       "Norland Trade Minister Anna Berg said her country would keep a trade surplus for three to five years to "
+       "cut its foreign debt. Berg spoke at the end of a two-week trade mission. The team she led agreed to buy "
+       "Canadian products valued at 2.4 billion dlrs, she said.", 21),
+    _a("Kestrel Bank to buy Typeset unit from Allied",
+       "The placement of shares in <Typeset GmbH>, to be bought from Allied Corp, would come later, bankers said. "
+       "Kestrel Bank AG said it will acquire <Typeset GmbH>, a maker of printing systems, from Allied Corp.", 22),
+]
+
+
+async def test_the_line_that_states_it_answers(db: Database, index: SearchIndex, settings: Settings) -> None:
+    collection = await db.collection_id("default")
+    await Ingestor(db, settings).ingest_many(LATER_LINES, collection)
+    answerer = Answerer(db, settings, None, index)
+    # "bring in to find" is said "retained to seek": not refused
+    dealer = await answerer.answer("Which investment dealer did Northgate Foods bring in to find a buyer for Maple "
+                                   "Crust?", collection, now=NOW)
+    assert dealer.found and "Harbour Securities" in dealer.text
+    # the figure asked for is a later line of the article, not its lead: not refused
+    goods = await answerer.answer("How much Canadian goods did the trade mission led by Anna Berg agree to buy?",
+                                  collection, now=NOW)
+    assert goods.found and "2.4 billion" in goods.text
+    # "GmbH" and "Corp" name nobody new: the buyer's line is the answer
+    buyer = await answerer.answer("Who is buying Allied's Typeset printing business?", collection, now=NOW)
+    assert buyer.found and "Kestrel" in buyer.text

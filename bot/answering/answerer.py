@@ -536,6 +536,10 @@ class Answerer:
         best_sentence = max((s.coverage for s in scored[:FOCUS_SENTENCES]), default=0.0)
         # The answer must hold what the question asks about, not only whom: its object and action words.
         focus = max((s.focus for s in scored[:FOCUS_SENTENCES]), default=0.0)
+        # ...or the sentence of the best article that states what the question asks for (a figure, a name): the
+        # answer is often a later line ("a team he led agreed to buy U.S. products valued at 1.8 billion dlrs").
+        if scored and any(wants(question)):
+            focus = max([focus] + [s.focus for s in scored[0].candidate.sentences if s.typed])
         # "Who designed / won / replaced …": the action must be stated by one of the top sentences.
         verb = asked_action(question)
         if verb is not None and not any(verb in s.words for s in scored[:FOCUS_SENTENCES]):

@@ -30,7 +30,7 @@ _STOCK_MOVE = re.compile(r"\b(?:share price|stock price|shares|stock)\b.{0,60}\b
                          r"\b(?:stock|shares|share price)\b", re.I)
 _WANTS_NUMBER = re.compile(
     r"(?:^|[,;:.?!]\s*|\b(?:and|but)\s+)(?:\w+\s+)?(?:how (?:much|many|long|big|far|high|low|large|fast|heavy|deep|old)"
-    r"|by how much|when\b|what (?:(?:was|is|were|are|will|would|did|does|do|the|a|an|its|their|his|her)\s+)*"
+    r"|by how much|when\b|what(?:'s| is| was| were) the (?:most|least|maximum|minimum|highest|lowest)\b|what (?:(?:was|is|were|are|will|would|did|does|do|the|a|an|its|their|his|her)\s+)*"
     r"(?:[\w'-]+\s+){0,2}(?:" + _MEASURES + r")\b|at what (?:price|rate|level|cost))",
     re.I,
 )
@@ -71,11 +71,14 @@ _WANTS_NAME_ABROAD = re.compile(r"\b(?:qui|qu[ií][eé]n(?:es)?|wer|quel(?:le)? 
 _WHO_VERB = re.compile(r"^\s*who\s+([a-z]+(?:ed|d))\b(?! by\b)", re.I)
 _IRREGULAR = {"won": "win", "took": "take", "led": "lead", "made": "make", "bought": "buy", "sold": "sell",
               "wrote": "write", "told": "tell", "paid": "pay", "left": "leave", "ran": "run", "became": "become"}
+_PHRASAL = re.compile(r"^\s*who\s+[a-z]+\s+(?:over|up|out|off|down|away|back)\b", re.I)
 _WHO_IRREGULAR = re.compile(r"^\s*who\s+(" + "|".join(_IRREGULAR) + r")\b", re.I)
 
 
 def asked_action(question: str) -> str | None:
     """The stem of the action a "who did it" question asks about ("Who designed the XJ6?": design)."""
+    if _PHRASAL.match(question):  # "who took over the chair": said as "succeeded", not "took"
+        return None
     m = _WHO_IRREGULAR.match(question)
     if m:
         return stem_term(_IRREGULAR[m.group(1).lower()])
@@ -110,11 +113,14 @@ def _names(text: str) -> set[str]:
             low = part.lower()
             if len(low) >= 2 and low not in QUESTION_STOP_WORDS and low not in _NOT_NAME_WORDS:
                 out.add(stem_term(part))
-    return out
+    return out - _COMPANY_FORMS
 
 
 _NOT_NAME_WORDS = frozenset("the a an in on at by for from with after before but and or its it he she they we this "
                             "that these those there analysts officials traders sources".split())
+# The legal form after a company's name ("<Linotype GmbH>", "Bass Plc") names nobody new.
+_COMPANY_FORMS = frozenset(stem_term(w) for w in
+                           "gmbh ag inc ltd plc co corp corporation sa nv bv llc spa ab kk oy group holdings".split())
 
 MAX_SENTENCES = 3
 MAX_CHARS = 700

@@ -37,6 +37,8 @@ SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("percent", "pct", "percentage"),
     ("win", "won", "winning", "winner"),
     ("replace", "replaced", "succeed", "succeeded", "successor"),
+    ("seek", "sought", "find", "search"),
+    ("hire", "hired", "retain", "retained", "engage", "engaged", "appoint", "appointed"),
 )
 # Two-word forms of the verbs above, read as one word before stemming.
 _PHRASES = re.compile(r"\bgreen[- ]?light(?:s|ed|ing)?\b|\bsign(?:s|ed|ing)? off\b", re.I)
