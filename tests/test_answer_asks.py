@@ -102,3 +102,22 @@ async def test_the_line_that_states_it_answers(db: Database, index: SearchIndex,
     # "GmbH" and "Corp" name nobody new: the buyer's line is the answer
     buyer = await answerer.answer("Who is buying Allied's Typeset printing business?", collection, now=NOW)
     assert buyer.found and "Kestrel" in buyer.text
+
+
+async def test_a_country_named_another_way(db: Database, index: SearchIndex, settings: Settings) -> None:
+    """"Moscow" is the Soviet government, a "British" minister is Britain's: the article need not use the
+    question's form of the name."""
+    collection = await db.collection_id("default")
+    await Ingestor(db, settings).ingest_many([
+        _a("Soviet plan sets 1988 targets",
+           "Soviet planners set the 1988 oil output goal at 640 mln tonnes, the official news agency Tass said.", 23),
+        _a("Britain seeks fraud accord with Japan",
+           "Britain's corporate affairs minister Michael Hale left for Tokyo to seek an accord on sharing "
+           "information to fight securities fraud.", 24),
+    ], collection)
+    answerer = Answerer(db, settings, None, index)
+    oil = await answerer.answer("What oil production goal has Moscow set for 1988?", collection, now=NOW)
+    assert oil.found and "640" in oil.text
+    minister = await answerer.answer("Which British minister went to Tokyo to seek an accord on sharing "
+                                     "information to fight fraud?", collection, now=NOW)
+    assert minister.found and "Michael Hale" in minister.text

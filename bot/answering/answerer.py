@@ -524,7 +524,9 @@ class Answerer:
         # Capitalised words are names in English; in German every noun is capitalised, and in other languages a
         # name may be spelled in its own script: there only the vectors judge (the gate reads their lift).
         foreign = qvec is not None and language_of(written or question) not in (None, "en")
-        candidates = retrieved if foreign else keep_naming(question, retrieved)
+        # German capitalises every noun ("Kupon", "Anleihe"): one of its capitalised words must be named, not all.
+        german = language_of(written or question) == "de"
+        candidates = retrieved if foreign else keep_naming(question, retrieved, every=not german)
         scored = score_candidates(question, terms, candidates)
         if window and window.recent and candidates:
             self._weight_recent(candidates, scored)

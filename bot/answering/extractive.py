@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from bot.answering.terms import WeightedTerm, coverage, stem_term, stems
 from bot.search.models import SearchHit
 from bot.text.datelines import strip_dateline
+from bot.text.places import PLACE_GROUPS
 from bot.text.sentences import split_sentences
 from bot.text.terms import CALENDAR_WORDS, QUESTION_STOP_WORDS, WORD
 
@@ -249,15 +250,27 @@ def _has(entity: str, words: set[str]) -> bool:
     if entity in words:
         return True
     prefix = entity[:5]
-    return len(prefix) == 5 and any(w.startswith(prefix) for w in words)
+    if len(prefix) == 5 and any(w.startswith(prefix) for w in words):
+        return True
+    # "Moscow" is named "Soviet", "British" "Britain", "France" "French"
+    return bool(_PLACES.get(entity, frozenset()) & words)
 
 
-def keep_naming(question: str, candidates: list[Candidate]) -> list[Candidate]:
-    """Only the passages whose article (title and passage) names every entity of the question."""
+_PLACES: dict[str, frozenset[str]] = {}
+for _group in PLACE_GROUPS:
+    _stems = frozenset(stem_term(w) for w in _group)
+    for _s in _stems:
+        _PLACES[_s] = _stems - {_s}
+
+
+def keep_naming(question: str, candidates: list[Candidate], every: bool = True) -> list[Candidate]:
+    """Only the passages whose article (title and passage) names every entity of the question (or, not `every`,
+    one of them)."""
     entities = question_entities(question)
     if not entities:
         return candidates
-    return [c for c in candidates if all(_has(e, stems(f"{c.title} {c.text}")) for e in entities)]
+    test = all if every else any
+    return [c for c in candidates if test(_has(e, stems(f"{c.title} {c.text}")) for e in entities)]
 
 
 def _same(sentence: str, title: str) -> bool:
