@@ -121,3 +121,24 @@ async def test_a_country_named_another_way(db: Database, index: SearchIndex, set
     minister = await answerer.answer("Which British minister went to Tokyo to seek an accord on sharing "
                                      "information to fight fraud?", collection, now=NOW)
     assert minister.found and "Michael Hale" in minister.text
+
+
+async def test_the_figure_or_name_asked_for_not_a_ticker_or_a_change(db: Database, index: SearchIndex,
+                                                                      settings: Settings) -> None:
+    """A ticker (<NRC.N>) names nobody, "type-setting" is "typesetting", and "how much cargo" asks for tonnes,
+    not for the change in percent."""
+    collection = await db.collection_id("default")
+    await Ingestor(db, settings).ingest_many([
+        _a("Sandhaven port traffic up last year",
+           "The tonnage of cargo passing through the port of Sandhaven rose 3.1 pct last year, the port authority "
+           "said. Its annual report said 7.25 mln tonnes of cargo passed through the port, against 7.03 mln.", 25),
+        _a("Kestrel Bank to buy Printex from Norcom",
+           "But the placement of shares in <Printex GmbH>, to be bought from Norcom Inc <NRC.N>, would come later, "
+           "bankers said. Kestrel Bank AG <KBK.F> said it will acquire <Printex GmbH>, a maker of type-setting "
+           "systems, from Norcom Inc.", 26),
+    ], collection)
+    answerer = Answerer(db, settings, None, index)
+    cargo = await answerer.answer("How much cargo passed through the port of Sandhaven?", collection, now=NOW)
+    assert cargo.found and "7.25 mln tonnes" in cargo.text
+    buyer = await answerer.answer("Who is buying Norcom's Printex typesetting business?", collection, now=NOW)
+    assert buyer.found and "Kestrel Bank" in buyer.text

@@ -106,10 +106,31 @@ def _numbers(text: str, dates: bool = True) -> set[str]:
     return found | {w for w in re.findall(r"[a-z]+", text.lower()) if w in _NUMBER_WORDS}
 
 
+_TICKER = re.compile(r"<[A-Z0-9.]{1,10}>")
+# A number that is part of a name ("Local 222", "Boeing 747", "Chapter 11"): after a capitalised word.
+_NAME_NUMBER = re.compile(r"\b([A-Z][a-z]+) (\d+)\b(?![.,]\d)")
+# A change in percent: not what "how much cargo" or "how many workers" asks for.
+_PERCENT_FIGURE = re.compile(r"\d+(?:\.\d+)?\s*(?:pct|percent|per cent|%)|\d+(?:\.\d+)? percentage points?", re.I)
+_ASKS_AMOUNT = re.compile(r"\bhow (?:much|many)\b", re.I)
+_ASKS_SHARE = re.compile(r"\b(?:how much of|pct|percent|percentage|per cent|rate|share|ratio|by how much|how far|stake|%|rise|rose|"
+                         r"fall|fell|go up|went up|go down|went down|increase|decrease|drop|climb|gain|grow|grew|cut|"
+                         r"lower|raise|change)", re.I)
+
+
+def _asked_figures(text: str, question: str, dates: bool) -> set[str]:
+    """The figures of `text` that can answer a question after a figure: no ticker, no number of a name
+    ("Local 222"), and for "how much X" (not a rate or a share) no change in percent."""
+    text = _TICKER.sub(" ", text)
+    text = _NAME_NUMBER.sub(lambda m: m.group(0) if m.group(1).lower() in CALENDAR_WORDS else m.group(1), text)
+    if _ASKS_AMOUNT.search(question) and not _ASKS_SHARE.search(question):
+        text = _PERCENT_FIGURE.sub(" ", text)
+    return _numbers(text, dates=dates)
+
+
 def _names(text: str) -> set[str]:
-    """Stems of the capitalised words of `text` that are no stop or calendar word."""
+    """Stems of the capitalised words of `text` that are no stop or calendar word (tickers are none)."""
     out: set[str] = set()
-    for word in _CAPITALISED.findall(text):
+    for word in _CAPITALISED.findall(_TICKER.sub(" ", text)):
         for part in WORD.findall(word):
             low = part.lower()
             if len(low) >= 2 and low not in QUESTION_STOP_WORDS and low not in _NOT_NAME_WORDS:
@@ -207,7 +228,7 @@ def score_candidates(question: str, terms: list[WeightedTerm], candidates: list[
             # What the question asks for: a figure it does not state, a name it does not name.
             typed = aimed = False
             if wants_number or wants_name:
-                typed = bool((wants_number and _numbers(text, dates=wants_date) - question_numbers)
+                typed = bool((wants_number and _asked_figures(text, question, wants_date) - question_numbers)
                              or (wants_name and _names(text) - question_stems))
                 score += 0.08 if typed else -0.04
                 if typed and target_stem in words:
