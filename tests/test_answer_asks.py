@@ -142,3 +142,19 @@ async def test_the_figure_or_name_asked_for_not_a_ticker_or_a_change(db: Databas
     assert cargo.found and "7.25 mln tonnes" in cargo.text
     buyer = await answerer.answer("Who is buying Norcom's Printex typesetting business?", collection, now=NOW)
     assert buyer.found and "Kestrel Bank" in buyer.text
+
+
+async def test_how_a_share_price_responded_is_the_move(db: Database, index: SearchIndex, settings: Settings) -> None:
+    """"How did its share price take the news?": the line with the move answers, whatever the news is called."""
+    collection = await db.collection_id("default")
+    await Ingestor(db, settings).ingest_many([
+        _a("Fenwick and Carrow fail to agree on bid",
+           "<Carrow Plc> said it had not been possible to agree terms on a bid to be made by Fenwick Holdings Plc. "
+           "Fenwick said it had ended the talks. On the news Carrow shares fell 31p to 188p, a price last seen "
+           "in January.", 27),
+        *ARTICLES, *LATER_LINES,  # other news: the question's words are not all rare
+    ], collection)
+    answerer = Answerer(db, settings, None, index)
+    moved = await answerer.answer("How did Carrow's share price take the news that the talks with Fenwick had ended?",
+                                  collection, now=NOW)
+    assert moved.found and "31p" in moved.text

@@ -197,6 +197,7 @@ def score_candidates(question: str, terms: list[WeightedTerm], candidates: list[
     names = set(question_entities(question))
     focus_terms = [t for t in terms if t.stem not in names]
     asks_price = bool(_ASKS_PRICE.search(question))
+    stock_move = bool(_STOCK_MOVE.search(question))
     scored: list[ScoredSentence] = []
     for cand in candidates:
         title_stems = _with_names(stems(cand.title), names)
@@ -215,6 +216,11 @@ def score_candidates(question: str, terms: list[WeightedTerm], candidates: list[
             seen = words | title_stems if i == lead and cand.position == 0 else words
             cov = coverage(terms, seen)
             focus = coverage(focus_terms, seen) if focus_terms else cov
+            # "How did its share price respond?": the line with the move ("shares jumped 23p") is what is asked,
+            # whatever words the question uses for the news that moved it.
+            moved = stock_move and bool(_SHARE_PRICE.search(text))
+            if moved:
+                focus = max(focus, 0.5)
             score = 0.5 * cov + 0.3 * cand.relevance + 0.15 * focus
             # The sentence that states the fact beats reported-speech filler and share-price lines.
             if _FILLER.search(text):
@@ -231,7 +237,7 @@ def score_candidates(question: str, terms: list[WeightedTerm], candidates: list[
                 typed = bool((wants_number and _asked_figures(text, question, wants_date) - question_numbers)
                              or (wants_name and _names(text) - question_stems))
                 score += 0.08 if typed else -0.04
-                if typed and target_stem in words:
+                if typed and (target_stem in words or moved):
                     aimed = True
                     score += 0.1
             if cand.position == 0 and i == lead:
@@ -331,7 +337,9 @@ def choose_sentences(terms: list[WeightedTerm], scored: list[ScoredSentence]) ->
     if not any(c.aimed for c in chosen):
         pool = [c for c in scored[1:] if c not in chosen and c.coverage > 0
                 and (c.candidate is best.candidate or c.score >= 0.8 * best.score)]
-        pick = next((c for c in pool if c.aimed), None)
+        # the best article's own line first: another article's figure answers about another thing as often
+        pick = next((c for c in pool if c.aimed and c.candidate is best.candidate), None) or next(
+            (c for c in pool if c.aimed), None)
         if pick is None and not any(c.typed for c in chosen):
             pick = next((c for c in pool if c.typed), None)
         if pick is not None and length + len(pick.text) <= MAX_CHARS + 200:
