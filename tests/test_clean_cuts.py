@@ -13,7 +13,7 @@ from bot.text.sentences import cut_at_sentence_end
 from tests.cli_runner import abriefbot
 from tests.discord_helpers import running_bot
 from tests.fakediscord import FakeDiscord
-from tests.test_discord_briefings import FeedSite
+from tests.feedsite import FeedSite
 
 LONG = ("exports", "Harbour exports climb to a record",
         "Container exports from the harbour rose 14.5 percent in October from a year earlier, well above its "
