@@ -81,6 +81,8 @@ async def child(db_path: Path, size: int, mode: str) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="1000,5000,19043")
+    ap.add_argument("--modes", default="old,new", help="old,new or one of them")
+    ap.add_argument("--db", help="reuse this store (built there when missing) instead of a fresh one")
     ap.add_argument("--child", nargs=3, metavar=("DB", "SIZE", "MODE"))
     args = ap.parse_args()
     if args.child:
@@ -88,14 +90,15 @@ def main() -> None:
         return
     if not CORPUS.exists():
         sys.exit(f"{CORPUS} not found")
-    work = Path(tempfile.mkdtemp(prefix="briefing-memory-"))
-    db_path = work / "reuters.db"
-    started = time.perf_counter()
-    stored = asyncio.run(build_store(db_path))
-    print(f"store: {stored:,} records in {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+    db_path = Path(args.db) if args.db else Path(tempfile.mkdtemp(prefix="briefing-memory-")) / "reuters.db"
+    if not db_path.exists():
+        started = time.perf_counter()
+        stored = asyncio.run(build_store(db_path))
+        print(f"store: {stored:,} records in {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+    modes = args.modes.split(",")
     rows = []
     for size in [int(s) for s in args.sizes.split(",")]:
-        for mode in ("old", "new"):
+        for mode in modes:
             out = subprocess.run([sys.executable, __file__, "--child", str(db_path), str(size), mode],
                                  capture_output=True, text=True, cwd=ROOT)
             if out.returncode != 0:
@@ -107,7 +110,10 @@ def main() -> None:
     print("|---|---|---|---|---|---|")
     old = {r["size"]: r for r in rows if r["mode"] == "old"}
     for r in rows:
-        same = "—" if r["mode"] == "old" else ("yes" if r["stories"] == old[r["size"]]["stories"] else "NO")
+        if r["mode"] == "old" or r["size"] not in old:
+            same = "—"
+        else:
+            same = "yes" if r["stories"] == old[r["size"]]["stories"] else "NO"
         print(f"| {r['read']:,} | {r['mode']} | {r['peak_mb']:.0f} | {r['before_mb']:.0f} | {r['seconds']:.1f} | {same} |")
     print(f"\nfooter at the smallest size: {rows[0]['footer']}")
 

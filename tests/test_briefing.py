@@ -364,6 +364,6 @@ def test_sparse_similarities_group_as_the_dense_matrix_does() -> None:
         sparse, sparse_sim = stories.group_articles(articles, features=feats)
     finally:
         stories.DENSE_MAX, stories.BLOCK_ROWS = 3000, saved
-    assert sparse_sim.dense is None and sparse_sim.vals.size < 1500 * 1500 // 20  # far from the square
+    assert sparse_sim.dense is None and sparse_sim.pairs[2].size < 1500 * 1500 // 20  # far from the square
     assert sum(len(g.members) > 1 for g in dense) > 50  # the corpus has stories to group
     assert [(g.members, g.representative) for g in sparse] == [(g.members, g.representative) for g in dense]
