@@ -99,10 +99,10 @@ class _UnionFind:
 
 DENSE_MAX = 3000  # up to this many articles the similarities are one dense matrix (36 MB); above, sparse
 BLOCK_ROWS = 1024  # at most this many rows of the similarity matrix computed at once above DENSE_MAX
-BLOCK_CELLS = 4_000_000  # and at most this many cells (16 MB of float32) in one block
+BLOCK_CELLS = 2_000_000  # and at most this many cells (8 MB of float32) in one block
 KEEP_FLOOR = 0.1  # above DENSE_MAX, pairs under this are never kept (means and centralities still count them)
 DENSE_TERM_SHARE = 16  # terms in more than 1/16 of a large window's articles: one BLAS product per block
-MAX_DENSE_TERMS = 256  # at most this many such terms (n x 256 float32: 19 MB at 18.7k articles)
+MAX_DENSE_TERMS = 128  # at most this many such terms (n x 128 float32: 10 MB at 18.7k articles)
 PAIR_CHUNK = 262_144  # pair products accumulated at once for the other terms
 
 
@@ -186,22 +186,23 @@ class Similarities:
             weights.extend(f.weights.values())
             counts.append(len(f.weights))
         del vocab
-        t = np.frombuffer(term_ids, dtype=np.int32).astype(np.intp)
-        w = np.frombuffer(weights, dtype=np.float64)
+        t = np.frombuffer(term_ids, dtype=np.int32)
         art = np.repeat(np.arange(n, dtype=np.int32), np.frombuffer(counts, dtype=np.int32))
         df = np.bincount(t)
         idf = 1.0 + np.log((n + 1) / (df + 1.0))
-        norms = np.sqrt(np.maximum(np.bincount(art, weights=(w * idf[t]) ** 2, minlength=n), 1e-12))
+        w = np.frombuffer(weights, dtype=np.float64) * idf[t]  # TF-IDF
+        norms = np.sqrt(np.maximum(np.bincount(art, weights=w * w, minlength=n), 1e-12))
         cap = max(3, int(COMMON_TERM_SHARE * n)) if n >= 25 else n
         useful = (df >= 2) & (df <= cap)
         keep = useful[t]
-        renumber = np.cumsum(useful) - 1
-        t, art = renumber[t[keep]].astype(np.int32), art[keep]
-        w = w[keep] * idf[np.frombuffer(term_ids, dtype=np.int32)[keep]] / norms[art]
-        del term_ids, weights, counts, keep
+        renumber = (np.cumsum(useful) - 1).astype(np.int32)
+        art = art[keep]
+        w = w[keep] / norms[art]
+        t = renumber[t[keep]]
+        del term_ids, weights, counts, keep, renumber
         self.terms = int(useful.sum())
         # by article (CSR): what means and centralities read; articles are already in order
-        self.x_indptr = np.searchsorted(art, np.arange(n + 1)).astype(np.int64)
+        self.x_indptr = np.searchsorted(art, np.arange(n + 1))
         self.x_terms, self.x_vals = t, w
         self.pairs = self._find_pairs(n, art, t, w, df[useful])
         self.delta: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
@@ -219,10 +220,13 @@ class Similarities:
         cd[art[in_common], col_of[t[in_common]]] = w[in_common]
         # the other postings, by term then article: a posting's partners are the ones after it
         rest = np.nonzero(~in_common)[0]
-        order = rest[np.lexsort((art[rest], t[rest]))]
+        order = rest[np.argsort(t[rest], kind="stable")]  # by term; within a term by article, as stored
+        del rest
         p_art, p_w, p_t = art[order], w[order].astype(np.float32), t[order]
-        term_end = np.searchsorted(p_t, np.arange(self.terms), side="right")
-        by_art = np.argsort(p_art, kind="stable")  # each article's postings, as positions in term order
+        del order
+        term_end = np.searchsorted(p_t, np.arange(self.terms), side="right").astype(np.int32)
+        # each article's postings, as positions in term order
+        by_art = np.argsort(p_art, kind="stable").astype(np.int32)
         art_ptr = np.searchsorted(p_art[by_art], np.arange(n + 1))
         rows_out, cols_out, vals_out = [], [], []
         step = max(16, min(BLOCK_ROWS, BLOCK_CELLS // n))
@@ -232,7 +236,7 @@ class Similarities:
             block = cd[r0:r1] @ cd[r0:].T if cd.shape[1] else np.zeros((r1 - r0, width), dtype=np.float32)
             flat = block.reshape(-1)
             pos = by_art[art_ptr[r0]:art_ptr[r1]]
-            partners = term_end[p_t[pos]] - pos - 1
+            partners = (term_end[p_t[pos]] - pos - 1).astype(np.int64)
             bounds = np.searchsorted(np.cumsum(partners), np.arange(0, int(partners.sum()), PAIR_CHUNK), side="right")
             for c0, c1 in zip(bounds.tolist(), bounds[1:].tolist() + [pos.size]):
                 pc, cnt = pos[c0:c1], partners[c0:c1]
@@ -242,7 +246,9 @@ class Similarities:
                 first = np.cumsum(cnt) - cnt
                 src = np.repeat(pc, cnt)
                 other = src + 1 + (np.arange(total) - np.repeat(first, cnt))
-                np.add.at(flat, (p_art[src] - r0).astype(np.int64) * width + (p_art[other] - r0), p_w[src] * p_w[other])
+                cell = (p_art[src] - r0).astype(np.int64) * width + (p_art[other] - r0)
+                np.add.at(flat, cell, p_w[src] * p_w[other])
+                del src, other, cell
             br, bc = np.nonzero(block >= self.floor)
             upper = bc > br
             rows_out.append((br[upper] + r0).astype(np.int32))
