@@ -113,7 +113,7 @@ def _postings(features: Sequence[ArticleFeatures]) -> tuple[list[tuple[np.ndarra
     # Two flat lists per term (articles, weights): tuples per posting would cost ~60 bytes each.
     postings: dict[str, tuple[list[int], list[float]]] = {}
     for i, f in enumerate(features):
-        for term, w in f.weights.items():
+        for term, w in zip(f.terms, f.values):
             entry = postings.get(term)
             if entry is None:
                 entry = postings[term] = ([], [])
@@ -182,15 +182,16 @@ class Similarities:
         weights = array("d")
         counts = array("i")
         for f in features:
-            term_ids.extend([vocab.setdefault(t, len(vocab)) for t in f.weights])
-            weights.extend(f.weights.values())
-            counts.append(len(f.weights))
+            term_ids.extend([vocab.setdefault(t, len(vocab)) for t in f.terms])
+            weights.extend(f.values)
+            counts.append(len(f.terms))
         del vocab
         t = np.frombuffer(term_ids, dtype=np.int32)
         art = np.repeat(np.arange(n, dtype=np.int32), np.frombuffer(counts, dtype=np.int32))
         df = np.bincount(t)
         idf = 1.0 + np.log((n + 1) / (df + 1.0))
         w = np.frombuffer(weights, dtype=np.float64) * idf[t]  # TF-IDF
+        del weights
         norms = np.sqrt(np.maximum(np.bincount(art, weights=w * w, minlength=n), 1e-12))
         cap = max(3, int(COMMON_TERM_SHARE * n)) if n >= 25 else n
         useful = (df >= 2) & (df <= cap)
@@ -199,7 +200,7 @@ class Similarities:
         art = art[keep]
         w = w[keep] / norms[art]
         t = renumber[t[keep]]
-        del term_ids, weights, counts, keep, renumber
+        del term_ids, counts, keep, renumber
         self.terms = int(useful.sum())
         # by article (CSR): what means and centralities read; articles are already in order
         self.x_indptr = np.searchsorted(art, np.arange(n + 1))
@@ -219,9 +220,8 @@ class Similarities:
         cd = np.zeros((n, int(common.sum())), dtype=np.float32)
         cd[art[in_common], col_of[t[in_common]]] = w[in_common]
         # the other postings, by term then article: a posting's partners are the ones after it
-        rest = np.nonzero(~in_common)[0]
-        order = rest[np.argsort(t[rest], kind="stable")]  # by term; within a term by article, as stored
-        del rest
+        # by term (the BLAS ones last, dropped); within a term by article, as stored
+        order = np.argsort(np.where(in_common, self.terms, t), kind="stable")[: int((~in_common).sum())]
         p_art, p_w, p_t = art[order], w[order].astype(np.float32), t[order]
         del order
         term_end = np.searchsorted(p_t, np.arange(self.terms), side="right").astype(np.int32)
@@ -359,7 +359,7 @@ def figure_values(text: str, language: str | None = None) -> frozenset[float]:
 
 def _quantities(f: ArticleFeatures) -> frozenset[str]:
     """Numbers with a unit or scale ("1.5 percent", "6.5 trillion won"): the figures a same-language pair compares."""
-    return frozenset(t for t in f.weights if t.startswith("n:") and " " in t)
+    return frozenset(t for t in f.terms if t.startswith("n:") and " " in t)
 
 
 def _median_cosine(vectors: np.ndarray, rows: np.ndarray, cols: np.ndarray | None = None) -> float:
