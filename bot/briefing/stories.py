@@ -55,7 +55,7 @@ MIN_VECTOR_ARTICLES = 5  # fewer articles with vectors than this: no median to c
 FIGURE_CHARS = 1500  # figures are read from the title and this much of the lead
 _FIGURE = re.compile(r"(?<![A-Za-z0-9.,])\d+(?:[.,]\d+)*")  # after a CJK letter too: "年1.50%"
 _COMMA_DECIMAL = {"de", "fr", "es"}
-MEDIAN_SAMPLE = 200_000  # pairs sampled (seeded) for the median cosine of a large window
+MEDIAN_ROWS = 1500  # articles sampled (seeded) for the median cosine of a larger window
 
 
 @dataclass
@@ -363,20 +363,21 @@ def _quantities(f: ArticleFeatures) -> frozenset[str]:
 
 
 def _median_cosine(vectors: np.ndarray, rows: np.ndarray, cols: np.ndarray | None = None) -> float:
-    """The median cosine over pairs of `rows` (with `cols`: across the two sets); sampled, seeded, when large."""
-    other = rows if cols is None else cols
+    """The median cosine over pairs of `rows` (with `cols`: across the two sets); over a seeded sample of
+    MEDIAN_ROWS of each when larger (one matrix product either way)."""
+    rng = np.random.default_rng(0)
+
+    def sample(ids: np.ndarray) -> np.ndarray:
+        return np.sort(rng.choice(ids, MEDIAN_ROWS, replace=False)) if ids.size > MEDIAN_ROWS else ids
+
+    rows = sample(rows)
+    other = rows if cols is None else sample(cols)
     if rows.size == 0 or other.size == 0:
         return 1.0
-    if rows.size * other.size <= 4 * MEDIAN_SAMPLE:
-        block = vectors[rows] @ vectors[other].T
-        if cols is None:
-            block = block[np.triu_indices(rows.size, 1)]
-        return float(np.median(block)) if block.size else 1.0
-    rng = np.random.default_rng(0)
-    a = rows[rng.integers(0, rows.size, MEDIAN_SAMPLE)]
-    b = other[rng.integers(0, other.size, MEDIAN_SAMPLE)]
-    keep = a != b
-    return float(np.median(np.einsum("ij,ij->i", vectors[a[keep]], vectors[b[keep]])))
+    block = vectors[rows] @ vectors[other].T
+    if cols is None:
+        block = block[np.triu_indices(rows.size, 1)]
+    return float(np.median(block)) if block.size else 1.0
 
 
 def _vector_boost(

@@ -136,7 +136,7 @@ class VectorIndex:
                 await self.load()
                 return
             lowest, last_seq, changed = await self.repo.changes_after(self.change_seq)
-            if lowest > self.change_seq + 1 and last_seq > self.change_seq:
+            if last_seq > self.change_seq and (lowest == 0 or lowest > self.change_seq + 1):
                 await self.load()  # the log was trimmed past our cursor: what changed is unknown
                 return
             if changed:
@@ -241,6 +241,7 @@ class Vectors:
         self.index: VectorIndex | None = None
         self.last_error: str | None = None
         self._opened = False
+        self._stale_checked = False  # another model's vectors dropped (or none found)
         self._open_lock = asyncio.Lock()
         self._background: np.ndarray | None = None
 
@@ -264,18 +265,25 @@ class Vectors:
     def model(self) -> str:
         return self.embedder.name
 
-    async def open(self) -> None:
-        """Drop another model's vectors (they will be re-embedded) and load this model's."""
+    async def open(self, write: bool = False) -> None:
+        """Load this model's vectors. A writer (the worker, `ingest`, `reindex`) first drops another model's
+        vectors, to embed again; a reader (a question) leaves them and searches this model's only."""
         async with self._open_lock:
-            if self._opened:
+            if self._opened and (self._stale_checked or not write):
                 return
             dim = self.embedder.dim
             stored = await self.repo.models()
             stale = sum(c for m, d, c in stored if m != self.model or (dim is not None and d != dim))
-            if stale:
+            if stale and write:
                 log.warning("embedding model is now %s: dropping %d vectors of %s to embed again", self.model, stale,
                             ", ".join(sorted({f"{m} ({d})" for m, d, _ in stored if m != self.model or d != dim})))
                 await self.repo.drop_other_models(self.model, dim)
+            elif stale and not self._opened:
+                log.warning("the store holds %d vectors of another embedding model than %s: they are not searched "
+                            "until the console, `briefbot run` or `briefbot reindex` embeds them again", stale, self.model)
+            self._stale_checked = write or not stale
+            if self._opened:
+                return
             if dim is None:
                 kept = [d for m, d, _ in stored if m == self.model]
                 dim = kept[0] if kept else None
@@ -334,7 +342,7 @@ class Vectors:
 
     async def embed_pending(self, batch_size: int, max_batches: int | None = None) -> int:
         """Embed up to `max_batches` batches of passages with no vector (all when None); returns how many."""
-        await self.open()
+        await self.open(write=True)
         done = 0
         batches = 0
         while max_batches is None or batches < max_batches:
@@ -354,7 +362,7 @@ class Vectors:
     async def rebuild(self, batch_size: int, re_embed: bool = False) -> int:
         """`briefbot reindex`: reload the index from SQLite and embed every passage that has no vector
         (with `re_embed`, drop every vector first and embed the whole store again)."""
-        await self.open()
+        await self.open(write=True)
         if re_embed:
             await self.repo.drop_all()
         if self.index is not None:

@@ -112,6 +112,7 @@ class Articles:
         from bot.search.embedder import EmbeddingError
 
         started = time.perf_counter()
+        await self.vectors.open(write=True)  # another model's vectors go first: they wait to be embedded again
         waiting = await self.vectors.backlog()
         if not waiting or (limit is not None and waiting > limit):
             return Embedded(0, waiting, 0.0)
