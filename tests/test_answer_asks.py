@@ -41,6 +41,8 @@ def test_what_a_question_asks_for() -> None:
     assert wants("Seoul cut taxes. When do the cuts take effect?") == (True, False)
     assert wants("Which investment dealer did it hire?") == (False, True)
     assert wants("What did Japan approve for Samsung?") == (False, False)
+    assert wants("What did J.C. Penney stock do after the analyst's call?") == (True, False)  # the move
+    assert wants("How did Horizon Travel's share price respond?") == (True, False)
     assert asked_action("Who designed the XJ6?") == "design" and asked_action("Who is buying it?") is None
 
 

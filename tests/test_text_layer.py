@@ -53,3 +53,14 @@ def test_one_dateline_pattern(text: str, place: str, source: str | None, rest: s
 
 def test_a_sentence_is_not_a_dateline() -> None:
     assert match_dateline("Samsung said on Monday - quietly - that it") is None
+
+
+def test_initials_and_a_glued_all_caps_headline() -> None:
+    from bot.text.sentences import split_sentences
+
+    assert split_sentences("J.C. Penney Co stock rose. H.F. Ahmanson fell 1-1/8.") == [
+        "J.C. Penney Co stock rose.", "H.F. Ahmanson fell 1-1/8."]
+    assert split_sentences("SEOUL CUTS TARIFFS FOR U.S.. South Korea will cut taxes on 50 items.") == [
+        "SEOUL CUTS TARIFFS FOR U.S..", "South Korea will cut taxes on 50 items."]
+    assert split_sentences("Sales in the U.S. rose. The U.S. Army said so.") == [
+        "Sales in the U.S. rose.", "The U.S. Army said so."]

