@@ -3,8 +3,9 @@
 Each article becomes a sparse TF-IDF vector of its key terms, named entities and numbers
 (`features.article_features`). Similarities are accumulated term by term over an inverted
 index (numpy), so no Python loop ever compares two full texts: into one dense N×N matrix up
-to DENSE_MAX articles, above that a block of rows at a time, keeping only the pairs at or above
-KEEP_FLOOR, so a large window costs memory in its pairs that matter, not in N².
+to DENSE_MAX articles; above that, only the pairs a join can read are found (a block of rows at a
+time) and kept, and group means come from the articles' summed vectors (`Similarities`), so a large
+window costs memory in its articles, not in N².
 Articles then merge, strongest pair first, under average linkage: two groups join when the
 pair is at least `threshold` similar, the groups are on average at least `threshold *
 AVERAGE_FACTOR` similar, and every pair across them happened within `window_hours`.
@@ -436,7 +437,8 @@ def group_articles(
     n = len(articles)
     feats = list(features) if features is not None else [article_features(a.title, a.body, source=a.source) for a in articles]
     # the lowest similarity anything below reads pairs at: the threshold, or what the vector boost looks at
-    floor = threshold if vectors is None else min(threshold, threshold * AVERAGE_FACTOR - VECTOR_WEIGHT * (1.0 - VECTOR_FLOOR))
+    most = max(0.0, VECTOR_WEIGHT * (1.0 - VECTOR_FLOOR))
+    floor = threshold if vectors is None else min(threshold, threshold * AVERAGE_FACTOR - most)
     sim = Similarities(feats, floor=floor)
     if n == 0:
         return [], sim
