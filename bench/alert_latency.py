@@ -22,8 +22,6 @@ import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime
-from html import escape
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,13 +42,12 @@ ARGS = _args()
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, ARGS.code)
 
-from aiohttp import web  # noqa: E402
 
 import bot  # noqa: E402
 from bot.config import load_settings  # noqa: E402
 from tests.discord_helpers import running_bot  # noqa: E402
+from tests.feedsite import FeedSite  # noqa: E402
 from tests.fakediscord import FakeDiscord  # noqa: E402
-from tests.loopback import serve_on_loopback  # noqa: E402
 
 
 class ScaledClock:
@@ -81,45 +78,6 @@ def make_item(rng: random.Random, k: int) -> tuple[str, str, str]:
         f"thousand units next year, {d} told reporters at the opening. Reference {slug}."
     )
     return slug, title, body
-
-
-class FeedSite:
-    def __init__(self) -> None:
-        self.items: list[tuple[str, str, str]] = []
-        self.port = 0
-        self._runner: web.AppRunner | None = None
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    async def __aenter__(self) -> "FeedSite":
-        app = web.Application()
-        app.router.add_get("/feed.xml", self._feed)
-        app.router.add_get("/a/{slug}", self._article)
-        self._runner = web.AppRunner(app, access_log=None)
-        self.port = await serve_on_loopback(self._runner)
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        assert self._runner is not None
-        await self._runner.cleanup()
-
-    async def _feed(self, request: web.Request) -> web.Response:
-        now = format_datetime(datetime.now(UTC))
-        items = "".join(
-            f"<item><title>{escape(t)}</title><link>{self.url('/a/' + s)}</link><guid>{self.url('/a/' + s)}</guid>"
-            f"<pubDate>{now}</pubDate><description>{escape(b)}</description></item>"
-            for s, t, b in self.items
-        )
-        xml = f'<?xml version="1.0"?><rss version="2.0"><channel><title>Bench Wire</title><link>{self.url("/")}</link>{items}</channel></rss>'
-        return web.Response(text=xml, content_type="application/rss+xml")
-
-    async def _article(self, request: web.Request) -> web.Response:
-        for s, t, b in self.items:
-            if s == request.match_info["slug"]:
-                html = f"<html><head><title>{escape(t)}</title></head><body><article><h1>{escape(t)}</h1><p>{escape(b)}</p></article></body></html>"
-                return web.Response(text=html, content_type="text/html")
-        raise web.HTTPNotFound()
 
 
 def _text(message: dict) -> str:

@@ -192,7 +192,10 @@ async def run_mode(mode: str, db: Database, settings, cid: int, items: list[dict
             "latency_ms": result.elapsed_ms - getattr(result, "model_ms", 0.0),
             "scores": answerer.last_scores,
             "answer": result.text,
-            "reached_model": bool(server) and len(server.requests) > before,
+            # a prompt holding sources (the call that puts a question in English does not count)
+            "reached_model": bool(server) and any("<source id=" in str(m.get("content", ""))
+                                                  for r in server.requests[before:] for m in r.get("messages", [])),
+            "dropped": [c for c in checks if c.get("action") == "dropped"],
             "in_prompt": bool(expected & set(answerer.last_prompt_articles)),
             "sentences_checked": len(checks),
             "sentences_kept": sum(1 for c in checks if c.get("action") != "dropped"),
@@ -258,6 +261,7 @@ def summarize(mode: str, rows: list[dict], brief: bool = False) -> dict:
             {k: r[k] for k in ("q", "kind", "found", "fact", "cited", "answer", "scores")}
             for r in rows if (r["answerable"] and not (r["fact"] and r["cited"])) or (not r["answerable"] and r["found"])
         ],
+        "claims_dropped": [{"q": r["q"], "dropped": r["dropped"]} for r in rows if r.get("dropped")],
     })
     return out
 

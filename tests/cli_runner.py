@@ -39,24 +39,32 @@ def _environment(db: Path | None, env: dict[str, str] | None) -> dict[str, str]:
     return full
 
 
-def briefbot(*args: str, db: Path | None = None, cwd: Path | None = None, env: dict[str, str] | None = None) -> Ran:
+def briefbot(
+    *args: str, db: Path | None = None, cwd: Path | None = None, env: dict[str, str] | None = None, input: str | None = None
+) -> Ran:
     """`briefbot ARGS` in process. Called inside a running event loop, it runs in a thread of its own (the loop
     waits; use `abriefbot` when the loop must keep serving a test server meanwhile)."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return _run(args, db, cwd, env)
+        return _run(args, db, cwd, env, input)
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        return pool.submit(_run, args, db, cwd, env).result()
+        return pool.submit(_run, args, db, cwd, env, input).result()
 
 
-def _run(args: tuple[str, ...], db: Path | None, cwd: Path | None, env: dict[str, str] | None) -> Ran:
+def _run(
+    args: tuple[str, ...], db: Path | None, cwd: Path | None, env: dict[str, str] | None, input: str | None = None
+) -> Ran:
+    """`input`: what the command reads on stdin (the console's lines); none: an empty stdin."""
     out, err = io.StringIO(), io.StringIO()
+    saved_stdin = sys.stdin
+    sys.stdin = io.StringIO(input or "")
     saved_env, saved_cwd = dict(os.environ), os.getcwd()
     root = logging.getLogger()
     saved_handlers, saved_level = root.handlers[:], root.level  # main() configures logging for its run
+    environment = _environment(db, env)  # read before the clear below: it starts from this process's own
     os.environ.clear()
-    os.environ.update(_environment(db, env))
+    os.environ.update(environment)
     os.chdir(cwd or PROJECT_ROOT)
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
@@ -66,15 +74,16 @@ def _run(args: tuple[str, ...], db: Path | None, cwd: Path | None, env: dict[str
                 code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
     finally:
         root.handlers, root.level = saved_handlers, saved_level
+        sys.stdin = saved_stdin
         os.chdir(saved_cwd)
         os.environ.clear()
         os.environ.update(saved_env)
     return Ran(code, out.getvalue(), err.getvalue())
 
 
-async def abriefbot(*args: str, db: Path | None = None, env: dict[str, str] | None = None) -> Ran:
+async def abriefbot(*args: str, db: Path | None = None, env: dict[str, str] | None = None, input: str | None = None) -> Ran:
     """The same from a coroutine: the command runs in a thread while this loop keeps serving test servers."""
-    return await asyncio.to_thread(_run, args, db, None, env)
+    return await asyncio.to_thread(_run, args, db, None, env, input)
 
 
 def briefbot_subprocess(*args: str, db: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

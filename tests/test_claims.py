@@ -76,6 +76,11 @@ def test_a_name_no_cited_source_holds() -> None:
     assert [c.action for c in checked.checks] == ["re-cited", "dropped"] and "indonesia" in checked.checks[1].why
 
 
+def test_a_possessive_name_is_the_name() -> None:
+    source = {1: "Amselco is a unit of British Petroleum PLC's BP North America Inc unit."}
+    assert check_claims("Amselco belongs to British Petroleum PLC [1].", source).checks[0].supported
+
+
 def test_numbers_compare_with_their_scale_and_unit() -> None:
     source = [q for q in quantities(SOURCES[1])]
     said = {q.text: q for q in quantities("$1.5 billion, 1,500 million dollars, 5.3%, 5.3 days, 1.5 bln yen")}

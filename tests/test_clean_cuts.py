@@ -6,17 +6,14 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 from bot.briefing.extractive import lead_summary
 from bot.text.sentences import cut_at_sentence_end
 from tests.cli_runner import abriefbot
-from tests.conftest import PROJECT_ROOT
 from tests.discord_helpers import running_bot
 from tests.fakediscord import FakeDiscord
-from tests.test_discord_briefings import FeedSite
+from tests.feedsite import FeedSite
 
 LONG = ("exports", "Harbour exports climb to a record",
         "Container exports from the harbour rose 14.5 percent in October from a year earlier, well above its "
@@ -69,11 +66,7 @@ async def test_short_items_are_stored_drops_are_listed_with_reasons_and_alerts_r
     for story in stories:
         assert _reads_whole(story["summary"]), story["summary"]
 
-    console = subprocess.run(
-        [sys.executable, "-m", "bot", "--db", str(db), "console", "--no-background"], input="/feed list\n",
-        capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=60,
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(PROJECT_ROOT)},
-    )
+    console = await abriefbot("--db", str(db), "console", "--no-background", input="/feed list\n")
     assert "1 item not stored" in console.stdout and "too short to store" in console.stdout, console.stdout
 
 

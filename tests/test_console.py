@@ -9,17 +9,21 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.cli_runner import Ran, briefbot
 from tests.conftest import PROJECT_ROOT, SAMPLES
 
 
-def console(db: Path, lines: list[str] | None, *extra: str) -> subprocess.CompletedProcess[str]:
-    stdin = None if lines is None else "".join(line + "\n" for line in lines)
-    return subprocess.run(
-        [sys.executable, "-m", "bot", "--db", str(db), "console", *extra],
-        input=stdin, stdin=subprocess.DEVNULL if lines is None else None,
-        capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=60,
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(PROJECT_ROOT), "BRIEFBOT_EMBEDDINGS": os.environ.get("BRIEFBOT_EMBEDDINGS", "off")},
-    )
+def console(db: Path, lines: list[str] | None, *extra: str) -> Ran:
+    """`briefbot --db DB console EXTRA` reading `lines`, in process; `lines=None`: a real process with stdin closed
+    (the smoke test of the README's first command, which ends in the console)."""
+    if lines is None:
+        proc = subprocess.run(
+            [sys.executable, "-m", "bot", "--db", str(db), "console", *extra], stdin=subprocess.DEVNULL,
+            capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=60,
+            env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(PROJECT_ROOT), "BRIEFBOT_EMBEDDINGS": os.environ.get("BRIEFBOT_EMBEDDINGS", "off")},
+        )
+        return Ran(proc.returncode, proc.stdout, proc.stderr)
+    return briefbot("--db", str(db), "console", *extra, input="".join(line + "\n" for line in lines))
 
 
 def test_console_with_closed_stdin_greets_hints_and_exits_cleanly(tmp_path: Path) -> None:
@@ -31,10 +35,7 @@ def test_console_with_closed_stdin_greets_hints_and_exits_cleanly(tmp_path: Path
 
 def test_console_answers_questions_and_commands_on_the_sample_articles(tmp_path: Path) -> None:
     db = tmp_path / "c.db"
-    ingest = subprocess.run(
-        [sys.executable, "-m", "bot", "--db", str(db), "ingest", str(SAMPLES)],
-        capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=60,
-    )
+    ingest = briefbot("--db", str(db), "ingest", str(SAMPLES))
     assert ingest.returncode == 0, ingest.stderr
     result = console(db, [
         "what did Japan approve for Samsung?",

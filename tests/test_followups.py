@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 from bot.answering.answerer import is_follow_up
-from tests.conftest import PROJECT_ROOT, SAMPLES
+from tests.conftest import SAMPLES
+from tests.cli_runner import briefbot
 from tests.test_console import console
 
 
 def _ingested(tmp_path: Path) -> Path:
     db = tmp_path / "f.db"
-    ingest = subprocess.run(
-        [sys.executable, "-m", "bot", "--db", str(db), "ingest", str(SAMPLES)],
-        capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=60,
-    )
+    ingest = briefbot("--db", str(db), "ingest", str(SAMPLES))
     assert ingest.returncode == 0, ingest.stderr
     return db
 

@@ -41,9 +41,9 @@ async def test_a_long_answer_streams_on_into_the_next_message_split_at_sentence_
             await fake.wait_for_message(chan, lambda m: len(mine()) >= 2)
             assert llm.streams_done == 0  # a second message while the model still writes
             await fake.wait_for_message(chan, lambda m: "**Sources**" in (m["content"] or ""), timeout=20)
-            messages = mine()
             cid = await bot.app.collection_id(f"guild:{guild.id}")
-            await _remembered(bot, int(messages[0]["id"]), cid)
+            await _remembered(bot, int(mine()[0]["id"]), cid)  # settled: the command's last step
+            messages = mine()
         assert len(messages) >= 3, [len(m["content"]) for m in messages]
         every_version = [v for m in messages for v in fake.message_history(m)]
         for version in every_version:

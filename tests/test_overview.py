@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,7 +14,8 @@ from bot.ingest.sources import iter_sources
 from bot.store.db import Database
 from bot.usecases.overview import classify
 from tests.cli_runner import briefbot
-from tests.conftest import PROJECT_ROOT, SAMPLES
+from tests.test_console import console
+from tests.conftest import SAMPLES
 
 
 @pytest.mark.parametrize("question, kind, topic, since", [
@@ -97,11 +96,7 @@ async def test_the_latest_on_a_story_is_its_timeline_newest_first(db: Database, 
 def test_console_answers_briefing_questions_and_timelines(tmp_path: Path) -> None:
     db = tmp_path / "c.db"
     assert briefbot("ingest", str(SAMPLES), db=db).returncode == 0
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "--db", str(db), "console", "--no-background"],
-        input="what's new?\nwhat's the latest on hydrogen fluoride?\n", capture_output=True, text=True,
-        cwd=PROJECT_ROOT, timeout=60, env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(PROJECT_ROOT)},
-    )
+    result = console(db, ["what's new?", "what's the latest on hydrogen fluoride?"], "--no-background")
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "most important first:" in out and "\n1. " in out and "\n2. " in out

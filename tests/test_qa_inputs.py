@@ -64,10 +64,8 @@ def test_counts_below_their_minimum_are_usage_errors(tmp_path: Path) -> None:
 def test_console_uses_the_collection_it_is_given(tmp_path: Path) -> None:
     db = tmp_path / "c.db"
     assert briefbot("--collection", "samples", "ingest", str(SAMPLES), db=db).returncode == 0
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "--db", str(db), "--collection", "samples", "console", "--no-background"],
-        input="what did Japan approve for Samsung?\n", capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=60,
-    )
+    result = briefbot("--db", str(db), "--collection", "samples", "console", "--no-background",
+                      input="what did Japan approve for Samsung?\n")
     assert "Briefbot console: 10 articles" in result.stdout and "photoresist" in result.stdout
     assert "Briefbot console: 0 articles" in console(db, ["/status"]).stdout  # the default collection is empty
 

@@ -114,3 +114,31 @@ async def test_a_stream_moves_on_to_the_next_message_with_edits_paced_per_messag
         assert mine and all(len(t) <= MESSAGE_LIMIT and not t.startswith("[") for t in mine)
         assert len(mine) <= 5  # about once a second per message, plus its final filled form
     assert [t for m, t in calls if m == 0][-1].endswith("[1]")  # the filled first message, cursor gone
+
+
+async def test_settling_puts_the_final_parts_in_the_streamed_messages_and_removes_the_rest() -> None:
+    from bot.transport.discord.render import MessageStream
+
+    shown: dict[int, str] = {}
+    deleted: list[int] = []
+
+    async def edit_first(text: str) -> int:
+        shown[0] = text
+        return 0
+
+    async def send(text: str) -> int:
+        n = len(shown)
+        shown[n] = text
+        return n
+
+    async def edit(message: int, text: str) -> None:
+        shown[message] = text
+
+    async def delete(message: int) -> None:
+        deleted.append(message)
+
+    stream = MessageStream(edit_first, send, edit, delete, interval=0.0, max_messages=3)
+    await stream.update("Japan approved a shipment. [1] " * 120)  # ~3,700 characters: two messages
+    assert stream.count == 2 and len(shown) == 2
+    settled = await stream.settle(["The short final answer. [1]\n\n**Sources**\n[1] Japan approves"])
+    assert settled == [0] and deleted == [1] and shown[0].startswith("The short final answer")

@@ -145,6 +145,8 @@ async def test_the_worker_embeds_in_the_background_and_status_shows_the_backlog(
             await _wait(lambda: _embedded_all(app))
             status = await app.status.status(cid)
             assert status.embedding_backlog == 0 and status.embedded > 0
+            elsewhere = await app.status.status(await app.collection_id("guild:9"))  # counts are per collection
+            assert (elsewhere.embedded, elsewhere.embedding_backlog) == (0, 0)
             assert f"{status.embedded:,} passages embedded, 0 waiting" in "\n".join(status_lines(status))
 
 

@@ -633,7 +633,7 @@ class Answerer:
         hits = await search_passages(
             self.index, collection_id, text, k=RETRIEVE_K, per_article=2,
             since=window.since_iso if window else None, until=window.until_iso if window else None, source=source,
-            vectors=self.vectors if qvec is not None else None, query_vector=qvec,
+            vectors=self.vectors if qvec is not None else None, query_vector=qvec, keep_lexical=True,
         )
         return [Candidate(**vars(h), rank=i) for i, h in enumerate(hits)]
 

@@ -220,7 +220,9 @@ _COMMON_STARTS = frozenset(
 
 
 def _source_words(text: str) -> set[str]:
-    return {w.lower() for w in WORD.findall(text.replace("’", "'"))}
+    """The source's words, lower case, each possessive also without its "'s" ("PLC's" holds "plc")."""
+    words = {w.lower() for w in WORD.findall(text.replace("’", "'"))}
+    return words | {w.split("'")[0] for w in words if "'" in w}
 
 
 def _lower_words(text: str) -> set[str]:

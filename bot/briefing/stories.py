@@ -76,25 +76,28 @@ def _postings(features: Sequence[ArticleFeatures]) -> tuple[list[tuple[np.ndarra
     """Per useful term (in 2 to `cap` articles): its articles (ascending) and their TF-IDF weights over the
     article's norm; and every article's norm (IDF from this batch, smoothed)."""
     n = len(features)
-    postings: dict[str, list[tuple[int, float]]] = {}
+    # Two flat lists per term (articles, weights): tuples per posting would cost ~60 bytes each.
+    postings: dict[str, tuple[list[int], list[float]]] = {}
     for i, f in enumerate(features):
         for term, w in f.weights.items():
-            postings.setdefault(term, []).append((i, w))
+            entry = postings.get(term)
+            if entry is None:
+                entry = postings[term] = ([], [])
+            entry[0].append(i)
+            entry[1].append(w)
     cap = max(3, int(COMMON_TERM_SHARE * n)) if n >= 25 else n
-    idf = {t: 1.0 + math.log((n + 1) / (len(p) + 1)) for t, p in postings.items()}
     norms = np.zeros(n, dtype=np.float64)
-    for term, plist in postings.items():
-        w2 = idf[term] ** 2
-        for i, w in plist:
-            norms[i] += (w * w) * w2
+    arrays: list[tuple[np.ndarray, np.ndarray, float]] = []
+    for ids, weights in postings.values():
+        idf = 1.0 + math.log((n + 1) / (len(ids) + 1))
+        idx = np.array(ids, dtype=np.intp)
+        vals = np.array(weights, dtype=np.float64)
+        np.add.at(norms, idx, (vals * vals) * idf**2)
+        if 2 <= len(ids) <= cap:
+            arrays.append((idx, vals, idf))
+    del postings
     norms = np.sqrt(np.maximum(norms, 1e-12))
-    useful = []
-    for term, plist in postings.items():
-        if len(plist) < 2 or len(plist) > cap:
-            continue
-        idx = np.fromiter((i for i, _ in plist), dtype=np.intp, count=len(plist))
-        vals = np.fromiter((w for _, w in plist), dtype=np.float64, count=len(plist)) * idf[term] / norms[idx]
-        useful.append((idx, vals))
+    useful = [(idx, vals * idf / norms[idx]) for idx, vals, idf in arrays]
     return useful, norms
 
 

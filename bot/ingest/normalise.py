@@ -66,6 +66,8 @@ def strip_headline(title: str, body: str) -> str:
     if _words(first) == want:
         return rest.lstrip()
     # "Old bridge to close for repairs HARBOUR CITY (…) - …": the headline runs into the first line.
+    if _words(body[: 2 * len(title) + 64])[: len(want)] != want:
+        return body  # cheap check first: most bodies do not open with their headline (no regex to compile)
     pattern = r"\W*".join(re.escape(w) for w in want)
     match = re.match(rf"\W*{pattern}\W*?(?=\s)", body, re.IGNORECASE)
     if match and len(body) > match.end():

@@ -42,12 +42,14 @@ async def search_passages(
     source: str | None = None,
     vectors: "Vectors | None" = None,
     query_vector: "np.ndarray | None" = None,
+    keep_lexical: bool = False,
 ) -> list[SearchHit]:
     """The `k` best passages for `question` among the collection's articles.
 
     `since` / `until` (ISO 8601 UTC) bound the article's publication (or fetch) time;
     `source` keeps one source only (case-insensitive). With `vectors` and the question's
-    `query_vector`, BM25 and vector candidates are fused (RRF) and each hit carries its similarity.
+    `query_vector`, BM25 and vector candidates are fused (RRF) and each hit carries its similarity;
+    `keep_lexical` adds BM25's own top `k` after the fused top `k` (up to 2k hits, for a re-ranker).
     """
     if k <= 0:
         return []
@@ -67,6 +69,11 @@ async def search_passages(
         semantic = await vectors.search(query_vector, collection_id, max(limit, VECTOR_CANDIDATES), since_ts, until_ts)
         fused = fuse(lexical, [IndexHit(h.similarity, h.passage_id, h.article_id) for h in semantic])
         hits = await _hydrate(db, check, _collapse(fused, per_article), k)
+        if keep_lexical:
+            # RRF can push BM25's best out of the first k (passages ranked midway in both lists outscore
+            # one ranked first in one): the answerer re-ranks, so it gets BM25's own top k as well.
+            seen = {h.passage_id for h in hits}
+            hits += [h for h in await _hydrate(db, check, _collapse(lexical, per_article), k) if h.passage_id not in seen]
         if vectors.index is not None and semantic:
             # similarity as lift over unrelated news (what the refusal gate reads)
             baseline = semantic[0].similarity - semantic[0].lift

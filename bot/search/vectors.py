@@ -69,6 +69,7 @@ class VectorIndex:
         self.change_seq = 0  # search_changes.seq read last
         self._where: dict[int, int] = {}  # passage id -> row
         self._members: dict[int, np.ndarray] = {}  # collection id -> sorted article ids
+        self._masks: dict[int, np.ndarray] = {}  # collection id -> its rows (for the first len() rows)
         self._checked_at = 0.0
         self._seen_changes = -1
         self._lock = asyncio.Lock()
@@ -89,6 +90,7 @@ class VectorIndex:
         self.size = 0
         self._where = {}
         self._members = {}
+        self._masks = {}
         self._append(rows)
         self.change_seq = last_seq
         self.loaded = True
@@ -139,6 +141,7 @@ class VectorIndex:
                 return
             if changed:
                 self._members = {}
+                self._masks = {}
                 gone = np.isin(self.article_ids[: self.size], np.array(changed, dtype=np.int64))
                 for row in np.nonzero(gone)[0].tolist():
                     self.alive[row] = False
@@ -156,16 +159,25 @@ class VectorIndex:
         self.published = self.published[keep].copy()
         self.alive = np.ones(len(keep), dtype=bool)
         self.size = len(keep)
+        self._masks = {}
         self._where = {int(p): i for i, p in enumerate(self.passage_ids.tolist())}
 
     # ------------------------------------------------------------ searching
 
     async def _mask(self, collection_id: int) -> np.ndarray:
+        """Which rows belong to the collection: cached, extended for rows added since, reset on any change."""
         members = self._members.get(collection_id)
         if members is None:
             members = await self.repo.collection_articles(collection_id)
             self._members[collection_id] = members
-        return np.isin(self.article_ids[: self.size], members, assume_unique=False)
+            self._masks.pop(collection_id, None)
+        done = self._masks.get(collection_id)
+        if done is None or len(done) > self.size:
+            done = np.zeros(0, dtype=bool)
+        if len(done) < self.size:
+            done = np.concatenate([done, np.isin(self.article_ids[len(done) : self.size], members)])
+            self._masks[collection_id] = done
+        return done
 
     async def search(
         self, query: np.ndarray, collection_id: int, limit: int, since: int | None = None, until: int | None = None,

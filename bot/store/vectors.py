@@ -69,16 +69,25 @@ class VectorRepo:
             cur = await self.db.conn.execute("DELETE FROM passage_vectors")
         return int(cur.rowcount or 0)
 
-    async def backlog(self) -> int:
-        """Passages (of articles in a collection) with no vector yet."""
+    async def backlog(self, collection_id: int | None = None) -> int:
+        """Passages (of articles in a collection, or in `collection_id`) with no vector yet."""
+        member = "ac.article_id = p.article_id" + (" AND ac.collection_id = ?" if collection_id is not None else "")
         rows = await self._all(
-            """SELECT count(*) FROM passages p
+            f"""SELECT count(*) FROM passages p
                WHERE NOT EXISTS (SELECT 1 FROM passage_vectors v WHERE v.passage_id = p.id)
-                 AND EXISTS (SELECT 1 FROM article_collections ac WHERE ac.article_id = p.article_id)""")
+                 AND EXISTS (SELECT 1 FROM article_collections ac WHERE {member})""",
+            () if collection_id is None else (collection_id,))
         return int(rows[0][0]) if rows else 0
 
-    async def embedded(self) -> int:
-        rows = await self._all("SELECT count(*) FROM passage_vectors")
+    async def embedded(self, collection_id: int | None = None) -> int:
+        """Passages with a vector (of one collection's articles when given)."""
+        if collection_id is None:
+            rows = await self._all("SELECT count(*) FROM passage_vectors")
+        else:
+            rows = await self._all(
+                """SELECT count(*) FROM passage_vectors v JOIN passages p ON p.id = v.passage_id
+                   JOIN article_collections ac ON ac.article_id = p.article_id WHERE ac.collection_id = ?""",
+                (collection_id,))
         return int(rows[0][0]) if rows else 0
 
     async def pending(self, limit: int) -> list[tuple[int, str, str]]:

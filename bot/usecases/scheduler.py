@@ -212,13 +212,7 @@ class Scheduler:
         )
         await self.parts.budget.record(sub.collection_id, briefing.usage)
         await self.parts.subscriptions.set_last_alert(sub.id, iso(mark))
-        if briefing.empty:
-            return
-        item = await self.parts.outbox.add(
-            sub.channel_key, "alert", self._payload(briefing, sub, budget_hit=not allowed), now=iso(now)
-        )
-        await self.parts.builder.mark_briefed(sub.channel_key, briefing)
-        report.queued.append(item.id)
+        await self._queue_alert(sub.channel_key, briefing, sub, allowed, now, report)
 
     async def _feed_alerts(self, result: PollResult, now: datetime, report: TickReport) -> None:
         """A feed with a channel of its own: what this poll brought (that its filters pass) is announced there.
@@ -243,13 +237,20 @@ class Scheduler:
                 only_ids=ids, article_filter=both(filter_of(route.filters), filter_of(sub.filters if sub else None)),
             )
             await self.parts.budget.record(route.collection_id, briefing.usage)
-            if briefing.empty:
-                continue
-            item = await self.parts.outbox.add(
-                route.channel_key, "alert", self._payload(briefing, sub, budget_hit=not allowed), now=iso(now)
-            )
-            await self.parts.builder.mark_briefed(route.channel_key, briefing)
-            report.queued.append(item.id)
+            await self._queue_alert(route.channel_key, briefing, sub, allowed, now, report)
+
+    async def _queue_alert(
+        self, channel_key: str, briefing: Briefing, sub: Subscription | None, allowed: bool, now: datetime,
+        report: TickReport,
+    ) -> None:
+        """An alert with something in it goes to the outbox and its stories are remembered as told there."""
+        if briefing.empty:
+            return
+        item = await self.parts.outbox.add(
+            channel_key, "alert", self._payload(briefing, sub, budget_hit=not allowed), now=iso(now)
+        )
+        await self.parts.builder.mark_briefed(channel_key, briefing)
+        report.queued.append(item.id)
 
     async def _feed_notice(self, result: PollResult, now: datetime, report: TickReport) -> None:
         name = result.title or result.url

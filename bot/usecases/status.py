@@ -27,8 +27,8 @@ class Status:
     subscriptions: int
     db_path: str = ""
     embeddings: str = "off (BM25 only)"  # the embedder, or off
-    embedded: int = 0  # passages with a vector
-    embedding_backlog: int = 0  # passages waiting for one
+    embedded: int = 0  # this collection's passages with a vector
+    embedding_backlog: int = 0  # this collection's passages waiting for one
     embedding_error: str | None = None
 
 
@@ -63,7 +63,7 @@ class StatusReport:
         )
         if self.vectors is not None:
             status.embeddings = self.vectors.model
-            status.embedded = await self.vectors.repo.embedded()
-            status.embedding_backlog = await self.vectors.backlog()
+            status.embedded = await self.vectors.repo.embedded(collection_id)
+            status.embedding_backlog = await self.vectors.repo.backlog(collection_id)
             status.embedding_error = self.vectors.last_error
         return status

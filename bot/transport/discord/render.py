@@ -173,6 +173,8 @@ class MessageStream:
         self.shown[i] = text
 
     async def update(self, text_so_far: str) -> None:
+        if len(text_so_far) < self.offset:
+            return  # the model started over (a retried request): the filled messages stay until settled
         now = self.clock()
         budget = self.limit - len(CURSOR)
         live = text_so_far[self.offset:]
