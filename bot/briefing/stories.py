@@ -102,7 +102,7 @@ DENSE_MAX = 3000  # up to this many articles the similarities are one dense matr
 BLOCK_ROWS = 1024  # at most this many rows of the similarity matrix computed at once above DENSE_MAX
 BLOCK_CELLS = 2_000_000  # and at most this many cells (8 MB of float32) in one block
 KEEP_FLOOR = 0.1  # above DENSE_MAX, pairs under this are never kept (means and centralities still count them)
-DENSE_TERM_SHARE = 16  # terms in more than 1/16 of a large window's articles: one BLAS product per block
+DENSE_TERM_SHARE = 16  # terms in more than 1/16 of a large window's articles: dense columns, bounded, not paired
 MAX_DENSE_TERMS = 128  # at most this many such terms (n x 128 float32: 10 MB at 18.7k articles)
 PAIR_CHUNK = 262_144  # pair products accumulated at once for the other terms
 
@@ -164,9 +164,10 @@ class Similarities:
     TF-IDF vectors (useful terms, normalised) are one CSR array, so a mean over two groups is the dot
     product of their summed vectors and a centrality a member's dot with its group's sum (exact, every
     pair counted however small); only the pairs at or above `floor` (what `pairs_at_least` and the
-    vector boost ask for, never less than KEEP_FLOOR) are found, BLOCK_ROWS rows at a time (upper
-    triangle only: terms in more than 1/DENSE_TERM_SHARE of the articles by one BLAS product, the rest
-    pair by pair), and kept. A pair changed by `set_pairs` keeps its change as a delta the means read.
+    vector boost ask for, never less than KEEP_FLOOR) are found, a block of rows at a time (upper
+    triangle only): the rarer terms pair by pair; the terms in more than 1/DENSE_TERM_SHARE of the
+    articles (dense columns) only for cells their largest possible share (the product of the two
+    articles' norms over them) could lift to the floor, by a dot product; and kept. A pair changed by `set_pairs` keeps its change as a delta the means read.
     """
 
     def __init__(self, features: Sequence[ArticleFeatures], dense_max: int | None = None,
@@ -220,6 +221,7 @@ class Similarities:
         in_common = common[t]
         cd = np.zeros((n, int(common.sum())), dtype=np.float32)
         cd[art[in_common], col_of[t[in_common]]] = w[in_common]
+        common_norm = np.sqrt(np.einsum("ij,ij->i", cd, cd)).astype(np.float32)
         # the other postings, by term then article: a posting's partners are the ones after it
         # by term (the BLAS ones last, dropped); within a term by article, as stored
         order = np.argsort(np.where(in_common, self.terms, t), kind="stable")[: int((~in_common).sum())]
@@ -234,7 +236,7 @@ class Similarities:
         for r0 in range(0, n, step):
             r1 = min(n, r0 + step)
             width = n - r0
-            block = cd[r0:r1] @ cd[r0:].T if cd.shape[1] else np.zeros((r1 - r0, width), dtype=np.float32)
+            block = np.zeros((r1 - r0, width), dtype=np.float32)
             flat = block.reshape(-1)
             pos = by_art[art_ptr[r0]:art_ptr[r1]]
             partners = (term_end[p_t[pos]] - pos - 1).astype(np.int64)
@@ -250,11 +252,21 @@ class Similarities:
                 cell = (p_art[src] - r0).astype(np.int64) * width + (p_art[other] - r0)
                 np.add.at(flat, cell, p_w[src] * p_w[other])
                 del src, other, cell
-            br, bc = np.nonzero(block >= self.floor)
+            # the common terms add at most |common part of i| x |common part of j| (Cauchy-Schwarz):
+            # only cells that bound lifts to the floor get their exact common part, by a dot product
+            need = np.outer(common_norm[r0:r1], common_norm[r0:])
+            np.subtract(self.floor - 1e-6, need, out=need)
+            br, bc = np.nonzero(block >= need)
+            del need
             upper = bc > br
-            rows_out.append((br[upper] + r0).astype(np.int32))
-            cols_out.append((bc[upper] + r0).astype(np.int32))
-            vals_out.append(block[br[upper], bc[upper]])
+            br, bc = br[upper], bc[upper]
+            vals = block[br, bc]
+            if cd.shape[1] and br.size:
+                vals = vals + np.einsum("ij,ij->i", cd[br + r0], cd[bc + r0])
+            keep = vals >= self.floor
+            rows_out.append((br[keep] + r0).astype(np.int32))
+            cols_out.append((bc[keep] + r0).astype(np.int32))
+            vals_out.append(vals[keep].astype(np.float32))
             del block, flat
         return (np.concatenate(rows_out), np.concatenate(cols_out), np.concatenate(vals_out))
 
