@@ -120,6 +120,8 @@ def run_engine(spec: str, n: int, out: Path) -> list[dict]:
     del allv
     __import__({"usearch": "usearch.index", "faiss": "faiss", "hnswsq": "faiss", "ivfsq8": "faiss", "ivfpq": "faiss",
                 "sqlite-vec": "sqlite_vec"}.get(engine, "numpy"))  # the library's own footprint is not the index's
+    # the training sample is drawn before the baseline and kept to the end: it is input, not index
+    train = vecs[np.random.default_rng(1).permutation(n)[:min(n, int(opt.get("train", 131072)))]]
     base_rss = rss_mb()
     path = out / engine
     sweep_key, sweep = "", [""]
@@ -181,7 +183,6 @@ def run_engine(spec: str, n: int, out: Path) -> list[dict]:
 
         faiss.omp_set_num_threads(2)
         ip = faiss.METRIC_INNER_PRODUCT
-        train = vecs[np.random.default_rng(1).permutation(n)[:min(n, int(opt.get("train", 131072)))]]
         searched = None
         if engine == "faiss":
             index = faiss.IndexHNSWFlat(DIM, m_links, ip)
@@ -253,6 +254,7 @@ def run_engine(spec: str, n: int, out: Path) -> list[dict]:
     else:
         raise SystemExit(f"unknown engine {engine}")
     rss = rss_mb() - base_rss
+    del train
     results = []
     for value in sweep:
         if sweep_key:
