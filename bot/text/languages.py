@@ -22,12 +22,13 @@ _FUNCTION_WORDS = {
 _DIACRITICS = {"de": set("äöüß"), "fr": set("éèêàçùâîôœ"), "es": set("ñáéíóú¿¡")}
 
 # "The answer quotes the English article (no model is set up to translate it)", per language.
+# Notes, not sentences of the answer: the front end shows them as notes (in parentheses, or Discord's small text).
 QUOTED_IN_ENGLISH = {
-    "ja": "（翻訳するモデルが設定されていないため、英語の記事の文をそのまま引用しています。）",
-    "ko": "(번역할 모델이 설정되어 있지 않아 영어 기사의 문장을 그대로 인용합니다.)",
-    "de": "(Kein Modell zum Übersetzen eingerichtet: Die Antwort zitiert den Satz aus dem englischen Artikel.)",
-    "fr": "(Aucun modèle n'est configuré pour traduire : la réponse cite la phrase de l'article en anglais.)",
-    "es": "(No hay ningún modelo configurado para traducir: la respuesta cita la frase del artículo en inglés.)",
+    "ja": "翻訳するモデルが設定されていないため、英語の記事の文をそのまま引用しています。",
+    "ko": "번역할 모델이 설정되어 있지 않아 영어 기사의 문장을 그대로 인용합니다.",
+    "de": "Kein Modell zum Übersetzen eingerichtet: Die Antwort zitiert den Satz aus dem englischen Artikel.",
+    "fr": "Aucun modèle n'est configuré pour traduire : la réponse cite la phrase de l'article en anglais.",
+    "es": "No hay ningún modelo configurado para traducir: la respuesta cita la frase del artículo en inglés.",
 }
 QUOTED_IN_ENGLISH_DEFAULT = "The answer quotes the article's sentence in its own language (no model is set up to translate it)."
 
