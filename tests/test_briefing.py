@@ -364,6 +364,29 @@ def test_sparse_similarities_group_as_the_dense_matrix_does() -> None:
         sparse, sparse_sim = stories.group_articles(articles, features=feats)
     finally:
         stories.DENSE_MAX, stories.BLOCK_ROWS = 3000, saved
-    assert sparse_sim.dense is None and sparse_sim.vals.size < 1500 * 1500 // 20  # far from the square
+    assert sparse_sim.dense is None and sparse_sim.pairs[2].size < 1500 * 1500 // 20  # far from the square
     assert sum(len(g.members) > 1 for g in dense) > 50  # the corpus has stories to group
     assert [(g.members, g.representative) for g in sparse] == [(g.members, g.representative) for g in dense]
+    # exact means: the group pairs under KEEP_FLOOR still count
+    big = max(dense, key=lambda g: len(g.members)).members
+    half = len(big) // 2
+    assert abs(sparse_sim.mean(big[:half], big[half:]) - dense_sim.mean(big[:half], big[half:])) < 1e-5
+
+    # with article vectors the boosted pairs change means and centralities on both paths alike
+    import zlib
+
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    topics = rng.normal(size=(40, 32))
+    vectors = np.stack([topics[zlib.crc32(a.title.split()[0].lower().encode()) % 40] + 0.3 * rng.normal(size=32) for a in articles])
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    dense_v, dense_vsim = stories.group_articles(articles, features=feats, vectors=vectors)
+    stories.DENSE_MAX, stories.BLOCK_ROWS = 0, 256
+    try:
+        sparse_v, sparse_vsim = stories.group_articles(articles, features=feats, vectors=vectors)
+    finally:
+        stories.DENSE_MAX, stories.BLOCK_ROWS = 3000, saved
+    assert sparse_vsim.delta is not None and sparse_vsim.delta[0].size > 20  # pairs were boosted
+    assert [(g.members, g.representative) for g in dense_v] != [(g.members, g.representative) for g in dense]
+    assert [(g.members, g.representative) for g in sparse_v] == [(g.members, g.representative) for g in dense_v]

@@ -9,9 +9,13 @@ a new source that repeats them brings no news.
 
 from __future__ import annotations
 
+import math
 import re
+from array import array
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
+from sys import intern
 
 from bot.text.datelines import strip_dateline
 from bot.text.sentences import split_sentences
@@ -99,13 +103,27 @@ def entities(text: str, sentences: list[str] | None = None) -> list[str]:
     return out
 
 
-@dataclass
+@dataclass(slots=True, eq=False)
 class ArticleFeatures:
-    """Weighted features of one article (before IDF) and its facts."""
+    """Weighted features of one article (before IDF) and its facts.
 
-    weights: dict[str, float]
-    facts: frozenset[str]
+    The terms are a tuple of interned strings and their weights one flat array, not a dict: a window
+    of 18.7k articles holds a million of them (17 MB this way, about 30 MB as dicts).
+    """
+
+    terms: tuple[str, ...]
+    values: array  # array("d"), one weight per term
+    fact_list: tuple[str, ...]  # distinct, as a tuple: a frozenset per article costs ~700 bytes
     sentences: list[str]
+
+    @property
+    def facts(self) -> frozenset[str]:
+        return frozenset(self.fact_list)
+
+    @property
+    def weights(self) -> dict[str, float]:
+        """The terms with their weights (built on each call: read `terms` and `values` in loops)."""
+        return dict(zip(self.terms, self.values))
 
 
 def article_features(title: str, body: str, lead_chars: int = 3000, source: str | None = None) -> ArticleFeatures:
@@ -123,23 +141,23 @@ def article_features(title: str, body: str, lead_chars: int = 3000, source: str 
     counts: Counter[str] = Counter(terms(lead))
     for t in terms(title):
         counts[t] += 2
+    # Terms are interned: one string per term in a window, not one per article and term.
     weights: dict[str, float] = {}
     for t, c in counts.items():
-        weights[t] = 1.0 + _log(c)
+        weights[intern(t)] = _count_weight(c)
     ents = entities(lead, sentences) + entities(title, [title])
     nums = numbers(lead) + numbers(title)
     for e in set(ents):
-        weights["e:" + e] = 1.5 if " " in e else 1.0
+        weights[intern("e:" + e)] = 1.5 if " " in e else 1.0
     for n in set(nums):
-        weights["n:" + n] = 1.5 if " " in n else 1.0
-    facts = frozenset(["e:" + e for e in ents] + ["n:" + n for n in nums])
-    return ArticleFeatures(weights, facts, sentences)
+        weights[intern("n:" + n)] = 1.5 if " " in n else 1.0
+    facts = frozenset(intern("e:" + e) for e in ents) | frozenset(intern("n:" + n) for n in nums)
+    return ArticleFeatures(tuple(weights), array("d", weights.values()), tuple(facts), sentences)
 
 
-def _log(x: float) -> float:
-    import math
-
-    return math.log(x)
+@lru_cache(maxsize=256)
+def _count_weight(count: int) -> float:
+    return 1.0 + math.log(count)
 
 
 def sentence_facts(sentence: str) -> frozenset[str]:

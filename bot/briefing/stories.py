@@ -3,8 +3,9 @@
 Each article becomes a sparse TF-IDF vector of its key terms, named entities and numbers
 (`features.article_features`). Similarities are accumulated term by term over an inverted
 index (numpy), so no Python loop ever compares two full texts: into one dense N×N matrix up
-to DENSE_MAX articles, above that a block of rows at a time, keeping only the pairs at or above
-KEEP_FLOOR, so a large window costs memory in its pairs that matter, not in N².
+to DENSE_MAX articles; above that, only the pairs a join can read are found (a block of rows at a
+time) and kept, and group means come from the articles' summed vectors (`Similarities`), so a large
+window costs memory in its articles, not in N².
 Articles then merge, strongest pair first, under average linkage: two groups join when the
 pair is at least `threshold` similar, the groups are on average at least `threshold *
 AVERAGE_FACTOR` similar, and every pair across them happened within `window_hours`.
@@ -33,6 +34,7 @@ from __future__ import annotations
 
 import math
 import re
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -97,8 +99,12 @@ class _UnionFind:
 
 
 DENSE_MAX = 3000  # up to this many articles the similarities are one dense matrix (36 MB); above, sparse
-BLOCK_ROWS = 1024  # rows of the similarity matrix computed at once above DENSE_MAX (4 MB per 1,000 articles)
-KEEP_FLOOR = 0.1  # above DENSE_MAX, pair similarities under this are dropped (read as 0; joins need >= 0.38)
+BLOCK_ROWS = 1024  # at most this many rows of the similarity matrix computed at once above DENSE_MAX
+BLOCK_CELLS = 2_000_000  # and at most this many cells (8 MB of float32) in one block
+KEEP_FLOOR = 0.1  # above DENSE_MAX, pairs under this are never kept (means and centralities still count them)
+DENSE_TERM_SHARE = 16  # terms in more than 1/16 of a large window's articles: dense columns, bounded, not paired
+MAX_DENSE_TERMS = 128  # at most this many such terms (n x 128 float32: 10 MB at 18.7k articles)
+PAIR_CHUNK = 262_144  # pair products accumulated at once for the other terms
 
 
 def _postings(features: Sequence[ArticleFeatures]) -> tuple[list[tuple[np.ndarray, np.ndarray]], np.ndarray]:
@@ -108,7 +114,7 @@ def _postings(features: Sequence[ArticleFeatures]) -> tuple[list[tuple[np.ndarra
     # Two flat lists per term (articles, weights): tuples per posting would cost ~60 bytes each.
     postings: dict[str, tuple[list[int], list[float]]] = {}
     for i, f in enumerate(features):
-        for term, w in f.weights.items():
+        for term, w in zip(f.terms, f.values):
             entry = postings.get(term)
             if entry is None:
                 entry = postings[term] = ([], [])
@@ -141,88 +147,200 @@ def similarity_matrix(features: Sequence[ArticleFeatures]) -> np.ndarray:
     return sim
 
 
+def _ranges(indptr: np.ndarray, members: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of the CSR entries of `members` (concatenated), and for each its member's place in `members`."""
+    starts, ends = indptr[members], indptr[members + 1]
+    counts = ends - starts
+    owner = np.repeat(np.arange(members.size), counts)
+    first = np.cumsum(counts) - counts
+    return np.arange(int(counts.sum()), dtype=np.int64) - np.repeat(first - starts, counts), owner
+
+
 class Similarities:
     """Pair similarities as story grouping reads them: the pairs above a threshold, the mean over two
-    groups, the centrality of a group's members. Dense (exact) up to DENSE_MAX articles; above, the
-    matrix is computed BLOCK_ROWS rows at a time and only pairs at or above KEEP_FLOOR are kept, so
-    memory grows with the pairs that matter, not with the square of the window."""
+    groups, the centrality of a group's members.
 
-    def __init__(self, features: Sequence[ArticleFeatures], dense_max: int | None = None) -> None:
+    Up to DENSE_MAX articles: one dense matrix. Above, nothing of size N x N is kept: the articles'
+    TF-IDF vectors (useful terms, normalised) are one CSR array, so a mean over two groups is the dot
+    product of their summed vectors and a centrality a member's dot with its group's sum (exact, every
+    pair counted however small); only the pairs at or above `floor` (what `pairs_at_least` and the
+    vector boost ask for, never less than KEEP_FLOOR) are found, a block of rows at a time (upper
+    triangle only): the rarer terms pair by pair; the terms in more than 1/DENSE_TERM_SHARE of the
+    articles (dense columns) only for cells their largest possible share (the product of the two
+    articles' norms over them) could lift to the floor, by a dot product; and kept. A pair changed by `set_pairs` keeps its change as a delta the means read.
+    """
+
+    def __init__(self, features: Sequence[ArticleFeatures], dense_max: int | None = None,
+                 floor: float = KEEP_FLOOR) -> None:
         n = self.n = len(features)
         self.dense: np.ndarray | None = None
+        self.floor = max(KEEP_FLOOR, floor)
         if n <= (DENSE_MAX if dense_max is None else dense_max):
             self.dense = similarity_matrix(features)
             return
-        useful, _ = _postings(features)
-        rows_out: list[np.ndarray] = []
-        cols_out: list[np.ndarray] = []
-        vals_out: list[np.ndarray] = []
-        for r0 in range(0, n, BLOCK_ROWS):
-            r1 = min(n, r0 + BLOCK_ROWS)
-            block = np.zeros((r1 - r0, n), dtype=np.float32)
-            for idx, vals in useful:
-                a, b = np.searchsorted(idx, (r0, r1))
-                if a == b:
+        # every posting as flat arrays (term id, article, weight): no per-posting Python objects
+        vocab: dict[str, int] = {}
+        term_ids = array("i")
+        weights = array("d")
+        counts = array("i")
+        for f in features:
+            term_ids.extend([vocab.setdefault(t, len(vocab)) for t in f.terms])
+            weights.extend(f.values)
+            counts.append(len(f.terms))
+        del vocab
+        t = np.frombuffer(term_ids, dtype=np.int32)
+        art = np.repeat(np.arange(n, dtype=np.int32), np.frombuffer(counts, dtype=np.int32))
+        df = np.bincount(t)
+        idf = 1.0 + np.log((n + 1) / (df + 1.0))
+        w = np.frombuffer(weights, dtype=np.float64) * idf[t]  # TF-IDF
+        del weights
+        norms = np.sqrt(np.maximum(np.bincount(art, weights=w * w, minlength=n), 1e-12))
+        cap = max(3, int(COMMON_TERM_SHARE * n)) if n >= 25 else n
+        useful = (df >= 2) & (df <= cap)
+        keep = useful[t]
+        renumber = (np.cumsum(useful) - 1).astype(np.int32)
+        art = art[keep]
+        w = w[keep] / norms[art]
+        t = renumber[t[keep]]
+        del term_ids, counts, keep, renumber
+        self.terms = int(useful.sum())
+        # by article (CSR): what means and centralities read; articles are already in order
+        self.x_indptr = np.searchsorted(art, np.arange(n + 1))
+        self.x_terms, self.x_vals = t, w
+        self.pairs = self._find_pairs(n, art, t, w, df[useful])
+        self.delta: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    def _find_pairs(self, n: int, art: np.ndarray, t: np.ndarray, w: np.ndarray, df: np.ndarray,
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(rows, cols, similarities) of every pair i < j at or above self.floor, sorted by (row, col)."""
+        common = df >= max(64, n // DENSE_TERM_SHARE)
+        if common.sum() > MAX_DENSE_TERMS:  # keep the dense columns bounded: the most common ones
+            common[:] = False
+            common[np.argsort(-df, kind="stable")[:MAX_DENSE_TERMS]] = True
+        col_of = np.cumsum(common) - 1
+        in_common = common[t]
+        cd = np.zeros((n, int(common.sum())), dtype=np.float32)
+        cd[art[in_common], col_of[t[in_common]]] = w[in_common]
+        common_norm = np.sqrt(np.einsum("ij,ij->i", cd, cd)).astype(np.float32)
+        # the other postings, by term then article: a posting's partners are the ones after it
+        # by term (the BLAS ones last, dropped); within a term by article, as stored
+        order = np.argsort(np.where(in_common, self.terms, t), kind="stable")[: int((~in_common).sum())]
+        p_art, p_w, p_t = art[order], w[order].astype(np.float32), t[order]
+        del order
+        term_end = np.searchsorted(p_t, np.arange(self.terms), side="right").astype(np.int32)
+        # each article's postings, as positions in term order
+        by_art = np.argsort(p_art, kind="stable").astype(np.int32)
+        art_ptr = np.searchsorted(p_art[by_art], np.arange(n + 1))
+        rows_out, cols_out, vals_out = [], [], []
+        step = max(16, min(BLOCK_ROWS, BLOCK_CELLS // n))
+        for r0 in range(0, n, step):
+            r1 = min(n, r0 + step)
+            width = n - r0
+            block = np.zeros((r1 - r0, width), dtype=np.float32)
+            flat = block.reshape(-1)
+            pos = by_art[art_ptr[r0]:art_ptr[r1]]
+            partners = (term_end[p_t[pos]] - pos - 1).astype(np.int64)
+            bounds = np.searchsorted(np.cumsum(partners), np.arange(0, int(partners.sum()), PAIR_CHUNK), side="right")
+            for c0, c1 in zip(bounds.tolist(), bounds[1:].tolist() + [pos.size]):
+                pc, cnt = pos[c0:c1], partners[c0:c1]
+                total = int(cnt.sum())
+                if total == 0:
                     continue
-                block[np.ix_(idx[a:b] - r0, idx)] += np.outer(vals[a:b], vals).astype(np.float32)
-            br, bc = np.nonzero(block >= KEEP_FLOOR)
-            keep = bc != br + r0
+                first = np.cumsum(cnt) - cnt
+                src = np.repeat(pc, cnt)
+                other = src + 1 + (np.arange(total) - np.repeat(first, cnt))
+                cell = (p_art[src] - r0).astype(np.int64) * width + (p_art[other] - r0)
+                np.add.at(flat, cell, p_w[src] * p_w[other])
+                del src, other, cell
+            # the common terms add at most |common part of i| x |common part of j| (Cauchy-Schwarz):
+            # only cells that bound lifts to the floor get their exact common part, by a dot product
+            need = np.outer(common_norm[r0:r1], common_norm[r0:])
+            np.subtract(self.floor - 1e-6, need, out=need)
+            br, bc = np.nonzero(block >= need)
+            del need
+            upper = bc > br
+            br, bc = br[upper], bc[upper]
+            vals = block[br, bc]
+            if cd.shape[1] and br.size:
+                vals = vals + np.einsum("ij,ij->i", cd[br + r0], cd[bc + r0])
+            keep = vals >= self.floor
             rows_out.append((br[keep] + r0).astype(np.int32))
-            cols_out.append(bc[keep].astype(np.int32))
-            vals_out.append(block[br[keep], bc[keep]])
-            del block
-        rows = np.concatenate(rows_out) if rows_out else np.empty(0, dtype=np.int32)
-        cols = np.concatenate(cols_out) if cols_out else np.empty(0, dtype=np.int32)
-        vals = np.concatenate(vals_out) if vals_out else np.empty(0, dtype=np.float32)
-        order = np.lexsort((cols, rows))  # by row (both directions are stored: the matrix is symmetric)
-        self.cols, self.vals = cols[order], vals[order]
-        self.indptr = np.searchsorted(rows[order], np.arange(n + 1))
+            cols_out.append((bc[keep] + r0).astype(np.int32))
+            vals_out.append(vals[keep].astype(np.float32))
+            del block, flat
+        return (np.concatenate(rows_out), np.concatenate(cols_out), np.concatenate(vals_out))
 
     def pairs_at_least(self, threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(rows, cols, similarities) of every pair i < j with similarity >= threshold."""
         if self.dense is not None:
             rows, cols = np.nonzero(np.triu(self.dense >= threshold, 1))
             return rows, cols, self.dense[rows, cols]
-        rows = np.repeat(np.arange(self.n), np.diff(self.indptr))
-        keep = (self.vals >= threshold) & (self.cols > rows)
-        return rows[keep], self.cols[keep].astype(np.intp), self.vals[keep]
+        if threshold < self.floor - 1e-9:
+            raise ValueError(f"pairs under {self.floor} were not kept (asked for {threshold})")
+        rows, cols, vals = self.pairs
+        keep = vals >= threshold
+        return rows[keep].astype(np.intp), cols[keep].astype(np.intp), vals[keep]
 
     def set_pairs(self, rows: np.ndarray, cols: np.ndarray, values: np.ndarray) -> None:
-        """Replace the similarity of pairs (both directions); above DENSE_MAX only stored pairs can change."""
+        """Replace the similarity of pairs (both directions); above DENSE_MAX only kept pairs can change."""
         if self.dense is not None:
             self.dense[rows, cols] = values
             self.dense[cols, rows] = values
             return
-        for a, b, v in zip(rows.tolist(), cols.tolist(), values.tolist()):
-            for i, j in ((a, b), (b, a)):
-                lo, hi = int(self.indptr[i]), int(self.indptr[i + 1])
-                k = lo + int(np.searchsorted(self.cols[lo:hi], j))
-                if k < hi and int(self.cols[k]) == j:
-                    self.vals[k] = v
+        lo, hi = np.minimum(rows, cols).astype(np.int64), np.maximum(rows, cols).astype(np.int64)
+        prow, pcol, pval = self.pairs
+        keys = prow.astype(np.int64) * self.n + pcol
+        at = np.searchsorted(keys, lo * self.n + hi)
+        at[at >= keys.size] = 0
+        found = keys[at] == lo * self.n + hi if keys.size else np.zeros(at.size, dtype=bool)
+        at, new = at[found], np.asarray(values, dtype=np.float32)[found]
+        change = new - pval[at]
+        pval[at] = new
+        if self.delta is not None:  # earlier changes of the same pairs add up
+            change = np.concatenate([self.delta[2], change])
+            lo_all, hi_all = np.concatenate([self.delta[0], lo[found]]), np.concatenate([self.delta[1], hi[found]])
+        else:
+            lo_all, hi_all = lo[found], hi[found]
+        self.delta = (lo_all, hi_all, change.astype(np.float64))
 
-    def _row_sum(self, i: int, others: np.ndarray) -> float:
-        """Similarity of article i summed over `others` (sorted indexes; i itself counts 1 when in them)."""
-        a, b = self.indptr[i], self.indptr[i + 1]
-        cols = self.cols[a:b]
-        pos = np.searchsorted(others, cols)
-        pos[pos >= others.size] = 0
-        hit = others[pos] == cols if others.size else np.zeros(cols.size, dtype=bool)
-        j = int(np.searchsorted(others, i))
-        own = 1.0 if j < others.size and others[j] == i else 0.0  # the diagonal, which is not stored
-        return float(self.vals[a:b][hit].sum()) + own
+    def _sum_vector(self, members: np.ndarray) -> np.ndarray:
+        pos, _ = _ranges(self.x_indptr, members)
+        return np.bincount(self.x_terms[pos], weights=self.x_vals[pos], minlength=self.terms)
+
+    def _delta_sum(self, a: np.ndarray, b: np.ndarray) -> float:
+        if self.delta is None:
+            return 0.0
+        lo, hi, change = self.delta
+        hit = (np.isin(lo, a) & np.isin(hi, b)) | (np.isin(lo, b) & np.isin(hi, a))
+        return float(change[hit].sum())
 
     def mean(self, ma: Sequence[int], mb: Sequence[int]) -> float:
         if self.dense is not None:
             return float(self.dense[np.ix_(ma, mb)].mean())
-        small, large = (ma, mb) if len(ma) <= len(mb) else (mb, ma)
-        others = np.array(sorted(large), dtype=np.int32)
-        return sum(self._row_sum(i, others) for i in small) / (len(ma) * len(mb))
+        a, b = np.asarray(ma, dtype=np.intp), np.asarray(mb, dtype=np.intp)
+        if a.size > b.size:
+            a, b = b, a
+        total = self._sum_vector(b)
+        pos, _ = _ranges(self.x_indptr, a)
+        dot = float(total[self.x_terms[pos]] @ self.x_vals[pos])
+        return (dot + self._delta_sum(a, b)) / (len(ma) * len(mb))
 
     def centrality(self, members: Sequence[int]) -> np.ndarray:
         if self.dense is not None:
             return self.dense[np.ix_(members, members)].sum(axis=1)
-        others = np.array(sorted(members), dtype=np.int32)
-        return np.array([self._row_sum(i, others) for i in members])
+        m = np.asarray(members, dtype=np.intp)
+        total = self._sum_vector(m)
+        pos, owner = _ranges(self.x_indptr, m)
+        vals = self.x_vals[pos]
+        out = np.bincount(owner, weights=vals * (total[self.x_terms[pos]] - vals), minlength=m.size) + 1.0
+        if self.delta is not None:
+            lo, hi, change = self.delta
+            hit = np.isin(lo, m) & np.isin(hi, m)
+            place = {int(i): k for k, i in enumerate(m.tolist())}
+            for i, j, c in zip(lo[hit].tolist(), hi[hit].tolist(), change[hit].tolist()):
+                out[place[i]] += c
+                out[place[j]] += c
+        return np.round(out, 6)  # float sums in another order than the dense matrix's: ties stay ties
 
 
 def figure_values(text: str, language: str | None = None) -> frozenset[float]:
@@ -254,7 +372,7 @@ def figure_values(text: str, language: str | None = None) -> frozenset[float]:
 
 def _quantities(f: ArticleFeatures) -> frozenset[str]:
     """Numbers with a unit or scale ("1.5 percent", "6.5 trillion won"): the figures a same-language pair compares."""
-    return frozenset(t for t in f.weights if t.startswith("n:") and " " in t)
+    return frozenset(t for t in f.terms if t.startswith("n:") and " " in t)
 
 
 def _median_cosine(vectors: np.ndarray, rows: np.ndarray, cols: np.ndarray | None = None) -> float:
@@ -330,7 +448,10 @@ def group_articles(
     """
     n = len(articles)
     feats = list(features) if features is not None else [article_features(a.title, a.body, source=a.source) for a in articles]
-    sim = Similarities(feats)
+    # the lowest similarity anything below reads pairs at: the threshold, or what the vector boost looks at
+    most = max(0.0, VECTOR_WEIGHT * (1.0 - VECTOR_FLOOR))
+    floor = threshold if vectors is None else min(threshold, threshold * AVERAGE_FACTOR - most)
+    sim = Similarities(feats, floor=floor)
     if n == 0:
         return [], sim
     langs: list[str | None] = []
