@@ -16,7 +16,9 @@ An engine is `name[:key=value]...`; a search parameter given as `a/b/c` is swept
   hnswlib:M=16:efc=100:ef=128              hnswlib (float32 only: cannot quantise)
   faiss:M=16:efc=100:ef=128                faiss IndexHNSWFlat (float32)
   hnswsq:M=16:efc=100:ef=128               faiss IndexHNSWSQ, 8-bit scalar codes (QT_8bit)
-  ivfsq8:nlist=1024:nprobe=16              faiss IndexIVFScalarQuantizer QT_8bit
+  sq8                                      faiss IndexScalarQuantizer QT_8bit: exact scan over 8-bit codes
+  ivfsq8:nlist=1024:nprobe=16[:res=0]      faiss IndexIVFScalarQuantizer QT_8bit (res=0: codes of the vector, not
+                                           of its offset from the list's centroid)
   ivfpq:nlist=1024:m=48:nprobe=16[:rf=4]   faiss IndexIVFPQ (m bytes a vector); rf > 0 re-ranks rf*50 candidates
                                            with 8-bit codes kept beside (IndexRefine)
   sqlite-vec[:type=int8]                   sqlite-vec vec0 (exact scan), float32 or int8; through pysqlite3 when
@@ -91,7 +93,7 @@ LOADERS = {
 
 def loaded_rss(engine: str, path: str) -> float:
     """RSS a fresh process gains by opening the saved index (what the bot pays at open; no build-time slack)."""
-    code = LOADERS.get(engine, LOADERS["faiss"] if engine in ("hnswsq", "ivfsq8", "ivfpq") else "")
+    code = LOADERS.get(engine, LOADERS["faiss"] if engine in ("hnswsq", "ivfsq8", "ivfpq", "sq8") else "")
     if not code:
         return float("nan")
     lib = code.split(";")[0]
@@ -198,7 +200,7 @@ def run_engine(spec: str, n: int, out: Path) -> list[dict]:
             return index.knn_query(q, k=TOP)[0][0]
         index.save_index(str(path))
         disk = path.stat().st_size
-    elif engine in ("faiss", "hnswsq", "ivfsq8", "ivfpq"):
+    elif engine in ("faiss", "hnswsq", "ivfsq8", "ivfpq", "sq8"):
         import faiss
 
         faiss.omp_set_num_threads(2)
@@ -209,6 +211,9 @@ def run_engine(spec: str, n: int, out: Path) -> list[dict]:
         elif engine == "hnswsq":
             index = faiss.IndexHNSWSQ(DIM, faiss.ScalarQuantizer.QT_8bit, m_links, ip)
             index.train(train)
+        elif engine == "sq8":  # exact scan over the same 8-bit codes: the ceiling those codes allow
+            index = faiss.IndexScalarQuantizer(DIM, faiss.ScalarQuantizer.QT_8bit, ip)
+            index.train(train)
         else:
             nlist = int(opt.get("nlist", 1024))
             quantizer = faiss.IndexFlatIP(DIM)
@@ -217,6 +222,7 @@ def run_engine(spec: str, n: int, out: Path) -> list[dict]:
             else:
                 index = faiss.IndexIVFPQ(quantizer, DIM, nlist, int(opt.get("m", 48)), 8, ip)
             index.cp.niter = 10
+            index.by_residual = opt.get("res", "1") == "1"  # faiss' default: codes of the offset from the centroid
             searched = index
             if int(opt.get("rf", 0)):
                 index = faiss.IndexRefine(searched, faiss.IndexScalarQuantizer(DIM, faiss.ScalarQuantizer.QT_8bit, ip))
@@ -230,7 +236,9 @@ def run_engine(spec: str, n: int, out: Path) -> list[dict]:
         index.add(extra)
         add = time.perf_counter() - t0
         faiss.omp_set_num_threads(1)
-        if searched is None:
+        if engine == "sq8":
+            pass
+        elif searched is None:
             sweep_key, sweep = "ef", opt.get("ef", str(EF_SEARCH)).split("/")
 
             def setp(v: str) -> None:
