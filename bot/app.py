@@ -86,7 +86,7 @@ class App:
         self.repos = Repos.on(db)
         # vectors: the embedder (None when [embeddings] provider = "off") and its background worker
         embedder = make_embedder(settings.embeddings)
-        self.vectors = Vectors(db, embedder) if embedder is not None else None
+        self.vectors = Vectors(db, embedder, settings.embeddings.ann_threshold) if embedder is not None else None
         self.embedding_worker = (
             EmbeddingWorker(self.vectors, settings.embeddings.batch_size) if self.vectors is not None else None)
         # the engines, one of each; the search index opens on first use and closes with the App

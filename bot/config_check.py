@@ -59,6 +59,7 @@ RANGES: dict[str, dict[str, Range]] = {
         "batch_size": Range(1, 2_048),
         "timeout": Range(0, 600, low_open=True),
         "threads": Range(0, 256),  # 0: every core
+        "ann_threshold": Range(0, 10**9),  # 0: exact search at any size
     },
     "discord": {
         "ask_cooldown_seconds": Range(0, 86_400),

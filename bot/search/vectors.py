@@ -10,6 +10,12 @@
   kill -9 at any point, a missing or damaged index simply means a reload. Every hit is checked
   against SQLite again when it is read (bot/search/service.py), so a lagging index never returns a
   passage that is gone or outside the collection.
+- **Large stores**: above `[embeddings] ann_threshold` vectors (default 50,000) the index also keeps a faiss
+  IVF-SQ8 index over the same rows (bot/search/ann.py), built at open (trained on a sample, then every row added),
+  extended lazily at each search, told of dead rows with `remove_ids`, retrained when the store has grown 4x or was
+  compacted. A search whose filtered rows (collection, time window) number more than the threshold goes through it,
+  the filter as an `IDSelectorBitmap`; a smaller one, or one the IVF lists cannot fill, is scanned exactly. faiss
+  missing: exact at any size, said once in the log. The float32 matrix stays (exact fallback, `similarity`).
 - **Model change**: vectors of another model name or dimension are dropped at open and re-embedded.
 - **Worker**: `EmbeddingWorker` embeds passages that have no vector, newest first, in batches; it is
   idempotent (a vector is written once per passage) and resumable (the backlog is a query, not a
@@ -27,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.search.ann import IvfSq8, load_faiss
 from bot.search.embedder import Embedder, EmbeddingError
 from bot.store.db import Database
 from bot.store.vectors import VectorRepo, VectorRows
@@ -55,8 +62,10 @@ class VectorHit:
 class VectorIndex:
     """The current model's vectors as one matrix, searchable by collection and time."""
 
-    def __init__(self, repo: VectorRepo, model: str, dim: int) -> None:
+    def __init__(self, repo: VectorRepo, model: str, dim: int, ann_threshold: int = 0) -> None:
         self.repo = repo
+        self.ann_threshold = ann_threshold  # above this many vectors, also an IVF index (0: never)
+        self.ann: IvfSq8 | None = None
         self.model = model
         self.dim = dim
         self.vectors = np.zeros((0, dim), dtype=np.float32)
@@ -91,9 +100,27 @@ class VectorIndex:
         self._where = {}
         self._members = {}
         self._masks = {}
+        self.ann = None
         self._append(rows)
         self.change_seq = last_seq
         self.loaded = True
+        await self._maybe_build()
+
+    async def _maybe_build(self) -> None:
+        """Train the IVF index when the store is above the threshold and has none (or has grown 4x since)."""
+        live = len(self)
+        if self.ann_threshold <= 0 or live <= self.ann_threshold:
+            return
+        if self.ann is not None and live <= 4 * self.ann.trained_on:
+            return
+        faiss = load_faiss()
+        if faiss is None:
+            return
+        t0 = time.perf_counter()
+        n = self.size  # rows appended while it trains are added at the next search
+        self.ann = await asyncio.to_thread(IvfSq8, faiss, self.vectors[:n], self.alive[:n])
+        log.info("vector index: IVF-SQ8 over %d vectors (nlist %d) built in %.1f s",
+                 len(self.ann), self.ann.nlist, time.perf_counter() - t0)
 
     def _append(self, rows: VectorRows) -> None:
         n = len(rows.passage_ids)
@@ -151,6 +178,7 @@ class VectorIndex:
             self.change_seq = max(self.change_seq, last_seq)
             if self.size > 1024 and len(self) < self.size // 2:
                 self._compact()
+            await self._maybe_build()
 
     def _compact(self) -> None:
         keep = np.nonzero(self.alive[: self.size])[0]
@@ -161,6 +189,7 @@ class VectorIndex:
         self.size = len(keep)
         self._masks = {}
         self._where = {int(p): i for i, p in enumerate(self.passage_ids.tolist())}
+        self.ann = None  # its ids were the old row numbers: trained again by the caller's `_maybe_build`
 
     # ------------------------------------------------------------ searching
 
@@ -186,16 +215,22 @@ class VectorIndex:
         if self.size == 0 or limit <= 0:
             return []
         n = self.size
-        scores = self.vectors[:n] @ query.astype(np.float32)
         ok = self.alive[:n] & await self._mask(collection_id)
         if since is not None:
             ok &= self.published[:n] >= since
         if until is not None:
             ok &= self.published[:n] < until
-        k = min(limit, int(ok.sum()))
+        allowed = int(ok.sum())
+        k = min(limit, allowed)
         if k <= 0:
             return []
-        scores = np.where(ok, scores, -np.inf)
+        if self.ann is not None and allowed > self.ann_threshold:
+            self.ann.catch_up(self.vectors, self.alive, n)
+            rows, sims = self.ann.search(query, ok, k)
+            if len(rows) == k:  # else the probed lists held too few of the allowed rows: exact below
+                return [VectorHit(int(self.passage_ids[i]), int(self.article_ids[i]), float(s))
+                        for i, s in zip(rows.tolist(), sims.tolist())]
+        scores = np.where(ok, self.vectors[:n] @ query.astype(np.float32), -np.inf)
         top = np.argpartition(-scores, k - 1)[:k] if k < n else np.arange(n)
         top = top[np.argsort(-scores[top])][:k]
         return [VectorHit(int(self.passage_ids[i]), int(self.article_ids[i]), float(scores[i])) for i in top]
@@ -234,9 +269,10 @@ class Vectors:
     another embedder's are embedded once, at its first question.
     """
 
-    def __init__(self, db: Database, embedder: Embedder) -> None:
+    def __init__(self, db: Database, embedder: Embedder, ann_threshold: int = 0) -> None:
         self.db = db
         self.embedder = embedder
+        self.ann_threshold = ann_threshold  # [embeddings] ann_threshold: above it, an IVF index (0: exact always)
         self.repo = VectorRepo(db)
         self.index: VectorIndex | None = None
         self.last_error: str | None = None
@@ -288,7 +324,7 @@ class Vectors:
                 kept = [d for m, d, _ in stored if m == self.model]
                 dim = kept[0] if kept else None
             if dim is not None:
-                self.index = VectorIndex(self.repo, self.model, dim)
+                self.index = VectorIndex(self.repo, self.model, dim, self.ann_threshold)
                 await self.index.load()
             self._opened = True
 
@@ -296,7 +332,7 @@ class Vectors:
         if self.index is None or self.index.dim != dim:
             if self.index is not None:  # an endpoint now answers another dimension
                 await self.repo.drop_other_models(self.model, dim)
-            self.index = VectorIndex(self.repo, self.model, dim)
+            self.index = VectorIndex(self.repo, self.model, dim, self.ann_threshold)
             await self.index.load()
         return self.index
 

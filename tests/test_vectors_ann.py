@@ -1,0 +1,143 @@
+"""The approximate (faiss IVF-SQ8) vector index above `[embeddings] ann_threshold`, on a real SQLite store.
+
+Clustered random vectors (not a model's) stand in for passages: what is checked is that the IVF index agrees with
+exact search (a recall figure, not equality), never returns a deleted passage or another collection's, and follows
+the change log like the exact one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.search.vectors import VectorIndex
+from bot.store.db import Database, open_database
+from bot.store.vectors import VectorRepo, to_blob
+
+faiss = pytest.importorskip("faiss")
+
+DIM = 384
+MODEL = "test/clustered"
+
+
+def _clustered(n: int, seed: int, centres: int = 12) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    c = rng.standard_normal((centres, DIM)).astype(np.float32)
+    v = c[rng.integers(0, centres, n)] + 0.6 * rng.standard_normal((n, DIM)).astype(np.float32)
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+async def _store(db: Database, vectors: np.ndarray, collections: list[int], tag: str = "") -> list[int]:
+    """One article with one passage and its vector per row, in the given collection; returns the article ids."""
+    ids = []
+    async with db.transaction():
+        for cid in sorted(set(collections)):
+            await db.conn.execute("INSERT OR IGNORE INTO collections(id, name) VALUES (?, ?)", (cid, f"c{cid}"))
+        for i, (vec, cid) in enumerate(zip(vectors, collections)):
+            cur = await db.conn.execute(
+                "INSERT INTO articles(title, body, fetched, content_hash, published) VALUES (?, ?, ?, ?, ?)",
+                (f"a{i}", f"body {i}", "2026-12-01T00:00:00Z", f"h{tag}{i}-{cid}", "2026-12-01T00:00:00Z"))
+            aid = int(cur.lastrowid or 0)
+            await db.conn.execute("INSERT INTO article_collections(collection_id, article_id) VALUES (?, ?)", (cid, aid))
+            cur = await db.conn.execute("INSERT INTO passages(article_id, position, text, tokens) VALUES (?, 0, ?, 3)",
+                                        (aid, f"body {i}"))
+            await db.conn.execute("INSERT INTO passage_vectors(passage_id, model, dim, vector) VALUES (?, ?, ?, ?)",
+                                  (cur.lastrowid, MODEL, DIM, to_blob(vec)))
+            ids.append(aid)
+    return ids
+
+
+async def test_above_the_threshold_ivf_agrees_with_exact_and_never_returns_the_deleted_or_another_collection(
+    tmp_path: Path,
+) -> None:
+    db = await open_database(tmp_path / "store.db")
+    try:
+        vecs = _clustered(300, seed=1)
+        collections = [1] * 240 + [2] * 60
+        articles = await _store(db, vecs, collections)
+        repo = VectorRepo(db)
+        ivf = VectorIndex(repo, MODEL, DIM, ann_threshold=100)
+        exact = VectorIndex(repo, MODEL, DIM)
+        await ivf.load()
+        await exact.load()
+        assert ivf.ann is not None and exact.ann is None
+        assert len(ivf.ann) == 300 and ivf.ann.nlist == 64  # 2·√300 = 34.6 -> 64
+
+        queries = _clustered(60, seed=2)
+        agree = 0
+        for q in queries:
+            got = await ivf.search(q, 1, 10)
+            want = await exact.search(q, 1, 10)
+            assert len(got) == 10
+            agree += got[0].passage_id == want[0].passage_id
+        assert agree / len(queries) >= 0.8, agree  # top-1 recall against exact
+
+        # collection 2 holds 60 rows, under the threshold: scanned exactly, so identical
+        q = queries[0]
+        assert [h.passage_id for h in await ivf.search(q, 2, 5)] == [h.passage_id for h in await exact.search(q, 2, 5)]
+        theirs = {articles[i] for i, c in enumerate(collections) if c == 2}
+        for q in queries[:20]:
+            assert not theirs & {h.article_id for h in await ivf.search(q, 1, 50)}
+
+        # a deleted passage never comes back; faiss drops it (remove_ids) at the next search
+        best = (await ivf.search(queries[3], 1, 1))[0]
+        async with db.transaction():
+            await db.conn.execute("DELETE FROM articles WHERE id = ?", (best.article_id,))
+        await ivf.sync(db, force=True)
+        hits = await ivf.search(queries[3], 1, 50)
+        assert best.article_id not in {h.article_id for h in hits} and len(hits) == 50
+        assert len(ivf.ann) == 299
+
+        # new vectors written by another connection are found once the index syncs
+        more = _clustered(40, seed=3)
+        added = await _store(db, more, [1] * 40, tag="more")
+        await ivf.sync(db, force=True)
+        found = 0
+        for v, a in zip(more, added):
+            found += (await ivf.search(v, 1, 1))[0].article_id == a
+        assert found >= 36, found
+        assert len(ivf.ann) == 339
+    finally:
+        await db.close()
+
+
+async def test_at_or_under_the_threshold_or_with_threshold_0_the_index_stays_exact(tmp_path: Path) -> None:
+    db = await open_database(tmp_path / "store.db")
+    try:
+        await _store(db, _clustered(120, seed=4), [1] * 120)
+        repo = VectorRepo(db)
+        for threshold in (0, 120):
+            index = VectorIndex(repo, MODEL, DIM, ann_threshold=threshold)
+            await index.load()
+            assert index.ann is None
+        index = VectorIndex(repo, MODEL, DIM, ann_threshold=119)
+        await index.load()
+        assert index.ann is not None
+    finally:
+        await db.close()
+
+
+async def test_without_faiss_the_index_stays_exact_and_says_so_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+) -> None:
+    import sys
+
+    import bot.search.ann as ann
+
+    monkeypatch.setattr(ann, "_faiss", None)
+    monkeypatch.setattr(ann, "_tried", False)
+    monkeypatch.setitem(sys.modules, "faiss", None)  # import faiss -> ImportError
+    db = await open_database(tmp_path / "store.db")
+    try:
+        vecs = _clustered(150, seed=5)
+        await _store(db, vecs, [1] * 150)
+        for _ in range(2):
+            index = VectorIndex(VectorRepo(db), MODEL, DIM, ann_threshold=50)
+            await index.load()
+            assert index.ann is None
+            assert (await index.search(vecs[7], 1, 1))[0].similarity == pytest.approx(1.0, abs=1e-2)
+        assert sum("faiss is not installed" in r.getMessage() for r in caplog.records) == 1
+    finally:
+        await db.close()
