@@ -141,3 +141,33 @@ async def test_without_faiss_the_index_stays_exact_and_says_so_once(
         assert sum("faiss is not installed" in r.getMessage() for r in caplog.records) == 1
     finally:
         await db.close()
+
+
+async def test_the_time_window_holds_through_ivf_and_a_compacted_index_is_trained_again(tmp_path: Path) -> None:
+    db = await open_database(tmp_path / "store.db")
+    try:
+        vecs = _clustered(1500, seed=6)
+        articles = await _store(db, vecs, [1] * 1500)
+        async with db.transaction():  # the first 1,000 are from November
+            await db.conn.execute("UPDATE articles SET published = '2026-11-01T00:00:00Z' WHERE id <= ?", (articles[999],))
+        december = 1_796_083_200  # 2026-12-01T00:00:00Z
+        index = VectorIndex(VectorRepo(db), MODEL, DIM, ann_threshold=200)
+        await index.load()
+        assert index.ann is not None
+        recent = set(articles[1000:])
+        for q in _clustered(10, seed=7):
+            hits = await index.search(q, 1, 20, since=december)
+            assert len(hits) == 20 and {h.article_id for h in hits} <= recent
+            older = await index.search(q, 1, 20, until=december)
+            assert not {h.article_id for h in older} & recent
+        first = index.ann
+        # most articles go: the matrix is compacted (row numbers change) and the IVF index trained again
+        async with db.transaction():
+            await db.conn.execute("DELETE FROM articles WHERE id <= ?", (articles[1099],))
+        await index.sync(db, force=True)
+        assert len(index) == 400 and index.size == 400
+        assert index.ann is not None and index.ann is not first and len(index.ann) == 400
+        for v, a in zip(vecs[1100:1140], articles[1100:1140]):
+            assert (await index.search(v, 1, 1))[0].article_id == a
+    finally:
+        await db.close()

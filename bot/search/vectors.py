@@ -66,6 +66,7 @@ class VectorIndex:
         self.repo = repo
         self.ann_threshold = ann_threshold  # above this many vectors, also an IVF index (0: never)
         self.ann: IvfSq8 | None = None
+        self._generation = 0  # bumped when row numbers change (reload, compaction): an IVF trained before is void
         self.model = model
         self.dim = dim
         self.vectors = np.zeros((0, dim), dtype=np.float32)
@@ -101,6 +102,7 @@ class VectorIndex:
         self._members = {}
         self._masks = {}
         self.ann = None
+        self._generation += 1
         self._append(rows)
         self.change_seq = last_seq
         self.loaded = True
@@ -117,8 +119,11 @@ class VectorIndex:
         if faiss is None:
             return
         t0 = time.perf_counter()
-        n = self.size  # rows appended while it trains are added at the next search
-        self.ann = await asyncio.to_thread(IvfSq8, faiss, self.vectors[:n], self.alive[:n])
+        n, generation = self.size, self._generation  # rows appended while it trains are added at the next search
+        ann = await asyncio.to_thread(IvfSq8, faiss, self.vectors[:n], self.alive[:n])
+        if generation != self._generation:
+            return  # reloaded or compacted meanwhile: its row numbers are not ours
+        self.ann = ann
         log.info("vector index: IVF-SQ8 over %d vectors (nlist %d) built in %.1f s",
                  len(self.ann), self.ann.nlist, time.perf_counter() - t0)
 
@@ -189,6 +194,7 @@ class VectorIndex:
         self.size = len(keep)
         self._masks = {}
         self._where = {int(p): i for i, p in enumerate(self.passage_ids.tolist())}
+        self._generation += 1
         self.ann = None  # its ids were the old row numbers: trained again by the caller's `_maybe_build`
 
     # ------------------------------------------------------------ searching
