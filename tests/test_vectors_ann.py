@@ -171,3 +171,41 @@ async def test_the_time_window_holds_through_ivf_and_a_compacted_index_is_traine
             assert (await index.search(v, 1, 1))[0].article_id == a
     finally:
         await db.close()
+
+
+async def test_the_training_is_saved_beside_sqlite_and_a_corrupt_or_foreign_file_is_trained_again(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture,
+) -> None:
+    db = await open_database(tmp_path / "store.db")
+    saved = tmp_path / "store.db-ivf.npz"
+    try:
+        vecs = _clustered(400, seed=8)
+        await _store(db, vecs, [1] * 400)
+        repo = VectorRepo(db)
+
+        async def opened(model: str = MODEL) -> VectorIndex:
+            index = VectorIndex(repo, model, DIM, ann_threshold=100)
+            await index.load()
+            assert index.ann is not None and len(index.ann) == 400
+            return index
+
+        first = await opened()
+        assert not first.ann.reused and saved.exists()  # type: ignore[union-attr]
+        second = await opened()
+        assert second.ann.reused  # type: ignore[union-attr]
+        q = _clustered(5, seed=9)
+        for v in q:  # the same training gives the same answers
+            assert [h.passage_id for h in await first.search(v, 1, 10)] == [h.passage_id for h in await second.search(v, 1, 10)]
+
+        saved.write_bytes(b"PK\x03\x04 not an index")  # damaged: trained again, the file replaced
+        third = await opened()
+        assert not third.ann.reused and "cannot be read" in caplog.text  # type: ignore[union-attr]
+        assert (await opened()).ann.reused  # type: ignore[union-attr]
+
+        await db.conn.execute("UPDATE passage_vectors SET model = 'test/other'")  # another model's file: not used
+        await db.conn.commit()
+        other = await opened("test/other")
+        assert not other.ann.reused  # type: ignore[union-attr]
+        assert (await other.search(vecs[11], 1, 1))[0].similarity == pytest.approx(1.0, abs=2e-2)
+    finally:
+        await db.close()

@@ -5,12 +5,21 @@ stored vectors, then extended with the rows added since and told of the rows tha
 search needs (collection, time window, rows alive) is the same boolean mask the exact search uses, handed to faiss as
 an `IDSelectorBitmap` in `SearchParametersIVF`, so a passage outside it is never a candidate. faiss is optional
 (`pip install faiss-cpu`): `load_faiss()` returns None when it is missing and the caller stays exact.
+
+What is saved beside SQLite (`<database>-ivf.npz`) is the *trained* index only (centroids and 8-bit ranges, no
+vectors): training is most of the build (k-means), while adding the stored vectors again at open takes a fraction of
+it and cannot disagree with SQLite. The file is used when it is of the same model and dimension and the store has
+not grown 4x past what it was trained on; otherwise, or when it cannot be read, the index is trained again and the
+file replaced.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import math
+import os
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -47,24 +56,36 @@ def nlist_for(n: int) -> int:
 class IvfSq8:
     """faiss IndexIVFScalarQuantizer (QT_8bit, inner product) whose ids are row numbers of one VectorIndex."""
 
-    def __init__(self, faiss: Any, vectors: np.ndarray, alive: np.ndarray, seed: int = 0) -> None:
-        """Train on a sample of the live rows of `vectors` and add every live row."""
+    def __init__(self, faiss: Any, vectors: np.ndarray, alive: np.ndarray, model: str = "",
+                 saved: Path | None = None, seed: int = 0) -> None:
+        """Train on a sample of the live rows of `vectors` (or take the training saved in `saved`, when it fits)
+        and add every live row; a new training is written to `saved`."""
         self.faiss = faiss
         n, dim = vectors.shape
         self.dim = dim
-        self.nlist = nlist_for(int(alive.sum()))
         live = np.nonzero(alive)[0]
-        rng = np.random.default_rng(seed)
-        sample = live if len(live) <= TRAIN_MAX else np.sort(rng.choice(live, TRAIN_MAX, replace=False))
-        self.quantizer = faiss.IndexFlatIP(dim)
-        self.index = faiss.IndexIVFScalarQuantizer(
-            self.quantizer, dim, self.nlist, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
-        self.index.cp.niter = NITER
-        self.index.cp.seed = seed
-        self.index.train(np.ascontiguousarray(vectors[sample], dtype=np.float32))
+        self.reused = False  # the training came from the file
+        trained = _read(faiss, saved, model, dim, len(live)) if saved is not None else None
+        if trained is not None:
+            self.index, self.trained_on = trained
+            self.reused = True
+        else:
+            rng = np.random.default_rng(seed)
+            sample = live if len(live) <= TRAIN_MAX else np.sort(rng.choice(live, TRAIN_MAX, replace=False))
+            quantizer = faiss.IndexFlatIP(dim)
+            self.index = faiss.IndexIVFScalarQuantizer(
+                quantizer, dim, nlist_for(len(live)), faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT)
+            self.index.own_fields = True
+            quantizer.this.disown()  # the IVF index frees it
+            self.index.cp.niter = NITER
+            self.index.cp.seed = seed
+            self.index.train(np.ascontiguousarray(vectors[sample], dtype=np.float32))
+            self.trained_on = len(live)
+            if saved is not None:
+                _write(faiss, saved, self.index, model, dim, self.trained_on)
+        self.nlist = int(self.index.nlist)
         self.rows = 0  # rows [0, rows) have been seen (added, or skipped as dead)
         self.present = np.zeros(0, dtype=bool)  # row -> held by faiss
-        self.trained_on = len(live)
         self.catch_up(vectors, alive, n)
 
     def catch_up(self, vectors: np.ndarray, alive: np.ndarray, size: int) -> None:
@@ -96,3 +117,40 @@ class IvfSq8:
         scores, rows = self.index.search(query.astype(np.float32)[None, :], k, params=params)
         keep = rows[0] >= 0
         return rows[0][keep], scores[0][keep]
+
+
+FORMAT = 1
+
+
+def _read(faiss: Any, path: Path, model: str, dim: int, live: int) -> tuple[Any, int] | None:
+    """The trained (empty) index saved in `path`, when it is of this model and dimension and still fits the store."""
+    if not path.exists():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as saved:
+            meta = json.loads(str(saved["meta"]))
+            blob = saved["index"]
+        if (meta.get("format"), meta.get("model"), meta.get("dim")) != (FORMAT, model, dim):
+            log.info("vector index: %s is of another model or dimension: training again", path.name)
+            return None
+        trained_on = int(meta["trained_on"])
+        if live > 4 * trained_on:
+            return None  # grown 4x since: train again
+        index = faiss.deserialize_index(blob)
+        if index.d != dim or not index.is_trained or index.ntotal != 0:
+            raise ValueError("not a trained, empty index of this dimension")
+        return index, trained_on
+    except Exception as exc:  # noqa: BLE001 - a damaged file only means training again
+        log.warning("vector index: %s cannot be read (%s): training again", path.name, exc)
+        return None
+
+
+def _write(faiss: Any, path: Path, index: Any, model: str, dim: int, trained_on: int) -> None:
+    meta = json.dumps({"format": FORMAT, "model": model, "dim": dim, "trained_on": trained_on, "nlist": int(index.nlist)})
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        with open(tmp, "wb") as f:
+            np.savez(f, index=faiss.serialize_index(index), meta=np.array(meta))
+        os.replace(tmp, path)
+    except OSError as exc:
+        log.warning("vector index: cannot save %s (%s): it is trained again at the next open", path.name, exc)

@@ -120,12 +120,14 @@ class VectorIndex:
             return
         t0 = time.perf_counter()
         n, generation = self.size, self._generation  # rows appended while it trains are added at the next search
-        ann = await asyncio.to_thread(IvfSq8, faiss, self.vectors[:n], self.alive[:n])
+        path = self.repo.db.path
+        saved = path.with_name(path.name + "-ivf.npz") if str(path) != ":memory:" else None
+        ann = await asyncio.to_thread(IvfSq8, faiss, self.vectors[:n], self.alive[:n], self.model, saved)
         if generation != self._generation:
             return  # reloaded or compacted meanwhile: its row numbers are not ours
         self.ann = ann
-        log.info("vector index: IVF-SQ8 over %d vectors (nlist %d) built in %.1f s",
-                 len(self.ann), self.ann.nlist, time.perf_counter() - t0)
+        log.info("vector index: IVF-SQ8 over %d vectors (nlist %d, %s) built in %.1f s", len(ann), ann.nlist,
+                 "training read from disk" if ann.reused else "trained", time.perf_counter() - t0)
 
     def _append(self, rows: VectorRows) -> None:
         n = len(rows.passage_ids)
