@@ -53,3 +53,18 @@ async def test_french_and_german_questions_find_the_english_article(db: Database
     assert german.found and "0.1 pct" in german.text and "May" in german.citations[0].title
     spanish = await answerer.answer("¿Qué precio pagó Toyota por la compañía de Le Havre?", collection, now=NOW)
     assert not spanish.found  # no article names Toyota: its words do not make one up
+
+
+async def test_a_german_question_is_not_held_to_its_capitalised_nouns(db: Database, index: SearchIndex,
+                                                                      settings: Settings) -> None:
+    """German capitalises every noun: "Laufzeit" or "Ausstattung" are no names the English article must hold."""
+    collection = await db.collection_id("default")
+    bond = RawArticle(title="Hamburg issues 500 mln mark bond",
+                      body="The city of Hamburg is issuing a 500 mln mark eight-year bond with a 6-1/4 pct coupon, "
+                           "lead manager Deutsche Bank said.", origin="paste",
+                      published=datetime(1987, 5, 4, tzinfo=timezone.utc))
+    await Ingestor(db, settings).ingest_many([*FILLER, bond], collection)
+    answerer = Answerer(db, settings, None, index)
+    german = await answerer.answer("Mit welchem Kupon ist die achtjährige Anleihe über 500 Millionen Mark der Stadt "
+                                   "Hamburg ausgestattet?", collection, now=NOW)
+    assert german.found and "6-1/4" in german.text

@@ -524,7 +524,9 @@ class Answerer:
         # Capitalised words are names in English; in German every noun is capitalised, and in other languages a
         # name may be spelled in its own script: there only the vectors judge (the gate reads their lift).
         foreign = qvec is not None and language_of(written or question) not in (None, "en")
-        candidates = retrieved if foreign else keep_naming(question, retrieved)
+        # German capitalises every noun ("Kupon", "Anleihe"): one of its capitalised words must be named, not all.
+        german = language_of(written or question) == "de"
+        candidates = retrieved if foreign else keep_naming(question, retrieved, every=not german)
         scored = score_candidates(question, terms, candidates)
         if window and window.recent and candidates:
             self._weight_recent(candidates, scored)
@@ -536,6 +538,10 @@ class Answerer:
         best_sentence = max((s.coverage for s in scored[:FOCUS_SENTENCES]), default=0.0)
         # The answer must hold what the question asks about, not only whom: its object and action words.
         focus = max((s.focus for s in scored[:FOCUS_SENTENCES]), default=0.0)
+        # ...or the sentence of the best article that states what the question asks for (a figure, a name): the
+        # answer is often a later line ("a team he led agreed to buy U.S. products valued at 1.8 billion dlrs").
+        if scored and any(wants(question)):
+            focus = max([focus] + [s.focus for s in scored[0].candidate.sentences if s.typed])
         # "Who designed / won / replaced …": the action must be stated by one of the top sentences.
         verb = asked_action(question)
         if verb is not None and not any(verb in s.words for s in scored[:FOCUS_SENTENCES]):

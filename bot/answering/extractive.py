@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from bot.answering.terms import WeightedTerm, coverage, stem_term, stems
 from bot.search.models import SearchHit
 from bot.text.datelines import strip_dateline
+from bot.text.places import PLACE_GROUPS
 from bot.text.sentences import split_sentences
 from bot.text.terms import CALENDAR_WORDS, QUESTION_STOP_WORDS, WORD
 
@@ -30,7 +31,7 @@ _STOCK_MOVE = re.compile(r"\b(?:share price|stock price|shares|stock)\b.{0,60}\b
                          r"\b(?:stock|shares|share price)\b", re.I)
 _WANTS_NUMBER = re.compile(
     r"(?:^|[,;:.?!]\s*|\b(?:and|but)\s+)(?:\w+\s+)?(?:how (?:much|many|long|big|far|high|low|large|fast|heavy|deep|old)"
-    r"|by how much|when\b|what (?:(?:was|is|were|are|will|would|did|does|do|the|a|an|its|their|his|her)\s+)*"
+    r"|by how much|when\b|what(?:'s| is| was| were) the (?:most|least|maximum|minimum|highest|lowest)\b|what (?:(?:was|is|were|are|will|would|did|does|do|the|a|an|its|their|his|her)\s+)*"
     r"(?:[\w'-]+\s+){0,2}(?:" + _MEASURES + r")\b|at what (?:price|rate|level|cost))",
     re.I,
 )
@@ -71,11 +72,14 @@ _WANTS_NAME_ABROAD = re.compile(r"\b(?:qui|qu[ií][eé]n(?:es)?|wer|quel(?:le)? 
 _WHO_VERB = re.compile(r"^\s*who\s+([a-z]+(?:ed|d))\b(?! by\b)", re.I)
 _IRREGULAR = {"won": "win", "took": "take", "led": "lead", "made": "make", "bought": "buy", "sold": "sell",
               "wrote": "write", "told": "tell", "paid": "pay", "left": "leave", "ran": "run", "became": "become"}
+_PHRASAL = re.compile(r"^\s*who\s+[a-z]+\s+(?:over|up|out|off|down|away|back)\b", re.I)
 _WHO_IRREGULAR = re.compile(r"^\s*who\s+(" + "|".join(_IRREGULAR) + r")\b", re.I)
 
 
 def asked_action(question: str) -> str | None:
     """The stem of the action a "who did it" question asks about ("Who designed the XJ6?": design)."""
+    if _PHRASAL.match(question):  # "who took over the chair": said as "succeeded", not "took"
+        return None
     m = _WHO_IRREGULAR.match(question)
     if m:
         return stem_term(_IRREGULAR[m.group(1).lower()])
@@ -102,19 +106,43 @@ def _numbers(text: str, dates: bool = True) -> set[str]:
     return found | {w for w in re.findall(r"[a-z]+", text.lower()) if w in _NUMBER_WORDS}
 
 
+_TICKER = re.compile(r"<[A-Z0-9.]{1,10}>")
+# A number that is part of a name ("Local 222", "Boeing 747", "Chapter 11"): after a capitalised word.
+_NAME_NUMBER = re.compile(r"\b([A-Z][a-z]+) (\d+)\b(?![.,]\d)")
+# A change in percent: not what "how much cargo" or "how many workers" asks for.
+_PERCENT_FIGURE = re.compile(r"\d+(?:\.\d+)?\s*(?:pct|percent|per cent|%)|\d+(?:\.\d+)? percentage points?", re.I)
+_ASKS_AMOUNT = re.compile(r"\bhow (?:much|many)\b", re.I)
+_ASKS_SHARE = re.compile(r"\b(?:how much of|pct|percent|percentage|per cent|rate|share|ratio|by how much|how far|stake|%|rise|rose|"
+                         r"fall|fell|go up|went up|go down|went down|increase|decrease|drop|climb|gain|grow|grew|cut|"
+                         r"lower|raise|change)", re.I)
+
+
+def _asked_figures(text: str, question: str, dates: bool) -> set[str]:
+    """The figures of `text` that can answer a question after a figure: no ticker, no number of a name
+    ("Local 222"), and for "how much X" (not a rate or a share) no change in percent."""
+    text = _TICKER.sub(" ", text)
+    text = _NAME_NUMBER.sub(lambda m: m.group(0) if m.group(1).lower() in CALENDAR_WORDS else m.group(1), text)
+    if _ASKS_AMOUNT.search(question) and not _ASKS_SHARE.search(question):
+        text = _PERCENT_FIGURE.sub(" ", text)
+    return _numbers(text, dates=dates)
+
+
 def _names(text: str) -> set[str]:
-    """Stems of the capitalised words of `text` that are no stop or calendar word."""
+    """Stems of the capitalised words of `text` that are no stop or calendar word (tickers are none)."""
     out: set[str] = set()
-    for word in _CAPITALISED.findall(text):
+    for word in _CAPITALISED.findall(_TICKER.sub(" ", text)):
         for part in WORD.findall(word):
             low = part.lower()
             if len(low) >= 2 and low not in QUESTION_STOP_WORDS and low not in _NOT_NAME_WORDS:
                 out.add(stem_term(part))
-    return out
+    return out - _COMPANY_FORMS
 
 
 _NOT_NAME_WORDS = frozenset("the a an in on at by for from with after before but and or its it he she they we this "
                             "that these those there analysts officials traders sources".split())
+# The legal form after a company's name ("<Linotype GmbH>", "Bass Plc") names nobody new.
+_COMPANY_FORMS = frozenset(stem_term(w) for w in
+                           "gmbh ag inc ltd plc co corp corporation sa nv bv llc spa ab kk oy group holdings".split())
 
 MAX_SENTENCES = 3
 MAX_CHARS = 700
@@ -169,6 +197,7 @@ def score_candidates(question: str, terms: list[WeightedTerm], candidates: list[
     names = set(question_entities(question))
     focus_terms = [t for t in terms if t.stem not in names]
     asks_price = bool(_ASKS_PRICE.search(question))
+    stock_move = bool(_STOCK_MOVE.search(question))
     scored: list[ScoredSentence] = []
     for cand in candidates:
         title_stems = _with_names(stems(cand.title), names)
@@ -187,6 +216,11 @@ def score_candidates(question: str, terms: list[WeightedTerm], candidates: list[
             seen = words | title_stems if i == lead and cand.position == 0 else words
             cov = coverage(terms, seen)
             focus = coverage(focus_terms, seen) if focus_terms else cov
+            # "How did its share price respond?": the line with the move ("shares jumped 23p") is what is asked,
+            # whatever words the question uses for the news that moved it.
+            moved = stock_move and bool(_SHARE_PRICE.search(text))
+            if moved:
+                focus = max(focus, 0.5)
             score = 0.5 * cov + 0.3 * cand.relevance + 0.15 * focus
             # The sentence that states the fact beats reported-speech filler and share-price lines.
             if _FILLER.search(text):
@@ -200,10 +234,10 @@ def score_candidates(question: str, terms: list[WeightedTerm], candidates: list[
             # What the question asks for: a figure it does not state, a name it does not name.
             typed = aimed = False
             if wants_number or wants_name:
-                typed = bool((wants_number and _numbers(text, dates=wants_date) - question_numbers)
+                typed = bool((wants_number and _asked_figures(text, question, wants_date) - question_numbers)
                              or (wants_name and _names(text) - question_stems))
                 score += 0.08 if typed else -0.04
-                if typed and target_stem in words:
+                if typed and (target_stem in words or moved):
                     aimed = True
                     score += 0.1
             if cand.position == 0 and i == lead:
@@ -243,15 +277,27 @@ def _has(entity: str, words: set[str]) -> bool:
     if entity in words:
         return True
     prefix = entity[:5]
-    return len(prefix) == 5 and any(w.startswith(prefix) for w in words)
+    if len(prefix) == 5 and any(w.startswith(prefix) for w in words):
+        return True
+    # "Moscow" is named "Soviet", "British" "Britain", "France" "French"
+    return bool(_PLACES.get(entity, frozenset()) & words)
 
 
-def keep_naming(question: str, candidates: list[Candidate]) -> list[Candidate]:
-    """Only the passages whose article (title and passage) names every entity of the question."""
+_PLACES: dict[str, frozenset[str]] = {}
+for _group in PLACE_GROUPS:
+    _stems = frozenset(stem_term(w) for w in _group)
+    for _s in _stems:
+        _PLACES[_s] = _stems - {_s}
+
+
+def keep_naming(question: str, candidates: list[Candidate], every: bool = True) -> list[Candidate]:
+    """Only the passages whose article (title and passage) names every entity of the question (or, not `every`,
+    one of them)."""
     entities = question_entities(question)
     if not entities:
         return candidates
-    return [c for c in candidates if all(_has(e, stems(f"{c.title} {c.text}")) for e in entities)]
+    test = all if every else any
+    return [c for c in candidates if test(_has(e, stems(f"{c.title} {c.text}")) for e in entities)]
 
 
 def _same(sentence: str, title: str) -> bool:
@@ -291,7 +337,9 @@ def choose_sentences(terms: list[WeightedTerm], scored: list[ScoredSentence]) ->
     if not any(c.aimed for c in chosen):
         pool = [c for c in scored[1:] if c not in chosen and c.coverage > 0
                 and (c.candidate is best.candidate or c.score >= 0.8 * best.score)]
-        pick = next((c for c in pool if c.aimed), None)
+        # the best article's own line first: another article's figure answers about another thing as often
+        pick = next((c for c in pool if c.aimed and c.candidate is best.candidate), None) or next(
+            (c for c in pool if c.aimed), None)
         if pick is None and not any(c.typed for c in chosen):
             pick = next((c for c in pool if c.typed), None)
         if pick is not None and length + len(pick.text) <= MAX_CHARS + 200:

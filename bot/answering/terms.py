@@ -37,6 +37,8 @@ SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("percent", "pct", "percentage"),
     ("win", "won", "winning", "winner"),
     ("replace", "replaced", "succeed", "succeeded", "successor"),
+    ("seek", "sought", "find", "search"),
+    ("hire", "hired", "retain", "retained", "engage", "engaged", "appoint", "appointed"),
 )
 # Two-word forms of the verbs above, read as one word before stemming.
 _PHRASES = re.compile(r"\bgreen[- ]?light(?:s|ed|ing)?\b|\bsign(?:s|ed|ing)? off\b", re.I)
@@ -58,8 +60,15 @@ def stem_term(word: str) -> str:
     return _SYNONYMS.get(s, s)
 
 
+_HYPHENATED = re.compile(r"\b[^\W\d_]+(?:-[^\W\d_]+)+\b")
+
+
 def stems(text: str) -> set[str]:
-    return {stem_term(w) for w in WORD.findall(_phrases(text))}
+    """The terms of `text`; a hyphenated word also as one ("type-setting" holds "typesetting")."""
+    text = _phrases(text)
+    out = {stem_term(w) for w in WORD.findall(text)}
+    out.update(stem_term(h.replace("-", "")) for h in _HYPHENATED.findall(text))
+    return out
 
 
 def content_terms(question: str) -> list[str]:

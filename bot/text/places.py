@@ -1,0 +1,62 @@
+"""The names news uses for one country: its adjective, its capital (for its government), its short forms.
+
+"Moscow set a goal" is the Soviet Union's goal, a "British minister" is Britain's, "France" is "French"
+figures: an article that names the country one way answers a question that names it another. One group per
+country, all lower case; words are matched as stems (see `bot.answering.extractive.keep_naming`).
+"""
+
+from __future__ import annotations
+
+PLACE_GROUPS: tuple[tuple[str, ...], ...] = (
+    ("britain", "british", "uk", "london", "england", "english"),
+    ("france", "french", "paris"),
+    ("germany", "german", "bonn", "berlin"),
+    ("soviet", "ussr", "moscow", "russia", "russian", "kremlin"),
+    ("japan", "japanese", "tokyo"),
+    ("china", "chinese", "peking", "beijing"),
+    ("korea", "korean", "seoul"),
+    ("iraq", "iraqi", "baghdad"),
+    ("iran", "iranian", "tehran"),
+    ("saudi", "riyadh"),
+    ("kuwait", "kuwaiti"),
+    ("egypt", "egyptian", "cairo"),
+    ("israel", "israeli", "jerusalem"),
+    ("italy", "italian", "rome"),
+    ("spain", "spanish", "madrid"),
+    ("portugal", "portuguese", "lisbon"),
+    ("netherlands", "dutch", "holland", "hague", "amsterdam"),
+    ("belgium", "belgian", "brussels"),
+    ("switzerland", "swiss", "berne", "bern", "zurich"),
+    ("sweden", "swedish", "stockholm"),
+    ("norway", "norwegian", "oslo"),
+    ("denmark", "danish", "copenhagen"),
+    ("finland", "finnish", "helsinki"),
+    ("austria", "austrian", "vienna"),
+    ("greece", "greek", "athens"),
+    ("turkey", "turkish", "ankara"),
+    ("canada", "canadian", "ottawa"),
+    ("mexico", "mexican"),
+    ("brazil", "brazilian", "brasilia"),
+    ("argentina", "argentine", "argentinian"),
+    ("venezuela", "venezuelan", "caracas"),
+    ("colombia", "colombian", "bogota"),
+    ("chile", "chilean", "santiago"),
+    ("peru", "peruvian", "lima"),
+    ("australia", "australian", "canberra"),
+    ("zealand", "wellington"),
+    ("india", "indian", "delhi"),
+    ("pakistan", "pakistani", "islamabad"),
+    ("indonesia", "indonesian", "jakarta"),
+    ("philippines", "philippine", "filipino", "manila"),
+    ("thailand", "thai", "bangkok"),
+    ("malaysia", "malaysian", "kuala"),
+    ("taiwan", "taiwanese", "taipei"),
+    ("nigeria", "nigerian", "lagos"),
+    ("zambia", "zambian", "lusaka"),
+    ("zimbabwe", "zimbabwean", "harare"),
+    ("kenya", "kenyan", "nairobi"),
+    ("poland", "polish", "warsaw"),
+    ("hungary", "hungarian", "budapest"),
+    ("ecuador", "ecuadorean", "ecuadorian", "quito"),
+    ("bangladesh", "bangladeshi", "dhaka"),
+)
