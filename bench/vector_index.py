@@ -18,7 +18,8 @@ An engine is `name[:key=value]...`; a search parameter given as `a/b/c` is swept
   hnswsq:M=16:efc=100:ef=128               faiss IndexHNSWSQ, 8-bit scalar codes (QT_8bit)
   sq8                                      faiss IndexScalarQuantizer QT_8bit: exact scan over 8-bit codes
   ivfsq8:nlist=1024:nprobe=16[:res=0]      faiss IndexIVFScalarQuantizer QT_8bit (res=0: codes of the vector, not
-                                           of its offset from the list's centroid)
+                                           of its offset from the list's centroid; every=10: only one id in
+                                           ten may be returned, through an IDSelector, as a collection filter)
   ivfpq:nlist=1024:m=48:nprobe=16[:rf=4]   faiss IndexIVFPQ (m bytes a vector); rf > 0 re-ranks rf*50 candidates
                                            with 8-bit codes kept beside (IndexRefine)
   sqlite-vec[:type=int8]                   sqlite-vec vec0 (exact scan), float32 or int8; through pysqlite3 when
@@ -138,7 +139,9 @@ def run_engine(spec: str, n: int, out: Path) -> list[dict]:
     efc = int(opt.get("efc", EF_CONSTRUCTION))
     vecs, extra, queries = data(n)
     allv = np.vstack([vecs, extra])
-    truth = exact_top(queries, allv)
+    every = int(opt.get("every", 1))  # ivfsq8 only: search one vector in `every` (a collection's share of the store)
+    keep = np.arange(len(allv))[::every]
+    truth = keep[exact_top(queries, allv[keep])] if every > 1 else exact_top(queries, allv)
     del allv
     __import__({"usearch": "usearch.index", "faiss": "faiss", "hnswsq": "faiss", "ivfsq8": "faiss", "ivfpq": "faiss",
                 "sqlite-vec": "sqlite_vec"}.get(engine, "numpy"))  # the library's own footprint is not the index's
@@ -251,6 +254,13 @@ def run_engine(spec: str, n: int, out: Path) -> list[dict]:
 
         def search(q: np.ndarray) -> np.ndarray:
             return index.search(q[None, :], TOP)[1][0]
+        if every > 1:
+            selector = faiss.IDSelectorBatch(keep.astype(np.int64))
+
+            def search(q: np.ndarray) -> np.ndarray:  # noqa: F811 - the filtered variant
+                params = faiss.SearchParametersIVF(sel=selector, nprobe=searched.nprobe)
+                found = index.search(q[None, :], TOP, params=params)[1][0]
+                return found[found >= 0]
         faiss.write_index(index, str(path))
         disk = path.stat().st_size
     elif engine == "sqlite-vec":
