@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import sqlite3
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import aiohttp
@@ -23,6 +25,18 @@ async def _get(port: int, path: str) -> tuple[int, str, dict]:
         return resp.status, text, (await resp.json() if path == "/healthz" else {})
 
 
+@contextlib.asynccontextmanager
+async def _serving(settings: Settings, clock: ManualClock | None = None) -> AsyncIterator[tuple[App, int]]:
+    """An App with its health server on a free loopback port; both closed after."""
+    app = await App.open(settings, clock=clock)
+    server = HealthServer(app)
+    try:
+        yield app, await server.start(port=0)
+    finally:
+        await server.stop()
+        await app.close()
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -31,10 +45,7 @@ def _free_port() -> int:
 
 async def test_metrics_count_the_store_and_the_answers_and_health_follows_the_scheduler(settings: Settings) -> None:
     clock = ManualClock(datetime(2026, 12, 3, 8, 0, tzinfo=UTC))
-    app = await App.open(settings, clock=clock)
-    server = HealthServer(app)
-    port = await server.start(port=0)
-    try:
+    async with _serving(settings, clock) as (app, port):
         cid = await app.collection_id("default")
         await app.articles.ingest([str(SAMPLES)], cid)
         await app.asking.ask("what did Japan approve for Samsung?", cid)
@@ -58,27 +69,20 @@ async def test_metrics_count_the_store_and_the_answers_and_health_follows_the_sc
         status, text, body = await _get(port, "/healthz")
         assert status == 200 and body["checks"]["scheduler"]["ok"]
         assert "briefbot_scheduler_ticks_total 1.0" in (await _get(port, "/metrics"))[1]
-    finally:
-        await server.stop()
-        await app.close()
 
 
 async def test_health_fails_while_another_writer_holds_the_store(settings: Settings) -> None:
-    app = await App.open(settings)
-    server = HealthServer(app)
-    port = await server.start(port=0)
-    blocker = sqlite3.connect(settings.db_path, isolation_level=None)
-    try:
-        blocker.execute("BEGIN IMMEDIATE")
-        status, _, body = await _get(port, "/healthz")
-        assert status == 503 and not body["checks"]["store"]["ok"] and "locked" in body["checks"]["store"]["detail"]
-        blocker.execute("ROLLBACK")
-        status, _, body = await _get(port, "/healthz")
-        assert status == 200 and body["checks"]["store"]["ok"]
-    finally:
-        blocker.close()
-        await server.stop()
-        await app.close()
+    async with _serving(settings) as (_, port):
+        blocker = sqlite3.connect(settings.db_path, isolation_level=None)
+        try:
+            blocker.execute("BEGIN IMMEDIATE")
+            status, _, body = await _get(port, "/healthz")
+            assert status == 503 and not body["checks"]["store"]["ok"] and "locked" in body["checks"]["store"]["detail"]
+            blocker.execute("ROLLBACK")
+            status, _, body = await _get(port, "/healthz")
+            assert status == 200 and body["checks"]["store"]["ok"]
+        finally:
+            blocker.close()
 
 
 async def test_the_bot_serves_health_with_the_gateway_state(settings: Settings) -> None:
@@ -103,10 +107,7 @@ async def test_an_index_catching_up_is_healthy_and_one_stuck_behind_is_not(setti
     from bot.transport.health import INDEX_CATCH_UP
 
     clock = ManualClock(datetime(2026, 12, 3, 8, 0, tzinfo=UTC))
-    app = await App.open(settings, clock=clock)
-    server = HealthServer(app)
-    port = await server.start(port=0)
-    try:
+    async with _serving(settings, clock) as (app, port):
         cid = await app.collection_id("default")
         await app.articles.ingest([str(SAMPLES)], cid)
         index = app.index
@@ -125,6 +126,3 @@ async def test_an_index_catching_up_is_healthy_and_one_stuck_behind_is_not(setti
         index.committed_seq = lambda: level
         status, _, body = await _get(port, "/healthz")
         assert status == 200 and body["checks"]["index"]["detail"] == "0 changes behind"
-    finally:
-        await server.stop()
-        await app.close()
