@@ -1,9 +1,12 @@
 """Question terms and their weights (IDF) for ranking and the relevance gate.
 
 Words are stemmed as the search index stems them (bot/text/terms.py, Snowball English); on top
-of that, a few groups of news verbs that say the same thing are folded into one term each, so a
+of that, groups of words news copy uses for one meaning are folded into one term each, so a
 question's "rise" is answered by "rose" or "gained", its "approve" by "green light", "cleared" or
-"licensed", its "invest" by "spend", its "cut" by "trim" or "lower".
+"licensed", its "cut" by "trim" or "lower", its "jobless" by "unemployment", its "neutral chair" by
+"independent chairman"; a table of phrases reads "the cost of living" as inflation and a loan that
+"went bad" as nonperforming. Light verbs ("get", "go") weigh little, and a yes/no question about a
+trend is answered by a move either way.
 """
 
 from __future__ import annotations
@@ -17,18 +20,24 @@ from bot.search.query import query_terms
 from bot.text.terms import QUESTION_STOP_WORDS, WORD, stem
 
 # Each group is one meaning; the first word names it. Verbs only: "license" (licensed, licenses) folds
-# into "approve", the noun "licence" does not ("export licence reviews" are not approvals).
+# into "approve", the noun "licence" does not ("export licence reviews" are not approvals). Beside the verbs,
+# the words news copy uses for one thing ("chair" and "chairman", "jobless" and "unemployment", "accord" and
+# "agreement"): a reader's question says it one way, the wire story the other. A word with a second common
+# sense that means something else ("fire", "hold", "book", "vessel") is left out.
 SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
-    ("rise", "rose", "risen", "up", "increase", "gain", "higher", "climb", "grow", "grew", "growth", "jump"),
+    ("rise", "rose", "risen", "up", "increase", "gain", "higher", "climb", "grow", "grew", "growth", "jump",
+     "raise", "raised", "hike", "boost", "soar", "surge"),
     ("fall", "fell", "fallen", "down", "drop", "decline", "lower", "slid", "slide", "decrease", "shrink",
-     "shrank"),
-    ("buy", "bought", "purchase", "acquire", "acquisition"),
+     "shrank", "plunge", "tumble", "slump", "dip", "sink", "sank", "plummet"),
+    ("buy", "bought", "purchase", "acquire", "acquisition", "takeover", "buyout"),
     ("sell", "sold", "sale"),
     ("approve", "approval", "clear", "cleared", "allow", "allowed", "authorize", "authorise", "license",
      "greenlight", "signoff", "endorse", "ratify"),
     ("invest", "investment", "spend", "spent", "spending", "put"),
-    # cutting is lowering: "cut its forecast" is answered by "lowered" or "trimmed" it
-    ("fall", "cut", "trim", "trimmed", "reduce", "reduction", "slash", "lowered"),
+    # cutting is lowering: "cut its forecast" is answered by "lowered" or "trimmed" it; jobs are cut, shed,
+    # axed or laid off ("layoff"), and made redundant
+    ("fall", "cut", "trim", "trimmed", "reduce", "reduction", "slash", "lowered", "shed", "axe", "axed", "layoff",
+     "redundancy", "redundancies"),
     ("resign", "resignation", "quit", "quits"),
     ("produce", "produced", "production", "output"),
     # Reuters' abbreviations in results tables and wire copy
@@ -38,14 +47,107 @@ SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("win", "won", "winning", "winner"),
     ("replace", "replaced", "succeed", "succeeded", "successor"),
     ("seek", "sought", "find", "search"),
-    ("hire", "hired", "retain", "retained", "engage", "engaged", "appoint", "appointed"),
+    # chosen for a post: hired, appointed, picked, selected, elected
+    ("hire", "hired", "retain", "retained", "engage", "engaged", "appoint", "appointed", "pick", "picked",
+     "choose", "chose", "chosen", "select", "selected", "elect", "elected"),
+    ("chairman", "chair", "chairwoman", "chairperson", "chairmanship"),
+    ("independent", "neutral", "impartial"),
+    ("inflation", "inflationary"),
+    ("nonperforming",),
+    ("unemployment", "unemployed", "jobless", "joblessness"),
+    ("employee", "employees", "worker", "workers", "staff", "workforce"),
+    ("agreement", "accord", "pact", "deal", "treaty"),
+    ("talks", "negotiation", "negotiations", "negotiate", "negotiating", "negotiator"),
+    ("forecast", "predict", "predicted", "prediction", "outlook"),
+    ("target", "goal", "aim"),
+    ("close", "closed", "closure", "shut", "shutdown"),
+    ("port", "harbour", "harbor", "dock", "docks", "docker", "dockers", "dockworkers", "waterfront"),
+    ("dismiss", "dismissed", "dismissal", "sack", "sacked", "oust", "ousted"),
+    ("lawsuit", "suit", "sue", "sued", "litigation"),
+    ("settle", "settled", "settlement"),
+    ("profit", "earnings", "earn", "earned"),
+    ("bankrupt", "bankruptcy", "insolvent", "insolvency", "receivership"),
+    ("loan", "loans", "lend", "lending", "lender"),
+    ("die", "died", "dead", "death", "deaths", "kill", "killed", "killing", "fatal", "fatalities"),
+    ("injure", "injured", "injuries", "wounded", "hurt"),
+    ("pledge", "promise", "promised", "vow", "vowed"),
+    ("tariff", "tariffs", "duty", "duties", "levy", "levies", "surcharge"),
+    ("shareholder", "stockholder"),
+    ("dividend", "payout"),
+    ("withdraw", "withdrew", "withdrawn", "withdrawal"),
+    ("cancel", "cancelled", "canceled", "scrap", "scrapped", "abandon", "abandoned"),
+    ("reject", "rejected", "rebuff", "rebuffed", "spurn", "spurned"),
+    ("arrest", "arrested", "detain", "detained"),
+    ("strike", "walkout", "stoppage"),
+    ("unit", "subsidiary", "arm", "division"),
+    ("tonne", "tonnes", "ton", "tons"),
+    ("cargo", "cargoes", "freight"),
+    ("crop", "harvest"),
+    ("plant", "factory"),
+    ("deficit", "shortfall"),
+    ("recession", "downturn"),
 )
-# Two-word forms of the verbs above, read as one word before stemming.
-_PHRASES = re.compile(r"\bgreen[- ]?light(?:s|ed|ing)?\b|\bsign(?:s|ed|ing)? off\b", re.I)
+# Phrases news copy and questions use for one of the words above, read as that word before stemming (in a
+# question and in an article alike): "the cost of living" is inflation, a loan that "went bad" is nonperforming,
+# "stepped down" is resigned, "took over as chairman" succeeded as chairman.
+_PHRASE_TABLE: tuple[tuple[str, str], ...] = (
+    (r"\bgreen[- ]?light(?:s|ed|ing)?\b", "approve"),
+    (r"\bsign(?:s|ed|ing)? off\b", "approve"),
+    (r"\bcost[- ]of[- ]living\b(?: index)?", "inflation"),
+    (r"\b(?:consumer|retail) price(?:s| index)\b", "inflation"),
+    (r"\b(?:go|goes|going|gone|went) (?:bad|sour)\b", "nonperforming"),
+    (r"\b(?:bad|problem|doubtful|sour) (?=(?:loans?|debts?|credits?)\b)", "nonperforming "),
+    (r"\bnon[- ]performing\b", "nonperforming"),
+    (r"\bloan book\b", "loan portfolio"),
+    (r"\b(?:lay|lays|laying|laid) off\b", "layoff"),
+    (r"\b(?:job|jobs) cuts?\b", "layoff jobs"),
+    (r"\b(?:step|steps|stepped|stepping|stand|stands|standing|stood) down\b", "resign"),
+    (r"\b(?:take|takes|took|taken|taking) (?:over (?:as |the |his |her |its )?|the )"
+     r"(?=(?:chair|chairman|chairmanship|helm|presidency|reins)\b)", "succeeded "),
+    (r"\b(?:go|goes|going|gone|went|move|moves|moved) up\b", "rise"),
+    (r"\b(?:go|goes|going|gone|went|move|moves|moved) down\b", "fall"),
+    (r"\bout of work\b", "unemployed"),
+    (r"\bnet income\b", "profit"),
+    (r"\bchapter 11\b", "bankruptcy"),
+    (r"\b(?:pull|pulls|pulled|pulling) out\b", "withdraw"),
+    (r"\b(?:call|calls|called|calling) off\b", "cancel"),
+    (r"\b(?:turn|turns|turned|turning) down\b", "reject"),
+)
+_PHRASES = [(re.compile(pattern, re.I), word) for pattern, word in _PHRASE_TABLE]
+_PHRASE_ANY = re.compile("|".join(f"(?:{p})" for p, _ in _PHRASE_TABLE), re.I)
 
 
 def _phrases(text: str) -> str:
-    return _PHRASES.sub(lambda m: "greenlight" if m.group(0).lower().startswith("green") else "signoff", text)
+    for pattern, word in _PHRASES:
+        text = pattern.sub(word, text)
+    return text
+
+
+def phrase_words(text: str) -> list[str]:
+    """The words of `text` that a phrase of the table replaces ("cost", "living"): for the search, which reads
+    the article's own words."""
+    return [w.lower() for m in _PHRASE_ANY.finditer(text) for w in WORD.findall(m.group(0))
+            if w.lower() not in QUESTION_STOP_WORDS]
+
+
+# Words that carry hardly any meaning of their own: light verbs ("what did they get", "how many jobs will go")
+# and how fast something moved ("climbing as fast", "fell sharply"), which the article states as a figure. A
+# question term of a fifth of its weight, so that an article need not repeat them.
+LIGHT_WORDS = frozenset("get gets got gotten getting go goes going went make makes made making "
+                        "come comes came coming bring brings brought bringing keep keeps kept "
+                        "fast faster quickly quick rapidly rapid slowly slow sharply sharp steeply".split())
+LIGHT_WEIGHT = 0.2
+# A yes/no question about a trend ("is inflation still climbing?") is answered by a rise or a fall alike.
+RISE, FALL = stem("rise"), stem("fall")
+EITHER_WAY = "rise|fall"
+_YES_NO = re.compile(r"^\s*(?:is|are|was|were|has|have|had|did|does|do|will|would|can|could|should)\b", re.I)
+
+
+def either_way(question: str, terms: list["WeightedTerm"]) -> list["WeightedTerm"]:
+    """The terms of a yes/no question, its rise or fall read as "a move either way"."""
+    if not _YES_NO.match(question):
+        return terms
+    return [WeightedTerm(t.word, EITHER_WAY, t.weight) if t.stem in (RISE, FALL) else t for t in terms]
 
 
 _SYNONYMS: dict[str, str] = {}
@@ -64,16 +166,20 @@ _HYPHENATED = re.compile(r"\b[^\W\d_]+(?:-[^\W\d_]+)+\b")
 
 
 def stems(text: str) -> set[str]:
-    """The terms of `text`; a hyphenated word also as one ("type-setting" holds "typesetting")."""
-    text = _phrases(text)
+    """The terms of `text`; a hyphenated word also as one ("type-setting" holds "typesetting"); a phrase of the
+    table also as its word ("retail prices" holds "retail", "price" and "inflation")."""
+    if _PHRASE_ANY.search(text):
+        text = f"{text} {_phrases(text)}"
     out = {stem_term(w) for w in WORD.findall(text)}
     out.update(stem_term(h.replace("-", "")) for h in _HYPHENATED.findall(text))
+    if RISE in out or FALL in out:
+        out.add(EITHER_WAY)
     return out
 
 
 def content_terms(question: str) -> list[str]:
     """The topic words of a question (lower case, stop and question words removed, no repeats)."""
-    return [w for w in query_terms(question) if w not in QUESTION_STOP_WORDS]
+    return [w for w in query_terms(_phrases(question)) if w not in QUESTION_STOP_WORDS]
 
 
 @dataclass
@@ -92,7 +198,7 @@ def weigh(words: Iterable[tuple[str, float]], df: dict[str, int], n: int) -> lis
     out: dict[str, WeightedTerm] = {}
     for word, factor in words:
         s = stem_term(word)
-        w = idf(df.get(word, 0), max(n, 1)) * factor
+        w = idf(df.get(word, 0), max(n, 1)) * factor * (LIGHT_WEIGHT if word in LIGHT_WORDS else 1.0)
         if s not in out or out[s].weight < w:
             out[s] = WeightedTerm(word, s, w)
     return list(out.values())

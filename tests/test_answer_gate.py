@@ -1,0 +1,99 @@
+"""The gate that decides "answer or refuse": a question worded otherwise than its article is answered (news
+paraphrases, negated auxiliaries, verbs that mean little, a yes/no question about a trend answered by the
+opposite move); a question about a story's names that asks for something no article states is refused.
+Articles and questions of our own, about made-up places and firms."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from bot.answering.answerer import Answerer
+from bot.answering.terms import content_terms, stems
+from bot.config import Settings
+from bot.ingest.models import RawArticle
+from bot.ingest.pipeline import Ingestor
+from bot.search.engine import SearchIndex
+from bot.search.query import query_terms
+from bot.store.db import Database
+
+NOW = datetime(1987, 10, 1, tzinfo=timezone.utc)
+
+
+def _a(title: str, body: str, day: int) -> RawArticle:
+    return RawArticle(title=title, body=body, origin="paste", published=datetime(1987, 6, day, tzinfo=timezone.utc))
+
+
+ARTICLES = [
+    _a("Portavia unemployment climbs to 9.4 pct",
+       "Portavia's unemployment rate climbed to 9.4 pct in May from 8.8 pct in April, the labour ministry said. "
+       "Economists had expected a smaller increase.", 1),
+    _a("Regulators close Kestrel Federal Savings",
+       "State regulators closed Kestrel Federal Savings Bank of Alden after an audit. The audit found that 41 pct "
+       "of its loan portfolio was nonperforming, the banking commissioner said.", 2),
+    _a("Halvard port talks get independent chairman",
+       "Employers and unions in the Halvard port dispute agreed to appoint an independent chairman, Ruth Onslow, "
+       "to run their meetings, a spokesman for the employers said. Onslow is a former judge.", 3),
+    _a("Norland car exports fall",
+       "Norland's car exports fell 4.2 pct in May to 61,300 vehicles, the trade ministry said. Exports had grown "
+       "by 12 pct a year in the early 1980s.", 4),
+    _a("Tern Holdings bids for Osprey Mining",
+       "Tern Holdings Ltd offered 14 dlrs a share for the 62 pct of Osprey Mining Corp it does not already own, "
+       "the company said.", 5),
+    _a("Marlow Air chairman resigns",
+       "Marlow Air Inc said its chairman Peter Vance resigned for personal reasons and was succeeded by Alice "
+       "Brandt, the airline's president.", 6),
+    _a("Wheat harvest in Zelonia seen larger",
+       "Zelonia's wheat harvest is expected to reach 8.2 mln tonnes this year, up from 7.5 mln, the farm "
+       "ministry said.", 7),
+    _a("Corvin Steel to build mill in Brena",
+       "Corvin Steel Co will build a new rolling mill in Brena at a cost of 300 mln dlrs, its president said. "
+       "Corvin's chairman Hugo Lind told shareholders the plant would open in 1989.", 8),
+]
+
+
+@pytest.fixture
+async def cid(db: Database, settings: Settings) -> int:
+    collection = await db.collection_id("default")
+    await Ingestor(db, settings).ingest_many(ARTICLES, collection)
+    return collection
+
+
+@pytest.fixture
+def answerer(db: Database, index: SearchIndex, settings: Settings) -> Answerer:
+    return Answerer(db, settings, None, index)
+
+
+def test_news_paraphrases_are_one_term() -> None:
+    # a question's phrase is read as the article's word; the article keeps its own words as well
+    assert "inflation" in content_terms("Is the cost of living rising in Portavia?")
+    assert "nonperforming" in content_terms("How much of the loan book had gone sour?")
+    assert {"retail", "price", "inflat"} <= stems("Retail prices rose 0.2 pct.")
+    assert stems("the jobless rate") & stems("unemployment") and stems("an impartial chair") >= stems("neutral chairman")
+    assert stems("Vance stepped down") & stems("Vance resigned")
+    # "didn't" is a negated auxiliary, not the topic word "didn"
+    assert query_terms("What share of Osprey didn't Tern buy?") == ["share", "osprey", "tern", "buy"]
+
+
+PARAPHRASED = [
+    ("What is Portavia's jobless rate?", "9.4 pct"),  # jobless: unemployment
+    ("How much of Kestrel Federal's lending had gone sour when regulators shut it?", "41 pct"),  # nonperforming
+    ("Who was chosen as neutral chair for the Halvard harbour dispute?", "Onslow"),  # appointed independent chairman
+    ("What price is Tern offering for the Osprey Mining shares it didn't already own?", "14 dlrs"),  # "didn"
+    ("Who took over the chair at Marlow Air when Peter Vance stepped down?", "Brandt"),  # succeeded, resigned
+]
+
+
+async def test_paraphrased_questions_are_answered(answerer: Answerer, cid: int) -> None:
+    missed = []
+    for question, fact in PARAPHRASED:
+        result = await answerer.answer(question, cid, now=NOW)
+        if not (result.found and fact in result.text):
+            missed.append((question, result.text))
+    assert not missed
+
+
+async def test_a_yes_no_question_about_a_trend_is_answered_by_the_opposite_move(answerer: Answerer, cid: int) -> None:
+    growing = await answerer.answer("Are Norland's car exports still growing as fast as they were?", cid, now=NOW)
+    assert growing.found and "fell 4.2 pct" in growing.text
