@@ -90,35 +90,49 @@ SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
 # Phrases news copy and questions use for one of the words above, read as that word before stemming (in a
 # question and in an article alike): "the cost of living" is inflation, a loan that "went bad" is nonperforming,
 # "stepped down" is resigned, "took over as chairman" succeeded as chairman.
-_PHRASE_TABLE: tuple[tuple[str, str], ...] = (
-    (r"\bgreen[- ]?light(?:s|ed|ing)?\b", "approve"),
-    (r"\bsign(?:s|ed|ing)? off\b", "approve"),
-    (r"\bcost[- ]of[- ]living\b(?: index)?", "inflation"),
-    (r"\b(?:consumer|retail) price(?:s| index)\b", "inflation"),
-    (r"\b(?:go|goes|going|gone|went) (?:bad|sour)\b", "nonperforming"),
-    (r"\b(?:bad|problem|doubtful|sour) (?=(?:loans?|debts?|credits?)\b)", "nonperforming "),
-    (r"\bnon[- ]performing\b", "nonperforming"),
-    (r"\bloan book\b", "loan portfolio"),
-    (r"\b(?:lay|lays|laying|laid) off\b", "layoff"),
-    (r"\b(?:job|jobs) cuts?\b", "layoff jobs"),
-    (r"\b(?:step|steps|stepped|stepping|stand|stands|standing|stood) down\b", "resign"),
+_PHRASE_TABLE: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    # (pattern, the word it reads as, lower-case strings one of which any match holds: a cheap test first)
+    (r"\bgreen[- ]?light(?:s|ed|ing)?\b", "approve", ("light",)),
+    (r"\bsign(?:s|ed|ing)? off\b", "approve", (" off",)),
+    (r"\bcost[- ]of[- ]living\b(?: index)?", "inflation", ("living",)),
+    (r"\b(?:consumer|retail) price(?:s| index)\b", "inflation", (" price",)),
+    (r"\b(?:go|goes|going|gone|went) (?:bad|sour)\b", "nonperforming", (" bad", " sour")),
+    (r"\b(?:bad|problem|doubtful|sour) (?=(?:loans?|debts?|credits?)\b)", "nonperforming ",
+     ("bad ", "problem ", "doubtful ", "sour ")),
+    (r"\bnon[- ]performing\b", "nonperforming", ("performing",)),
+    (r"\bloan book\b", "loan portfolio", ("loan book",)),
+    (r"\b(?:lay|lays|laying|laid) off\b", "layoff", (" off",)),
+    (r"\b(?:job|jobs) cuts?\b", "layoff jobs", ("job cut", "jobs cut")),
+    (r"\b(?:step|steps|stepped|stepping|stand|stands|standing|stood) down\b", "resign", (" down",)),
     (r"\b(?:take|takes|took|taken|taking) (?:over (?:as |the |his |her |its )?|the )"
-     r"(?=(?:chair|chairman|chairmanship|helm|presidency|reins)\b)", "succeeded "),
-    (r"\b(?:go|goes|going|gone|went|move|moves|moved) up\b", "rise"),
-    (r"\b(?:go|goes|going|gone|went|move|moves|moved) down\b", "fall"),
-    (r"\bout of work\b", "unemployed"),
-    (r"\bnet income\b", "profit"),
-    (r"\bchapter 11\b", "bankruptcy"),
-    (r"\b(?:pull|pulls|pulled|pulling) out\b", "withdraw"),
-    (r"\b(?:call|calls|called|calling) off\b", "cancel"),
-    (r"\b(?:turn|turns|turned|turning) down\b", "reject"),
+     r"(?=(?:chair|chairman|chairmanship|helm|presidency|reins)\b)", "succeeded ",
+     (" chair", " helm", " presiden", " reins")),
+    (r"\b(?:go|goes|going|gone|went|move|moves|moved) up\b", "rise", (" up",)),
+    (r"\b(?:go|goes|going|gone|went|move|moves|moved) down\b", "fall", (" down",)),
+    (r"\bout of work\b", "unemployed", ("out of work",)),
+    (r"\bnet income\b", "profit", ("net income",)),
+    (r"\bchapter 11\b", "bankruptcy", ("chapter 11",)),
+    (r"\b(?:pull|pulls|pulled|pulling) out\b", "withdraw", (" out",)),
+    (r"\b(?:call|calls|called|calling) off\b", "cancel", (" off",)),
+    (r"\b(?:turn|turns|turned|turning) down\b", "reject", (" down",)),
 )
-_PHRASES = [(re.compile(pattern, re.I), word) for pattern, word in _PHRASE_TABLE]
-_PHRASE_ANY = re.compile("|".join(f"(?:{p})" for p, _ in _PHRASE_TABLE), re.I)
+_PHRASES = [(re.compile(pattern, re.I), word, needles) for pattern, word, needles in _PHRASE_TABLE]
+
+
+def _matching(text: str) -> list[tuple[re.Pattern[str], str]]:
+    low = text.lower()
+    out = []
+    for pattern, word, needles in _PHRASES:
+        for needle in needles:
+            if needle in low:
+                if pattern.search(text):
+                    out.append((pattern, word))
+                break
+    return out
 
 
 def _phrases(text: str) -> str:
-    for pattern, word in _PHRASES:
+    for pattern, word in _matching(text):
         text = pattern.sub(word, text)
     return text
 
@@ -126,8 +140,8 @@ def _phrases(text: str) -> str:
 def phrase_words(text: str) -> list[str]:
     """The words of `text` that a phrase of the table replaces ("cost", "living"): for the search, which reads
     the article's own words."""
-    return [w.lower() for m in _PHRASE_ANY.finditer(text) for w in WORD.findall(m.group(0))
-            if w.lower() not in QUESTION_STOP_WORDS]
+    return [w.lower() for pattern, _ in _matching(text) for m in pattern.finditer(text)
+            for w in WORD.findall(m.group(0)) if w.lower() not in QUESTION_STOP_WORDS]
 
 
 # Words that carry hardly any meaning of their own: light verbs ("what did they get", "how many jobs will go")
@@ -168,8 +182,9 @@ _HYPHENATED = re.compile(r"\b[^\W\d_]+(?:-[^\W\d_]+)+\b")
 def stems(text: str) -> set[str]:
     """The terms of `text`; a hyphenated word also as one ("type-setting" holds "typesetting"); a phrase of the
     table also as its word ("retail prices" holds "retail", "price" and "inflation")."""
-    if _PHRASE_ANY.search(text):
-        text = f"{text} {_phrases(text)}"
+    read = _phrases(text)
+    if read != text:
+        text = f"{text} {read}"
     out = {stem_term(w) for w in WORD.findall(text)}
     out.update(stem_term(h.replace("-", "")) for h in _HYPHENATED.findall(text))
     if RISE in out or FALL in out:
