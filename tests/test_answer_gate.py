@@ -72,6 +72,7 @@ def test_news_paraphrases_are_one_term() -> None:
     assert {"retail", "price", "inflat"} <= stems("Retail prices rose 0.2 pct.")
     assert stems("the jobless rate") & stems("unemployment") and stems("an impartial chair") >= stems("neutral chairman")
     assert stems("Vance stepped down") & stems("Vance resigned")
+    assert stems("miners walked out") & stems("a walkout")
     # "didn't" is a negated auxiliary, not the topic word "didn"
     assert query_terms("What share of Osprey didn't Tern buy?") == ["share", "osprey", "tern", "buy"]
 
@@ -97,3 +98,24 @@ async def test_paraphrased_questions_are_answered(answerer: Answerer, cid: int) 
 async def test_a_yes_no_question_about_a_trend_is_answered_by_the_opposite_move(answerer: Answerer, cid: int) -> None:
     growing = await answerer.answer("Are Norland's car exports still growing as fast as they were?", cid, now=NOW)
     assert growing.found and "fell 4.2 pct" in growing.text
+
+
+TAKE = [
+    _a("Brackley Mining shares slide after walkout",
+       "Shares in Brackley Mining Plc slid 12p to 310p in early trading after 900 miners at its Kellan pit walked "
+       "out over pay, dealers said.", 9),
+    _a("Norland tightens cheese import checks",
+       "Norland customs checks on imported cheese can take up to 30 days from July, the farm ministry said, while "
+       "checks on butter will take five days.", 10),
+]
+
+
+async def test_how_shares_took_a_walkout_and_how_long_checks_take(
+        db: Database, index: SearchIndex, settings: Settings, cid: int) -> None:
+    """"walked out" is a walkout; "take" asked "how long" is what the article states ("can take up to 30 days")."""
+    await Ingestor(db, settings).ingest_many(TAKE, cid)
+    answerer = Answerer(db, settings, None, index)
+    moved = await answerer.answer("How did Brackley Mining's shares take the news of the walkout?", cid, now=NOW)
+    assert moved.found and "310p" in moved.text
+    checks = await answerer.answer("How long can Norland's customs checks on imported cheese take?", cid, now=NOW)
+    assert checks.found and "30 days" in checks.text

@@ -115,6 +115,7 @@ _PHRASE_TABLE: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     (r"\b(?:pull|pulls|pulled|pulling) out\b", "withdraw", (" out",)),
     (r"\b(?:call|calls|called|calling) off\b", "cancel", (" off",)),
     (r"\b(?:turn|turns|turned|turning) down\b", "reject", (" down",)),
+    (r"\b(?:walk|walks|walked|walking) out\b", "walkout", (" out",)),
 )
 _PHRASES = [(re.compile(pattern, re.I), word, needles) for pattern, word, needles in _PHRASE_TABLE]
 
