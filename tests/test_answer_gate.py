@@ -73,6 +73,9 @@ def test_news_paraphrases_are_one_term() -> None:
     assert stems("the jobless rate") & stems("unemployment") and stems("an impartial chair") >= stems("neutral chairman")
     assert stems("Vance stepped down") & stems("Vance resigned")
     assert stems("miners walked out") & stems("a walkout")
+    assert stems("Brandt was named chairman") >= stems("appointed chairman")
+    assert not stems("a firm named Tern") & stems("appointed")
+    assert stems("Brandt took over from Vance") & stems("Brandt succeeded Vance")
     # "didn't" is a negated auxiliary, not the topic word "didn"
     assert query_terms("What share of Osprey didn't Tern buy?") == ["share", "osprey", "tern", "buy"]
 

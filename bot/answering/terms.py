@@ -107,6 +107,11 @@ _PHRASE_TABLE: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     (r"\b(?:take|takes|took|taken|taking) (?:over (?:as |the |his |her |its )?|the )"
      r"(?=(?:chair|chairman|chairmanship|helm|presidency|reins)\b)", "succeeded ",
      (" chair", " helm", " presiden", " reins")),
+    (r"\b(?:take|takes|took|taken|taking) over from\b", "succeeded", (" from",)),
+    (r"\b(?:name|names|named|naming) (?=(?:as |the |its |a |new |acting )*(?:chair|chairman|chairwoman|president|"
+     r"chief|head|director|manager|minister|governor|editor|coach)\b)", "appointed ",
+     (" chair", " president", " chief", " head", " director", " manager", " minister", " governor", " editor",
+      " coach")),
     (r"\b(?:go|goes|going|gone|went|move|moves|moved) up\b", "rise", (" up",)),
     (r"\b(?:go|goes|going|gone|went|move|moves|moved) down\b", "fall", (" down",)),
     (r"\bout of work\b", "unemployed", ("out of work",)),
