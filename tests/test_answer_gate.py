@@ -122,3 +122,12 @@ async def test_how_shares_took_a_walkout_and_how_long_checks_take(
     assert moved.found and "310p" in moved.text
     checks = await answerer.answer("How long can Norland's customs checks on imported cheese take?", cid, now=NOW)
     assert checks.found and "30 days" in checks.text
+
+
+async def test_who_did_someone_choose_is_no_action_called_did(answerer: Answerer, cid: int) -> None:
+    """"Who did X pick?": "did" is an auxiliary, not the action the answer must state."""
+    chosen = await answerer.answer("Who did the Halvard port employers and unions appoint to run their meetings?",
+                                   cid, now=NOW)
+    assert chosen.found and "Onslow" in chosen.text
+    successor = await answerer.answer("Who did Marlow Air pick to succeed Peter Vance?", cid, now=NOW)
+    assert successor.found and "Brandt" in successor.text

@@ -84,7 +84,8 @@ def asked_action(question: str) -> str | None:
     if m:
         return stem_term(_IRREGULAR[m.group(1).lower()])
     m = _WHO_VERB.match(question)
-    if m and m.group(1).lower() not in {"need", "used", "owned", "based"}:
+    # "who did Nixdorf pick?": "did" is the auxiliary of an action the question names after its subject
+    if m and m.group(1).lower() not in {"need", "used", "owned", "based", "did", "had"}:
         return stem_term(m.group(1))
     return None
 
