@@ -131,3 +131,25 @@ async def test_who_did_someone_choose_is_no_action_called_did(answerer: Answerer
     assert chosen.found and "Onslow" in chosen.text
     successor = await answerer.answer("Who did Marlow Air pick to succeed Peter Vance?", cid, now=NOW)
     assert successor.found and "Brandt" in successor.text
+
+
+BOUGHT = [
+    _a("Harlow Capital lifts Dunmore Trust stake",
+       "Harlow Capital Ltd said it bought an additional 180,000 shares of Dunmore Trust Inc for a total of 2.1 mln "
+       "dlrs, raising its stake to 9.8 pct.", 11),
+    _a("Oslo Mercantile Exchange volume record",
+       "The Oslo Mercantile Exchange said 412,300 futures contracts changed hands in May, a record.", 12),
+    _a("Avery Foods raises payout",
+       "Avery Foods Inc will pay a dividend of 12 cts a share for the quarter, up from 10 cts.", 13),
+]
+
+
+async def test_what_one_paid_for_is_what_one_bought_and_a_short_name_starts_a_word(
+        db: Database, index: SearchIndex, settings: Settings, cid: int) -> None:
+    await Ingestor(db, settings).ingest_many(BOUGHT, cid)
+    answerer = Answerer(db, settings, None, index)
+    paid = await answerer.answer("How much did Harlow Capital pay for its extra Dunmore Trust shares?", cid, now=NOW)
+    assert paid.found and "2.1 mln" in paid.text
+    merc = await answerer.answer("How many contracts traded on the Oslo Merc in May?", cid, now=NOW)
+    assert merc.found and "412,300" in merc.text
+    assert "buy" not in stems("Avery Foods will pay a dividend of 12 cts a share for the quarter")

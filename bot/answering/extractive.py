@@ -277,8 +277,10 @@ def _with_names(words: set[str], names: set[str]) -> set[str]:
 def _has(entity: str, words: set[str]) -> bool:
     if entity in words:
         return True
+    # "Britain" is named "British", "Iran" "Iranian", "Merc" "Mercantile": a name of four letters or more
+    # starts a word of the text
     prefix = entity[:5]
-    if len(prefix) == 5 and any(w.startswith(prefix) for w in words):
+    if len(prefix) >= 4 and any(w.startswith(prefix) for w in words):
         return True
     # "Moscow" is named "Soviet", "British" "Britain", "France" "French"
     return bool(_PLACES.get(entity, frozenset()) & words)

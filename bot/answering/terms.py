@@ -86,6 +86,7 @@ SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("plant", "factory"),
     ("deficit", "shortfall"),
     ("recession", "downturn"),
+    ("additional", "extra"),
 )
 # Phrases news copy and questions use for one of the words above, read as that word before stemming (in a
 # question and in an article alike): "the cost of living" is inflation, a loan that "went bad" is nonperforming,
@@ -121,6 +122,10 @@ _PHRASE_TABLE: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     (r"\b(?:call|calls|called|calling) off\b", "cancel", (" off",)),
     (r"\b(?:turn|turns|turned|turning) down\b", "reject", (" down",)),
     (r"\b(?:walk|walks|walked|walking) out\b", "walkout", (" out",)),
+    # what one pays for a thing is what one bought it for ("paid 3.3 mln dlrs for the shares", "bought the shares
+    # for 3.3 mln dlrs"); paying a dividend or a fine is no purchase
+    (r"\b(?:pay|pays|paid|paying)\b(?! (?:a |the |its |their |out )?(?:dividends?|taxe?s?|fines?|interest|debts?|"
+     r"wages|salaries|compensation|damages)\b)(?=(?: [\w.,$'-]+){0,5}? for\b)", "buy", ("pay", "paid")),
 )
 _PHRASES = [(re.compile(pattern, re.I), word, needles) for pattern, word, needles in _PHRASE_TABLE]
 
