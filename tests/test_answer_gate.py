@@ -73,6 +73,9 @@ def test_news_paraphrases_are_one_term() -> None:
     assert stems("the jobless rate") & stems("unemployment") and stems("an impartial chair") >= stems("neutral chairman")
     assert stems("Vance stepped down") & stems("Vance resigned")
     assert stems("miners walked out") & stems("a walkout")
+    # jobs shed, laid off or cut are one thing; a fall in bond prices is another
+    assert stems("it will cut 2,000 jobs") & stems("shedding jobs") & stems("workers were laid off")
+    assert not stems("workers were laid off") & stems("Texaco bonds fell")
     assert stems("Brandt was named chairman") >= stems("appointed chairman")
     assert not stems("a firm named Tern") & stems("appointed")
     assert stems("Brandt took over from Vance") & stems("Brandt succeeded Vance")

@@ -34,10 +34,10 @@ SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("approve", "approval", "clear", "cleared", "allow", "allowed", "authorize", "authorise", "license",
      "greenlight", "signoff", "endorse", "ratify"),
     ("invest", "investment", "spend", "spent", "spending", "put"),
-    # cutting is lowering: "cut its forecast" is answered by "lowered" or "trimmed" it; jobs are cut, shed,
-    # axed or laid off ("layoff"), and made redundant
-    ("fall", "cut", "trim", "trimmed", "reduce", "reduction", "slash", "lowered", "shed", "axe", "axed", "layoff",
-     "redundancy", "redundancies"),
+    # cutting is lowering: "cut its forecast" is answered by "lowered" or "trimmed" it
+    ("fall", "cut", "trim", "trimmed", "reduce", "reduction", "slash", "lowered"),
+    # jobs are shed, axed, laid off ("layoff"), made redundant, or cut (a phrase below): not any fall
+    ("layoff", "layoffs", "redundancy", "redundancies", "shed", "axe", "axed"),
     ("resign", "resignation", "quit", "quits"),
     ("produce", "produced", "production", "output"),
     # Reuters' abbreviations in results tables and wire copy
@@ -79,7 +79,7 @@ SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("reject", "rejected", "rebuff", "rebuffed", "spurn", "spurned"),
     ("arrest", "arrested", "detain", "detained"),
     ("strike", "walkout", "stoppage"),
-    ("unit", "subsidiary", "arm", "division"),
+    ("unit", "subsidiary", "division"),
     ("tonne", "tonnes", "ton", "tons"),
     ("cargo", "cargoes", "freight"),
     ("crop", "harvest"),
@@ -104,6 +104,9 @@ _PHRASE_TABLE: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     (r"\bloan book\b", "loan portfolio", ("loan book",)),
     (r"\b(?:lay|lays|laying|laid) off\b", "layoff", (" off",)),
     (r"\b(?:job|jobs) cuts?\b", "layoff jobs", ("job cut", "jobs cut")),
+    (r"\b(?:cut|cuts|cutting|eliminate|eliminates|eliminated|eliminating|slash|slashes|slashed|slashing)\b"
+     r"(?=(?: [\w,.-]+){0,6}? (?:jobs|workers|employees|staff|positions|posts|workforce)\b)", "layoff",
+     ("jobs", "workers", "employees", "staff", "positions", "posts", "workforce")),
     (r"\b(?:step|steps|stepped|stepping|stand|stands|standing|stood) down\b", "resign", (" down",)),
     (r"\b(?:take|takes|took|taken|taking) (?:over (?:as |the |his |her |its )?|the )"
      r"(?=(?:chair|chairman|chairmanship|helm|presidency|reins)\b)", "succeeded ",
