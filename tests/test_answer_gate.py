@@ -156,3 +156,23 @@ async def test_what_one_paid_for_is_what_one_bought_and_a_short_name_starts_a_wo
     merc = await answerer.answer("How many contracts traded on the Oslo Merc in May?", cid, now=NOW)
     assert merc.found and "412,300" in merc.text
     assert "buy" not in stems("Avery Foods will pay a dividend of 12 cts a share for the quarter")
+
+
+MONEY = [
+    _a("Ashby Glass names new chairman",
+       "Ashby Glass Co said it named Nora Pell chairman, succeeding Carl Ames, who retired after 31 years with "
+       "the company.", 14),
+    _a("Dunmore Trust buys Elmfield Bank",
+       "Dunmore Trust Inc said it bought Elmfield Bank for 46 mln dlrs in cash.", 15),
+]
+
+
+async def test_how_much_one_paid_is_a_sum_of_money(db: Database, index: SearchIndex, settings: Settings,
+                                                   cid: int) -> None:
+    """A question after what something cost is answered by a sum of money, not by a count of years."""
+    await Ingestor(db, settings).ingest_many(TAKE + BOUGHT + MONEY, cid)
+    answerer = Answerer(db, settings, None, index)
+    pay = await answerer.answer("How much does Ashby Glass pay its new chairman?", cid, now=NOW)
+    assert not pay.found  # "31 years" is no pay
+    bank = await answerer.answer("How much did Dunmore Trust pay for Elmfield Bank?", cid, now=NOW)
+    assert bank.found and "46 mln dlrs" in bank.text

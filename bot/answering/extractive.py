@@ -118,13 +118,31 @@ _ASKS_SHARE = re.compile(r"\b(?:how much of|pct|percent|percentage|per cent|rate
                          r"lower|raise|change)", re.I)
 
 
+_CURRENCY = (r"dlrs?|dollars?|cts|cents?|stg|sterling|pounds?|pence|marks?|francs?|yen|lire|lira|pesos?|rand|"
+             r"guilders?|crowns?|kroner|kronor|krona|rupees?|riyals?|dinars?|yuan|baht|ringgit|escudos?|pesetas?|"
+             r"schillings?|drachmas?|kwacha|naira|ecus?")
+# A sum of money: "12.0 mln dlrs", "18.50-dlr-a-share", "214p", "$5", "stg 40 mln".
+_MONEY_FIGURE = re.compile(
+    r"[$£¥€]\s?\d[\d.,]*(?:\s?(?:mln|million|bln|billion|trillion))?"
+    r"|\b\d[\d.,]*(?:[ -]\d+/\d+)?(?:[ -](?:mln|million|bln|billion|trillion|thousand))?[ -](?:" + _CURRENCY + r")\b"
+    r"|\b\d[\d.,]*p\b|\b(?:stg|dlrs|us\$)\s?\d[\d.,]*(?:\s?(?:mln|million|bln|billion))?", re.I)
+# "How much did GM pay its chairman?", "how much will the plant cost?": a sum of money is the answer, not a count
+# of years or a share of something.
+_ASKS_MONEY = re.compile(r"\bhow much money\b|\bhow much\b(?:(?!\bof\b)[^?.]){0,80}?\b(?:pay|pays|paid|paying|cost|"
+                         r"costs|costing|spend|spends|spent|spending|invest|invested|investing|charge|charged|charges|"
+                         r"fetch|fetched|earn|earned|earns|worth|owe|owed|owes|borrow|borrowed)\b", re.I)
+
+
 def _asked_figures(text: str, question: str, dates: bool) -> set[str]:
     """The figures of `text` that can answer a question after a figure: no ticker, no number of a name
-    ("Local 222"), and for "how much X" (not a rate or a share) no change in percent."""
+    ("Local 222"), for "how much X" (not a rate or a share) no change in percent, for "how much did it cost" only
+    sums of money ("how many bills" may be answered by "3,500 billion lire": a count keeps them)."""
     text = _TICKER.sub(" ", text)
     text = _NAME_NUMBER.sub(lambda m: m.group(0) if m.group(1).lower() in CALENDAR_WORDS else m.group(1), text)
     if _ASKS_AMOUNT.search(question) and not _ASKS_SHARE.search(question):
         text = _PERCENT_FIGURE.sub(" ", text)
+    if _ASKS_MONEY.search(question):
+        text = " ".join(m.group(0) for m in _MONEY_FIGURE.finditer(text))
     return _numbers(text, dates=dates)
 
 
