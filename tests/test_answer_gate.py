@@ -176,3 +176,15 @@ async def test_how_much_one_paid_is_a_sum_of_money(db: Database, index: SearchIn
     assert not pay.found  # "31 years" is no pay
     bank = await answerer.answer("How much did Dunmore Trust pay for Elmfield Bank?", cid, now=NOW)
     assert bank.found and "46 mln dlrs" in bank.text
+
+
+async def test_a_price_not_disclosed_answers_how_much(db: Database, index: SearchIndex, settings: Settings,
+                                                     cid: int) -> None:
+    """"How much did Ferris pay?" when the article says the price was not disclosed: that is the answer."""
+    await Ingestor(db, settings).ingest_many(TAKE + BOUGHT + MONEY + [
+        _a("Ferris Corp buys Wexley Labs",
+           "Ferris Corp said it acquired Wexley Laboratories Inc, a maker of dental implants, but did not disclose "
+           "the price it paid for Wexley.", 16)], cid)
+    answerer = Answerer(db, settings, None, index)
+    paid = await answerer.answer("How much did Ferris pay for Wexley Laboratories?", cid, now=NOW)
+    assert paid.found and "did not disclose" in paid.text

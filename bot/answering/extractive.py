@@ -108,6 +108,9 @@ def _numbers(text: str, dates: bool = True) -> set[str]:
 
 
 _TICKER = re.compile(r"<[A-Z0-9.]{1,10}>")
+# "The price was not disclosed": the answer to "how much did it pay?" when the article has no figure to give.
+_UNDISCLOSED = re.compile(r"\b(?:not|n't) (?:been |be )?disclosed\b|\bundisclosed\b|\b(?:did|does|do|would|will|could) "
+                          r"not (?:disclose|reveal)\b|\bdeclined to (?:disclose|reveal)\b|\bterms were not\b", re.I)
 # A number that is part of a name ("Local 222", "Boeing 747", "Chapter 11"): after a capitalised word.
 _NAME_NUMBER = re.compile(r"\b([A-Z][a-z]+) (\d+)\b(?![.,]\d)")
 # A change in percent: not what "how much cargo" or "how many workers" asks for.
@@ -253,7 +256,8 @@ def score_candidates(question: str, terms: list[WeightedTerm], candidates: list[
             # What the question asks for: a figure it does not state, a name it does not name.
             typed = aimed = False
             if wants_number or wants_name:
-                typed = bool((wants_number and _asked_figures(text, question, wants_date) - question_numbers)
+                typed = bool((wants_number and (_asked_figures(text, question, wants_date) - question_numbers
+                                                 or _UNDISCLOSED.search(text)))
                              or (wants_name and _names(text) - question_stems))
                 score += 0.08 if typed else -0.04
                 if typed and (target_stem in words or moved):
