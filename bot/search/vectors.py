@@ -101,6 +101,11 @@ class VectorIndex:
     # ------------------------------------------------------------ keeping level
 
     async def load(self) -> None:
+        """Everything from SQLite, at most one load at a time (see `_load`)."""
+        async with self._lock:
+            await self._load()
+
+    async def _load(self) -> None:
         """Everything from SQLite (first use, the change log no longer reaching back to our cursor, a compaction
         or growth past what the IVF index was trained for). Read in pieces of CHUNK vectors into a new state that
         replaces the current one at the end; an IVF index is dropped first (two would not fit the memory), so
@@ -297,11 +302,11 @@ class VectorIndex:
             self._seen_changes = db.conn.total_changes
             self._checked_at = time.monotonic()
             if not self.loaded:
-                await self.load()
+                await self._load()
                 return
             lowest, last_seq, changed = await self.repo.changes_after(self.change_seq)
             if last_seq > self.change_seq and (lowest == 0 or lowest > self.change_seq + 1):
-                await self.load()  # the log was trimmed past our cursor: what changed is unknown
+                await self._load()  # the log was trimmed past our cursor: what changed is unknown
                 return
             if changed:
                 self._members = {}
@@ -313,11 +318,11 @@ class VectorIndex:
             self.change_seq = max(self.change_seq, last_seq)
             if self.size > 1024 and len(self) < self.size // 2:
                 if self.ann is not None:
-                    await self.load()  # the IVF ids are row numbers: built again over the rows left
+                    await self._load()  # the IVF ids are row numbers: built again over the rows left
                     return
                 self._compact()
             if self._needs_load():
-                await self.load()
+                await self._load()
 
     def _compact(self) -> None:
         keep = np.nonzero(self.alive[: self.size])[0]
@@ -354,10 +359,9 @@ class VectorIndex:
         """The `limit` most similar passages in one collection (and time window), best first."""
         if self.size == 0 or limit <= 0:
             return []
-        n = self.size
-        ok = self.alive[:n] & await self._mask(collection_id)
-        if n != self.size:
-            return []  # reloaded while the collection was read
+        members = await self._mask(collection_id)  # awaits: the size is read after it
+        n = min(len(members), self.size)
+        ok = self.alive[:n] & members[:n]
         if since is not None:
             ok &= self.published[:n] >= since
         if until is not None:
