@@ -48,7 +48,7 @@ log = logging.getLogger(__name__)
 CHECK_S = 0.5  # how often a search looks for vectors written by other connections or processes
 RETRY_S = 30.0  # after an embedder failure, the worker waits this long
 IDLE_S = 2.0  # the worker's pause when there is nothing to embed
-CHUNK = 20_000  # vectors read from SQLite at a time when loading
+CHUNK = 5_000  # vectors read from SQLite at a time when loading (20,000: 2x the peak memory at open, bench/README.md)
 
 
 def passage_text(title: str, text: str) -> str:
@@ -186,6 +186,7 @@ class VectorIndex:
         lists = np.concatenate(parts)
         ids = np.concatenate(row_ids)
         del parts, row_ids
+        release_memory()
         ann.reserve(lists)
         added = np.zeros(self.size, dtype=bool)
         async for rows in self._pieces(until=self.last_row):
