@@ -6,6 +6,12 @@ reuters-dev question lists (and the story set's originals), plus DISTRACTORS ran
 (seed 0). BM25, vectors and hybrid are all measured on this same subset store.
 
     .venv/bin/python bench/vector_subset.py [--distractors 1000]   # builds bench/out/subset.db + embeddings
+    .venv/bin/python bench/vector_subset.py --vectors-from /path/whole.db --db /tmp/subset-bot.db
+        # the same subset, its vectors copied from a store the bot embedded (same passages, nothing embedded):
+        # retrieval on it differs from the whole store's only by the distractors
+
+The embedding cache holds each passage's own text; the bot's worker embeds the article's title before every
+passage after the first (`bot.search.vectors.passage_text`), so the copied vectors are the bot's own.
 """
 
 from __future__ import annotations
@@ -69,16 +75,17 @@ class EmbeddingCache:
             np.savez(self.path, keys=keys, vecs=np.stack(list(self.data.values())))
 
 
-async def build(distractors: int) -> Path:
+async def build(distractors: int, db_path: Path | None = None) -> Path:
     from bot.config import load_settings
     from bot.ingest.pipeline import Ingestor
     from bot.ingest.sources import iter_sources
     from bot.store.db import open_database
 
-    db_path = OUT / f"subset{distractors}.db"
+    db_path = db_path or OUT / f"subset{distractors}.db"
     if db_path.exists():
         return db_path
     ids = subset_ids(distractors)
+    OUT.mkdir(parents=True, exist_ok=True)
     src = OUT / f"subset{distractors}.jsonl"
     with gzip.open(CORPUS, "rt") as f, src.open("w") as out:
         for line in f:
@@ -120,12 +127,42 @@ def embed_all(db_path: Path, batch: int = 16) -> None:
     print(f"done in {time.perf_counter() - started:.0f} s", flush=True)
 
 
+def copy_vectors(source: Path, db_path: Path) -> tuple[int, int]:
+    """Copy the passage vectors of `source` (opened read-only) into `db_path`'s same passages, matched by the
+    article's record id, the passage's position and its text. Returns (copied, passages of db_path)."""
+    import sqlite3
+
+    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    dst = sqlite3.connect(db_path)
+    key = ("SELECT json_extract(a.meta, '$.record_id'), p.position, p.text, p.id FROM passages p "
+           "JOIN articles a ON a.id = p.article_id")
+    mine = {(r, pos, text): pid for r, pos, text, pid in dst.execute(key)}
+    rows = []
+    for record_id, position, text, pid in src.execute(key):
+        target = mine.get((record_id, position, text))
+        if target is not None:
+            for model, dim, blob in src.execute(
+                    "SELECT model, dim, vector FROM passage_vectors WHERE passage_id = ?", (pid,)):
+                rows.append((target, model, dim, blob))
+    with dst:
+        dst.executemany("INSERT OR REPLACE INTO passage_vectors (passage_id, model, dim, vector) VALUES (?, ?, ?, ?)",
+                        rows)
+    src.close()
+    dst.close()
+    return len(rows), len(mine)
+
+
 if __name__ == "__main__":
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--distractors", type=int, default=1000)
     p.add_argument("--no-embed", action="store_true")
+    p.add_argument("--db", help="where the subset store is built (default bench/out/subset<distractors>.db)")
+    p.add_argument("--vectors-from", help="copy the passage vectors of this embedded store instead of embedding")
     a = p.parse_args()
-    path = asyncio.run(build(a.distractors))
+    path = asyncio.run(build(a.distractors, Path(a.db) if a.db else None))
     print(path)
-    if not a.no_embed:
+    if a.vectors_from:
+        copied, passages = copy_vectors(Path(a.vectors_from), path)
+        print(f"{copied} of {passages} passages got their vector from {a.vectors_from}")
+    elif not a.no_embed:
         embed_all(path)
