@@ -246,7 +246,8 @@ async def _run_mode(mode: str, app: App, items: list[dict], server) -> dict:
             row["naive_tokens"] = await naive_prompt_tokens(app.index, settings, cid, item["q"])
         rows.append(row)
     summary = summarize(mode, rows)
-    summary["rows"] = [{k: r[k] for k in ("q", "kind", "answerable", "found", "fact", "cited", "scores")} for r in rows]
+    summary["rows"] = [{k: r[k] for k in ("q", "kind", "answerable", "found", "fact", "cited", "scores", "answer",
+                                          "reached_model", "in_prompt", "latency_ms")} for r in rows]
     summary["by_kind"] = {
         kind: summarize(mode, [r for r in rows if r["kind"] == kind], brief=True)
         for kind in KIND_ORDER + sorted({r["kind"] for r in rows} - set(KIND_ORDER))
