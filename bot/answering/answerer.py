@@ -28,7 +28,7 @@ from bot.answering.extractive import (
     score_candidates, wants,
 )
 from bot.llm.prompts import fence_sources, load_prompt, render
-from bot.answering.terms import WeightedTerm, content_terms, stem_term, stems, weigh
+from bot.answering.terms import WeightedTerm, content_terms, either_way, phrase_words, stem_term, stems, weigh
 from bot.llm.tokens import count_tokens, truncate_to_tokens
 from bot.search import search_passages
 from bot.search.engine import SearchIndex
@@ -640,9 +640,12 @@ class Answerer:
                 if word and word not in have:
                     words.append((word, ANSWER_NAME_WEIGHT))
                     have.add(word)
-        terms = await self._terms(words, foreign=question if foreign else None)
+        terms = either_way(question, await self._terms(words, foreign=question if foreign else None))
         known = {t.word for t in terms}
-        return terms, " ".join(w for w, _ in words if w in known) or own
+        # the search reads the article's own words: a phrase read as one word ("cost of living": inflation) is
+        # searched as written too
+        written = [w for w in phrase_words(own) if w not in known]
+        return terms, " ".join([w for w, _ in words if w in known] + written) or own
 
     async def _retrieve(
         self, text: str, collection_id: int, window: TimeWindow | None, source: str | None, qvec: Any = None,

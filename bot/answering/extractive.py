@@ -84,7 +84,8 @@ def asked_action(question: str) -> str | None:
     if m:
         return stem_term(_IRREGULAR[m.group(1).lower()])
     m = _WHO_VERB.match(question)
-    if m and m.group(1).lower() not in {"need", "used", "owned", "based"}:
+    # "who did Nixdorf pick?": "did" is the auxiliary of an action the question names after its subject
+    if m and m.group(1).lower() not in {"need", "used", "owned", "based", "did", "had"}:
         return stem_term(m.group(1))
     return None
 
@@ -276,8 +277,10 @@ def _with_names(words: set[str], names: set[str]) -> set[str]:
 def _has(entity: str, words: set[str]) -> bool:
     if entity in words:
         return True
+    # "Britain" is named "British", "Iran" "Iranian", "Merc" "Mercantile": a name of four letters or more
+    # starts a word of the text
     prefix = entity[:5]
-    if len(prefix) == 5 and any(w.startswith(prefix) for w in words):
+    if len(prefix) >= 4 and any(w.startswith(prefix) for w in words):
         return True
     # "Moscow" is named "Soviet", "British" "Britain", "France" "French"
     return bool(_PLACES.get(entity, frozenset()) & words)
