@@ -9,6 +9,7 @@ or when it fails, the extractive answerer composes the answer from the best sent
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -161,6 +162,12 @@ def is_follow_up(question: str, *, reply: bool = False) -> bool:
 def is_refusal(text: str) -> bool:
     """True for an answer that said the store holds nothing on the question."""
     return text.strip().startswith(REFUSAL_PREFIX)
+
+
+def _retrieved(task: "asyncio.Future[Any]") -> None:
+    """A task's outcome read, so that one left behind (the answer failed first) logs no warning."""
+    if not task.cancelled():
+        task.exception()
 
 
 def answered_history(history: Sequence["Turn"]) -> list["Turn"]:
@@ -355,6 +362,10 @@ class Answerer:
         now = now or datetime.now(timezone.utc)
         asked = question
         foreign = in_other_language(question)
+        # The question's vector is computed on the embedder's thread while the question is read below (its English
+        # from the model, time phrases, term weights): nothing needs it before retrieval.
+        pending_vector = asyncio.ensure_future(self._question_vector(question, answered_history(history), reply))
+        pending_vector.add_done_callback(_retrieved)
         use_model = self.llm is not None and allow_llm
         extra_usage = {"prompt_tokens": 0, "completion_tokens": 0}
         if foreign:
@@ -368,7 +379,7 @@ class Answerer:
 
         terms, search_text = await self._question_terms(asked, window, history, reply, foreign)
         history = answered_history(history)  # an unanswered turn carries nothing, not even to the model
-        qvec = await self._question_vector(question, history, reply)
+        qvec = await pending_vector
         hard = window if window and not window.soft and not window.recent else None
         # A day or year named with its year ("the week ended July 4, 1987", "in 2015"): no article published
         # before it can report on it. Unlike a window, this holds even when it leaves nothing.
