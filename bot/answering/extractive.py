@@ -123,7 +123,7 @@ _ASKS_SHARE = re.compile(r"\b(?:how much of|pct|percent|percentage|per cent|rate
 
 _CURRENCY = (r"dlrs?|dollars?|cts|cents?|stg|sterling|pounds?|pence|marks?|francs?|yen|lire|lira|pesos?|rand|"
              r"guilders?|crowns?|kroner|kronor|krona|rupees?|riyals?|dinars?|yuan|baht|ringgit|escudos?|pesetas?|"
-             r"schillings?|drachmas?|kwacha|naira|ecus?")
+             r"schillings?|drachmas?|kwacha|naira|ecus?|won|rupiah|zlotys?|forints?|rubles?|roubles?|euros?")
 # A sum of money: "12.0 mln dlrs", "18.50-dlr-a-share", "214p", "$5", "stg 40 mln".
 _MONEY_FIGURE = re.compile(
     r"[$£¥€]\s?\d[\d.,]*(?:\s?(?:mln|million|bln|billion|trillion))?"
