@@ -188,3 +188,15 @@ async def test_a_price_not_disclosed_answers_how_much(db: Database, index: Searc
     answerer = Answerer(db, settings, None, index)
     paid = await answerer.answer("How much did Ferris pay for Wexley Laboratories?", cid, now=NOW)
     assert paid.found and "did not disclose" in paid.text
+
+
+async def test_which_bank_is_answered_by_a_bank(db: Database, index: SearchIndex, settings: Settings,
+                                              cid: int) -> None:
+    """"Which bank did X buy?" is answered by the line naming a bank; a line naming what X bought that is no bank
+    does not answer it."""
+    await Ingestor(db, settings).ingest_many(TAKE + BOUGHT + MONEY, cid)
+    answerer = Answerer(db, settings, None, index)
+    bank = await answerer.answer("Which bank did Dunmore Trust buy?", cid, now=NOW)
+    assert bank.found and "Elmfield Bank" in bank.text
+    other = await answerer.answer("Which bank did Harlow Capital buy shares in?", cid, now=NOW)
+    assert not other.found  # Harlow bought shares of Dunmore Trust, a trust

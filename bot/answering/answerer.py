@@ -25,7 +25,7 @@ from bot.llm.client import LLMClient, LLMError
 from bot.answering.claims import OTHER_LANGUAGE_WORDS, check_claims, in_other_language
 from bot.answering.context import ContextSource, SourceRef, pack_context
 from bot.answering.extractive import (
-    Candidate, ScoredSentence, asked_action, choose_sentences, compose, keep_naming, question_entities,
+    Candidate, ScoredSentence, asked_action, asked_kind, choose_sentences, compose, keep_naming, question_entities,
     score_candidates, wants,
 )
 from bot.llm.prompts import fence_sources, load_prompt, render
@@ -553,6 +553,11 @@ class Answerer:
         # answer is often a later line ("a team he led agreed to buy U.S. products valued at 1.8 billion dlrs").
         if scored and any(wants(question)):
             focus = max([focus] + [s.focus for s in scored[0].candidate.sentences if s.typed])
+        # "Which bank did Lloyds buy?": the line naming the answer says it is a bank.
+        kind = asked_kind(question)
+        if kind is not None and scored and not any(
+                s.typed and kind.search(s.text) for s in [*scored[:FOCUS_SENTENCES], *scored[0].candidate.sentences]):
+            focus = 0.0
         # "Who designed / won / replaced …": the action must be stated by one of the top sentences.
         verb = asked_action(question)
         if verb is not None and not any(verb in s.words for s in scored[:FOCUS_SENTENCES]):

@@ -90,6 +90,34 @@ def asked_action(question: str) -> str | None:
     return None
 
 
+# "Which bank did Lloyds buy?": a kind of institution whose names say what they are ("Elmfield Bank", "Harvard
+# University"). The line that names the answer says the kind too; a line naming a fund does not answer it. Kinds
+# that any name may fill ("which dealer", "which firm", "which minister") ask nothing of the sort.
+_KINDS: dict[str, str] = {
+    "bank": r"bank|banco|banque|bancorp|bancshares",
+    "university": r"universit\w*|college|institute|school",
+    "airline": r"airlines?|airways|air\b|carrier",
+    "newspaper": r"newspaper|daily|times|journal|post|herald|tribune|gazette|paper|magazine",
+    "exchange": r"exchange|bourse|board of trade|merc\w*",
+    "court": r"court|tribunal|judge",
+    "union": r"union|federation|guild|confederation",
+    "party": r"party|parties",
+    "refinery": r"refiner\w*|refining",
+    "mine": r"mines?\b|mining",
+    "port": r"ports?\b|harbou?r|docks?",
+    "shipyard": r"shipyards?|shipbuild\w*|yard",
+    "hospital": r"hospital|clinic|medical cent\w*",
+    "team": r"team|club",
+}
+_ASKS_KIND = re.compile(r"\b(?:which|what)\s+(?:[\w-]+\s+)?(" + "|".join(_KINDS) + r")s?\b", re.I)
+
+
+def asked_kind(question: str) -> re.Pattern[str] | None:
+    """The words that say the kind a "which bank / which university ..." question asks for (None: no such kind)."""
+    m = _ASKS_KIND.search(question)
+    return re.compile(r"\b(?:" + _KINDS[m.group(1).lower()] + r")", re.I) if m else None
+
+
 def wants(question: str) -> tuple[bool, bool]:
     """(a figure, a name): what the question asks for."""
     return (bool(_WANTS_NUMBER.search(question) or _WANTS_NUMBER_ABROAD.search(question)
