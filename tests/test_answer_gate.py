@@ -200,3 +200,16 @@ async def test_which_bank_is_answered_by_a_bank(db: Database, index: SearchIndex
     assert bank.found and "Elmfield Bank" in bank.text
     other = await answerer.answer("Which bank did Harlow Capital buy shares in?", cid, now=NOW)
     assert not other.found  # Harlow bought shares of Dunmore Trust, a trust
+
+
+async def test_founded_is_not_found(db: Database, index: SearchIndex, settings: Settings, cid: int) -> None:
+    """The stemmer makes "found" of "founded": "who founded Kestrel?" is not answered by "the audit found"."""
+    await Ingestor(db, settings).ingest_many([
+        _a("Kellan Instruments lists shares",
+           "Kellan Instruments Inc, founded by Ada Quill in 1971, will list its shares in Alden next month.", 17)],
+        cid)
+    answerer = Answerer(db, settings, None, index)
+    founder = await answerer.answer("Who founded Kellan Instruments?", cid, now=NOW)
+    assert founder.found and "Ada Quill" in founder.text
+    audit = await answerer.answer("Who founded Kestrel Federal Savings Bank?", cid, now=NOW)
+    assert not audit.found  # "the audit found that 41 pct ..." names no founder

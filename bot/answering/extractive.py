@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bot.answering.terms import WeightedTerm, coverage, stem_term, stems
+from bot.answering.terms import WeightedTerm, coverage, read_phrases, stem_term, stems
 from bot.search.models import SearchHit
 from bot.text.datelines import strip_dateline
 from bot.text.places import PLACE_GROUPS
@@ -83,7 +83,7 @@ def asked_action(question: str) -> str | None:
     m = _WHO_IRREGULAR.match(question)
     if m:
         return stem_term(_IRREGULAR[m.group(1).lower()])
-    m = _WHO_VERB.match(question)
+    m = _WHO_VERB.match(read_phrases(question))
     # "who did Nixdorf pick?": "did" is the auxiliary of an action the question names after its subject
     if m and m.group(1).lower() not in {"need", "used", "owned", "based", "did", "had"}:
         return stem_term(m.group(1))

@@ -87,6 +87,7 @@ SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("deficit", "shortfall"),
     ("recession", "downturn"),
     ("additional", "extra"),
+    ("establish", "established", "establishing"),
 )
 # Phrases news copy and questions use for one of the words above, read as that word before stemming (in a
 # question and in an article alike): "the cost of living" is inflation, a loan that "went bad" is nonperforming,
@@ -125,6 +126,8 @@ _PHRASE_TABLE: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     (r"\b(?:call|calls|called|calling) off\b", "cancel", (" off",)),
     (r"\b(?:turn|turns|turned|turning) down\b", "reject", (" down",)),
     (r"\b(?:walk|walks|walked|walking) out\b", "walkout", (" out",)),
+    # "founded" (set up) is no "found" (the past of find), which the stemmer makes of both
+    (r"\b(?:co-?)?found(?:ed|ing|er|ers)\b", "established", ("found",)),
     # what one pays for a thing is what one bought it for ("paid 3.3 mln dlrs for the shares", "bought the shares
     # for 3.3 mln dlrs"); paying a dividend or a fine is no purchase
     (r"\b(?:pay|pays|paid|paying)\b(?! (?:a |the |its |their |out )?(?:dividends?|taxe?s?|fines?|interest|debts?|"
@@ -143,6 +146,11 @@ def _matching(text: str) -> list[tuple[re.Pattern[str], str]]:
                     out.append((pattern, word))
                 break
     return out
+
+
+def read_phrases(text: str) -> str:
+    """`text` with each phrase of the table read as its word ("stepped down" -> "resign")."""
+    return _phrases(text)
 
 
 def _phrases(text: str) -> str:
