@@ -200,6 +200,12 @@ async def test_which_bank_is_answered_by_a_bank(db: Database, index: SearchIndex
     assert bank.found and "Elmfield Bank" in bank.text
     other = await answerer.answer("Which bank did Harlow Capital buy shares in?", cid, now=NOW)
     assert not other.found  # Harlow bought shares of Dunmore Trust, a trust
+    # an investment bank's name does not say it is one
+    await Ingestor(db, settings).ingest_many([
+        _a("Osprey Mining sets share offer",
+           "Osprey Mining Corp said its offer of three mln shares will be led by Harrow Carter and Co.", 18)], cid)
+    lead = await answerer.answer("Which investment bank will lead Osprey Mining's share offer?", cid, now=NOW)
+    assert lead.found and "Harrow Carter" in lead.text
 
 
 async def test_founded_is_not_found(db: Database, index: SearchIndex, settings: Settings, cid: int) -> None:

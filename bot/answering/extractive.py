@@ -94,28 +94,30 @@ def asked_action(question: str) -> str | None:
 # University"). The line that names the answer says the kind too; a line naming a fund does not answer it. Kinds
 # that any name may fill ("which dealer", "which firm", "which minister") ask nothing of the sort.
 _KINDS: dict[str, str] = {
-    "bank": r"bank|banco|banque|bancorp|bancshares",
-    "university": r"universit\w*|college|institute|school",
-    "airline": r"airlines?|airways|air\b|carrier",
-    "newspaper": r"newspaper|daily|times|journal|post|herald|tribune|gazette|paper|magazine",
-    "exchange": r"exchange|bourse|board of trade|merc\w*",
-    "court": r"court|tribunal|judge",
-    "union": r"union|federation|guild|confederation",
-    "party": r"party|parties",
-    "refinery": r"refiner\w*|refining",
-    "mine": r"mines?\b|mining",
-    "port": r"ports?\b|harbou?r|docks?",
-    "shipyard": r"shipyards?|shipbuild\w*|yard",
-    "hospital": r"hospital|clinic|medical cent\w*",
-    "team": r"team|club",
+    "bank": r"bank|\bbanco|\bbanque|\bbancorp|\bbancshares",  # "Bundesbank", "Rabobank" too
+    "university": r"\buniversit\w*|\bcollege|\binstitute|\bschool",
+    "airline": r"airlines?\b|airways|\bair\b|\bcarrier",
+    "newspaper": r"\bnewspaper|\bdaily|\btimes|\bjournal|\bpost\b|\bherald|\btribune|\bgazette|\bpaper|\bmagazine",
+    "exchange": r"\bexchange|\bbourse|\bboard of trade|\bmerc\w*",
+    "court": r"\bcourt|\btribunal|\bjudge",
+    "union": r"\bunion|\bfederation|\bguild|\bconfederation",
+    "party": r"\bpart(?:y|ies)\b",
+    "refinery": r"\brefiner\w*|\brefining",
+    "mine": r"\bmines?\b|\bmining",
+    "port": r"\bports?\b|\bharbou?r|\bdocks?\b",
+    "shipyard": r"shipyards?|shipbuild\w*|\byards?\b",
+    "hospital": r"\bhospital|\bclinic|\bmedical cent\w*",
+    "team": r"\bteam|\bclub",
 }
-_ASKS_KIND = re.compile(r"\b(?:which|what)\s+(?:[\w-]+\s+)?(" + "|".join(_KINDS) + r")s?\b", re.I)
+# "which investment bank", "which merchant bank": a kind whose names do not say it ("PaineWebber", "Warburg").
+_ASKS_KIND = re.compile(r"\b(?:which|what)\s+(?!(?:investment|merchant|commercial)\s)(?:[\w-]+\s+)?("
+                        + "|".join(_KINDS) + r")s?\b", re.I)
 
 
 def asked_kind(question: str) -> re.Pattern[str] | None:
     """The words that say the kind a "which bank / which university ..." question asks for (None: no such kind)."""
     m = _ASKS_KIND.search(question)
-    return re.compile(r"\b(?:" + _KINDS[m.group(1).lower()] + r")", re.I) if m else None
+    return re.compile(_KINDS[m.group(1).lower()], re.I) if m else None
 
 
 def wants(question: str) -> tuple[bool, bool]:
