@@ -88,6 +88,14 @@ SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("recession", "downturn"),
     ("additional", "extra"),
     ("establish", "established", "establishing"),
+    # irregular pasts, which the stemmer leaves apart from their verb ("paid" is no "pay" to it)
+    ("pay", "paid"), ("lead", "led"), ("hold", "held"), ("meet", "met"), ("begin", "began", "begun"),
+    ("send", "sent"), ("lose", "lost"), ("write", "wrote", "written"), ("run", "ran"), ("take", "took", "taken"),
+    ("make", "made"), ("bring", "brought"), ("keep", "kept"), ("build", "built"), ("fight", "fought"),
+    ("speak", "spoke", "spoken"), ("break", "broke", "broken"), ("strike", "struck"), ("draw", "drew", "drawn"),
+    ("drive", "drove", "driven"), ("fly", "flew", "flown"), ("freeze", "froze", "frozen"), ("steal", "stole",
+    "stolen"), ("become", "became"), ("give", "gave", "given"), ("say", "said"), ("tell", "told"),
+    ("think", "thought"), ("teach", "taught"), ("catch", "caught"), ("feel", "felt"), ("bear", "bore", "borne"),
 )
 # Phrases news copy and questions use for one of the words above, read as that word before stemming (in a
 # question and in an article alike): "the cost of living" is inflation, a loan that "went bad" is nonperforming,
