@@ -219,3 +219,14 @@ async def test_founded_is_not_found(db: Database, index: SearchIndex, settings: 
     assert founder.found and "Ada Quill" in founder.text
     audit = await answerer.answer("Who founded Kestrel Federal Savings Bank?", cid, now=NOW)
     assert not audit.found  # "the audit found that 41 pct ..." names no founder
+
+
+async def test_a_law_named_by_its_number_is_no_count(db: Database, index: SearchIndex, settings: Settings,
+                                                    cid: int) -> None:
+    await Ingestor(db, settings).ingest_many([
+        _a("Wexley Labs seeks court protection",
+           "Wexley Laboratories Inc said its chapter 11 filing would let it keep its suppliers and its workers.", 19)],
+        cid)
+    answerer = Answerer(db, settings, None, index)
+    laid_off = await answerer.answer("How many workers did Wexley Laboratories lay off after its filing?", cid, now=NOW)
+    assert not laid_off.found  # "chapter 11" is the law's name, not a number of workers

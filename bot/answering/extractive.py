@@ -141,8 +141,9 @@ _TICKER = re.compile(r"<[A-Z0-9.]{1,10}>")
 # "The price was not disclosed": the answer to "how much did it pay?" when the article has no figure to give.
 _UNDISCLOSED = re.compile(r"\b(?:not|n't) (?:been |be )?disclosed\b|\bundisclosed\b|\b(?:did|does|do|would|will|could) "
                           r"not (?:disclose|reveal)\b|\bdeclined to (?:disclose|reveal)\b|\bterms were not\b", re.I)
-# A number that is part of a name ("Local 222", "Boeing 747", "Chapter 11"): after a capitalised word.
-_NAME_NUMBER = re.compile(r"\b([A-Z][a-z]+) (\d+)\b(?![.,]\d)")
+# A number that is part of a name ("Local 222", "Boeing 747", "Chapter 11"): after a capitalised word, or after a
+# word that names laws, flights and routes by numbers ("chapter 11", "section 301", "flight 255").
+_NAME_NUMBER = re.compile(r"\b([A-Z][a-z]+|chapter|flight|route|section|article|rule) (\d+)\b(?![.,]\d)")
 # A change in percent: not what "how much cargo" or "how many workers" asks for.
 _PERCENT_FIGURE = re.compile(r"\d+(?:\.\d+)?\s*(?:pct|percent|per cent|%)|\d+(?:\.\d+)? percentage points?", re.I)
 _ASKS_AMOUNT = re.compile(r"\bhow (?:much|many)\b", re.I)
