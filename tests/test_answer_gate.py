@@ -79,6 +79,7 @@ def test_news_paraphrases_are_one_term() -> None:
     assert stems("Brandt was named chairman") >= stems("appointed chairman")
     assert not stems("a firm named Tern") & stems("appointed")
     assert stems("Brandt took over from Vance") & stems("Brandt succeeded Vance")
+    assert stems("Racal set up a unit") & stems("the formation of a new company") & stems("a company it created")
     # "didn't" is a negated auxiliary, not the topic word "didn"
     assert query_terms("What share of Osprey didn't Tern buy?") == ["share", "osprey", "tern", "buy"]
 

@@ -87,7 +87,7 @@ SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("deficit", "shortfall"),
     ("recession", "downturn"),
     ("additional", "extra"),
-    ("establish", "established", "establishing"),
+    ("establish", "established", "establishing", "formation", "formed", "create", "created", "creation"),
     # irregular pasts, which the stemmer leaves apart from their verb ("paid" is no "pay" to it)
     ("pay", "paid"), ("lead", "led"), ("hold", "held"), ("meet", "met"), ("begin", "began", "begun"),
     ("send", "sent"), ("lose", "lost"), ("write", "wrote", "written"), ("run", "ran"), ("take", "took", "taken"),
@@ -136,6 +136,7 @@ _PHRASE_TABLE: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     (r"\b(?:walk|walks|walked|walking) out\b", "walkout", (" out",)),
     # "founded" (set up) is no "found" (the past of find), which the stemmer makes of both
     (r"\b(?:co-?)?found(?:ed|ing|er|ers)\b", "established", ("found",)),
+    (r"\b(?:set|sets|setting) up\b", "established", (" up",)),
     # what one pays for a thing is what one bought it for ("paid 3.3 mln dlrs for the shares", "bought the shares
     # for 3.3 mln dlrs"); paying a dividend or a fine is no purchase
     (r"\b(?:pay|pays|paid|paying)\b(?! (?:a |the |its |their |out )?(?:dividends?|taxe?s?|fines?|interest|debts?|"
