@@ -28,7 +28,7 @@ from bot.answering.extractive import (
     score_candidates, wants,
 )
 from bot.llm.prompts import fence_sources, load_prompt, render
-from bot.answering.terms import WeightedTerm, content_terms, stem_term, stems, weigh
+from bot.answering.terms import WeightedTerm, content_terms, search_synonyms, stem_term, stems, weigh
 from bot.llm.tokens import count_tokens, truncate_to_tokens
 from bot.search import search_passages
 from bot.search.engine import SearchIndex
@@ -38,7 +38,9 @@ from bot.store.db import Database
 from bot.text.languages import language_of, quoted_note
 from bot.text.crosslingual import ENGLISH, english_words
 from bot.text.safety import neutralize_mentions
-from bot.timeutil import TimeWindow, human_date, named_days, parse_question, parse_since, reported_after, zone
+from bot.timeutil import (
+    TimeWindow, human_date, month_span, named_days, parse_question, parse_since, reported_after, span_words, zone,
+)
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +74,8 @@ SOFT_TERM_WEIGHT = 0.5  # a soft window's month or year as a question term
 SOFT_WINDOW_BONUS = 0.06  # sentence score for an article from the month (or year) a soft window names
 DAY_REPORT_DAYS = 7  # a day the question names is reported on within this many days
 OLD_AFTER = timedelta(days=30)
+# Abbreviations the articles write with dots ("U.S."), which the search index reads as their letters.
+DOTTED_LETTERS = {"us": ("u", "s"), "uk": ("u", "k"), "un": ("u", "n")}
 RETRIEVE_K = 12
 HISTORY_TURNS = 6
 TIMELINE_SEARCH = 30  # articles searched for a story's timeline
@@ -318,6 +322,9 @@ class Answerer:
         index = self.index
         await index.ensure_fresh()
         df = {w: index.doc_freq(w) for w, _ in words}
+        for w in df:
+            if w in DOTTED_LETTERS:  # "US" is mostly written "U.S.": as frequent as its letters
+                df[w] = max(df[w], min(index.doc_freq(letter) for letter in DOTTED_LETTERS[w]))
         if foreign:
             kept = [(w, f) for w, f in words if df[w] and len(w) > 1 and w not in OTHER_LANGUAGE_WORDS and (
                 w[:1].isdigit() or w in ENGLISH or df[w] >= FOREIGN_MIN_DF
@@ -626,6 +633,11 @@ class Answerer:
                 words.append((date(2000, window.month, 1).strftime("%B").lower(), SOFT_TERM_WEIGHT))
             if window.year and not window.phrase.strip().startswith("this"):
                 words.append((str(window.year), SOFT_TERM_WEIGHT))
+        if window and (span := month_span(window.phrase)):
+            # "January-March" is what an article calls "the first quarter", "January and February" "the first
+            # two months": those words weigh fully, the months' names lightly.
+            words += [(w, 1.0) for w in span_words(span[0], span[1])]
+            words += [(date(2000, m, 1).strftime("%B").lower(), SOFT_TERM_WEIGHT) for m in (span[0], span[1])]
         earlier = _carried_question(history)
         if earlier and is_follow_up(question, reply=reply):
             have = {w for w, _ in words}
@@ -642,7 +654,9 @@ class Answerer:
                     have.add(word)
         terms = await self._terms(words, foreign=question if foreign else None)
         known = {t.word for t in terms}
-        return terms, " ".join(w for w, _ in words if w in known) or own
+        search = [w for w, _ in words if w in known]
+        # "the jobless rate": the articles that say "unemployment" are searched for too
+        return terms, " ".join(search + search_synonyms(search)) or own
 
     async def _retrieve(
         self, text: str, collection_id: int, window: TimeWindow | None, source: str | None, qvec: Any = None,

@@ -47,6 +47,14 @@ _WANTS_NAME = re.compile(
 )
 _TARGET = re.compile(r"\b(?:what|which|how many)\s+(?:(?:was|is|were|are|will|did|does|do|the|a|an)\s+)*"
                      r"([a-z][\w-]+)", re.I)
+# "How much refining capacity": the measure asked about is the word the figure must stand next to.
+_HOW_MUCH_MEASURE = re.compile(r"\bhow (?:much|many|big|large|high)\s+(?:[a-z][\w-]*\s+){0,2}?(" + _MEASURES + r")\b", re.I)
+# A question after what something costs or is worth asks for an amount of money, not a count or a multiple.
+_ASKS_MONEY = re.compile(r"\b(?:cost|costs|costing|price|priced|pay|paid|paying|worth|valued?|spend|spent|fetch|sold for|"
+                         r"bought for|fee|fees)\b", re.I)
+_MONEY = re.compile(r"(?:[$£€¥]\s?\d|\d(?:[\d.,/-]*\d)?\s*(?:mln|million|billion|bln|trillion)?\s*(?:dlrs?|dollars?|"
+                    r"stg|sterling|pounds?|punts?|yen|marks?|francs?|lire|crowns?|guilders?|pesos?|rupees?|yuan|cts|"
+                    r"cents?|pence|p)\b)", re.I)
 # A question after a date: a month, day or year is its answer; for any other figure, a date is none.
 _WANTS_DATE = re.compile(r"\b(?:when|what (?:year|date|day|month|time)|which (?:year|date|day|month))\b", re.I)
 _MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|december|"
@@ -194,6 +202,9 @@ def score_candidates(question: str, terms: list[WeightedTerm], candidates: list[
     target = _TARGET.search(question)
     # The word it asks about ("what coupon", "how many workers"), when no name ("which Japanese firm").
     target_stem = stem_term(target.group(1)) if target and target.group(1)[0].islower() else None
+    if (measure := _HOW_MUCH_MEASURE.search(question)) is not None:
+        target_stem = stem_term(measure.group(1))
+    asks_money = wants_number and bool(_ASKS_MONEY.search(question))
     names = set(question_entities(question))
     focus_terms = [t for t in terms if t.stem not in names]
     asks_price = bool(_ASKS_PRICE.search(question))
@@ -240,6 +251,8 @@ def score_candidates(question: str, terms: list[WeightedTerm], candidates: list[
                 if typed and (target_stem in words or moved):
                     aimed = True
                     score += 0.1
+                elif typed and asks_money and _MONEY.search(text):
+                    aimed = True  # the amount of money: added to the answer, not ranked higher
             if cand.position == 0 and i == lead:
                 score += 0.04
             if len(text.split()) < 6 or text.rstrip()[-1:] not in ".!?\"'”’)":

@@ -16,6 +16,13 @@ from dataclasses import dataclass
 from bot.search.query import query_terms
 from bot.text.terms import QUESTION_STOP_WORDS, WORD, stem
 
+# News nouns said two ways: "the trade gap" is the trade deficit, "the jobless rate" the unemployment rate, "the
+# highest ever" a record. Unlike the verbs, an article using another word of the group is also searched for.
+NOUN_GROUPS: tuple[tuple[str, ...], ...] = (
+    ("deficit", "deficits", "gap", "shortfall"),
+    ("unemployment", "jobless", "unemployed", "joblessness"),
+    ("record", "recordhigh"),
+)
 # Each group is one meaning; the first word names it. Verbs only: "license" (licensed, licenses) folds
 # into "approve", the noun "licence" does not ("export licence reviews" are not approvals).
 SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
@@ -39,13 +46,43 @@ SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("replace", "replaced", "succeed", "succeeded", "successor"),
     ("seek", "sought", "find", "search"),
     ("hire", "hired", "retain", "retained", "engage", "engaged", "appoint", "appointed"),
+    *NOUN_GROUPS,
 )
-# Two-word forms of the verbs above, read as one word before stemming.
-_PHRASES = re.compile(r"\bgreen[- ]?light(?:s|ed|ing)?\b|\bsign(?:s|ed|ing)? off\b", re.I)
+# Two-word forms of the words above, read as one word before stemming: in an article as a word of its own (its
+# group folds it), in a question as the group's first word (whose frequency in the articles weighs it).
+_PHRASES = re.compile(r"\bgreen[- ]?light(?:s|ed|ing)?\b|\bsign(?:s|ed|ing)? off\b|\bhighest\b(?:\s+[a-z']+){0,4}?\s+"
+                      r"ever\b|\ball[- ]time highs?\b|\bhighest on record\b|\bever recorded\b", re.I)
+# "U.S.", "U.K.": also the word a question writes ("US", "UK"), besides its letters ("G.D. Searle").
+_DOTTED = re.compile(r"\b([A-Z])\.([A-Z])\.(?:([A-Z])\.)?")
+
+
+def _phrase_word(phrase: str) -> str:
+    low = phrase.lower()
+    return "greenlight" if low.startswith("green") else "signoff" if low.startswith("sign") else "recordhigh"
 
 
 def _phrases(text: str) -> str:
-    return _PHRASES.sub(lambda m: "greenlight" if m.group(0).lower().startswith("green") else "signoff", text)
+    text = _DOTTED.sub(lambda m: m.group(0) + " " + "".join(g for g in m.groups() if g) + " ", text)
+    return _PHRASES.sub(lambda m: _phrase_word(m.group(0)), text)
+
+
+_HEAD = {"greenlight": "approve", "signoff": "approve", "recordhigh": "record"}
+
+
+def question_phrases(question: str) -> str:
+    """The question with the two-word forms as their group's first word ("green light" -> "approve")."""
+    return _PHRASES.sub(lambda m: _HEAD[_phrase_word(m.group(0))], question)
+
+
+def search_synonyms(words: Iterable[str]) -> list[str]:
+    """The other words of the noun groups the words belong to, for searching the articles that use them."""
+    out: list[str] = []
+    have = set(words)
+    for word in have:
+        for group in NOUN_GROUPS:
+            if word in group:
+                out += [w for w in group if w not in have and w not in out and w != "recordhigh"]
+    return out
 
 
 _SYNONYMS: dict[str, str] = {}
@@ -71,8 +108,13 @@ def stems(text: str) -> set[str]:
     return out
 
 
+# "How big was the gap?", "how wide is the spread": the adjective asks for a size, it is no topic word.
+_HOW_ADJECTIVE = re.compile(r"\bhow (?:big|large|high|low|wide|deep|tall|heavy|fast|old|steep|sharp|small)\b", re.I)
+
+
 def content_terms(question: str) -> list[str]:
     """The topic words of a question (lower case, stop and question words removed, no repeats)."""
+    question = _HOW_ADJECTIVE.sub("how", question_phrases(question))
     return [w for w in query_terms(question) if w not in QUESTION_STOP_WORDS]
 
 

@@ -1,0 +1,150 @@
+"""The right article and the line that states the answer, when the question words it otherwise than the article:
+"US" for "U.S.", "jobless" for "unemployment", "gap" for "deficit", "highest ever" for "record", a span of months
+for the quarter or the months it is, "how much capacity" for the figure next to "capacity", and "cost" for an
+amount of money."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from bot.answering.answerer import Answerer
+from bot.answering.terms import content_terms, stems
+from bot.config import Settings
+from bot.ingest.models import RawArticle
+from bot.ingest.pipeline import Ingestor
+from bot.search.engine import SearchIndex
+from bot.store.db import Database
+from bot.timeutil import parse_question
+
+NOW = datetime(1987, 10, 1, tzinfo=timezone.utc)
+
+
+def _a(title: str, body: str, month: int, day: int) -> RawArticle:
+    return RawArticle(title=title, body=body, origin="paste", published=datetime(1987, month, day, tzinfo=timezone.utc))
+
+
+def test_dotted_abbreviations_are_the_words_a_question_writes() -> None:
+    assert "us" in stems("U.S. refiners processed more crude.")
+    assert "uk" in stems("The U.K. Treasury said.")
+    assert "us" not in stems("Sus scrofa")  # no word is cut into one
+
+
+def test_a_span_of_months_is_read_as_the_span() -> None:
+    from bot.timeutil import month_span as _ms
+    assert _ms("What was the deficit for January-March 1987?") == (1, 3, 1987)
+    assert _ms("How much did it earn in January and February of 1987?") == (1, 2, 1987)
+    assert _ms("What did it sell from April to June?") == (4, 6, None)
+    assert _ms("What did it sell in April?") is None
+    window = parse_question("How much did it earn in January and February 1987?", "UTC", NOW)
+    assert window is not None and window.soft and window.year == 1987 and window.month is None
+    assert window.label == "from January–February 1987"
+
+
+US_REFINERS = [
+    _a("Canadian refinery runs steady",
+       "Canadian refiners processed 1.6 mln barrels per day of crude oil in 1986, Statistics Canada said.", 2, 20),
+    _a("Refinery runs in 1986",
+       "U.S. refiners processed 12.4 mln barrels per day of crude oil in 1986, up from 12.0 mln in 1985, "
+       "the Energy Information Administration said in its annual review of refining and crude oil markets.", 3, 2),
+]
+
+
+async def test_us_in_a_question_is_the_us_of_the_article(db: Database, index: SearchIndex, settings: Settings) -> None:
+    collection = await db.collection_id("default")
+    await Ingestor(db, settings).ingest_many(US_REFINERS, collection)
+    answer = await Answerer(db, settings, None, index).answer(
+        "How much crude oil did US refiners process in 1986?", collection, now=NOW)
+    assert answer.found and "12.4 mln" in answer.text and "1.6 mln" not in answer.text
+
+
+def _filler(n: int) -> RawArticle:
+    return _a(f"Veldia jobless benefits review {n}",
+              f"Veldia's labour ministry said the review of jobless benefits, part {n} of a series on the jobless "
+              f"rate and how the jobless are paid, would report to parliament.", 4, 1 + n)
+
+
+VELDIA = [
+    *[_filler(n) for n in range(1, 15)],
+    _a("Veldia unemployment at record",
+       "Veldia's seasonally adjusted unemployment rate rose to a record 7.9 pct in May, the worst level since the "
+       "statistics office began keeping figures in 1951. The rate was 7.4 pct in April.", 6, 12),
+    _a("Veldia budget shortfall narrows",
+       "Veldia's budget deficit in the first quarter narrowed to 3.2 billion crowns from 4.8 billion in the same "
+       "1986 period, the finance ministry said.", 4, 20),
+    _a("Veldia budget talks",
+       "Veldia's finance minister said the budget for 1987 would hold spending flat, and that the gap between "
+       "the coalition parties on tax was wide. The 1986 deficit was 17.5 billion crowns.", 3, 5),
+]
+
+
+async def test_the_article_that_says_it_another_way(db: Database, index: SearchIndex, settings: Settings) -> None:
+    """"jobless" is "unemployment", "highest it has ever been" is "a record", "gap" is "deficit", and
+    "January-March" is "the first quarter"; the article that says so is found among many that share the words."""
+    collection = await db.collection_id("default")
+    await Ingestor(db, settings).ingest_many(VELDIA, collection)
+    answerer = Answerer(db, settings, None, index)
+    record = await answerer.answer("Is Veldia's jobless rate now the highest it has ever been?", collection, now=NOW)
+    assert record.found and "7.9 pct" in record.text
+    assert record.citations[0].title == "Veldia unemployment at record"
+    gap = await answerer.answer("How big was Veldia's budget gap for January-March 1987?", collection, now=NOW)
+    assert gap.found and "3.2 billion" in gap.text
+    assert gap.citations[0].title == "Veldia budget shortfall narrows"
+
+
+TIMBER = [
+    _a("Norland timber exports rise in January",
+       "Norland's earnings from timber exports rose 12 pct in January 1987 from a year earlier, the forestry "
+       "board said, citing strong demand from paper mills.", 2, 18),
+    _a("Norland timber earnings slip",
+       "Norland's earnings from timber exports fell to 88 mln dlrs in the first two months of 1987 from 102 mln "
+       "a year earlier, the forestry board said.", 3, 20),
+]
+
+
+async def test_two_months_named_together(db: Database, index: SearchIndex, settings: Settings) -> None:
+    collection = await db.collection_id("default")
+    await Ingestor(db, settings).ingest_many(TIMBER, collection)
+    answer = await Answerer(db, settings, None, index).answer(
+        "How much did Norland earn from timber exports in January and February 1987?", collection, now=NOW)
+    assert answer.found and "88 mln" in answer.text
+    assert answer.citations[0].title == "Norland timber earnings slip"
+
+
+TERMINAL = [
+    _a("Fire at Eastport oil terminal",
+       "A fire broke out at the Eastport oil terminal in Maine on Monday, killing one worker and damaging three of "
+       "its 12 storage tanks, the operator said. It said the terminal would work at half its 2.4 mln barrels "
+       "capacity until the tanks are rebuilt.", 3, 9),
+]
+
+
+async def test_how_much_of_a_measure_is_the_figure_next_to_it(db: Database, index: SearchIndex,
+                                                               settings: Settings) -> None:
+    collection = await db.collection_id("default")
+    await Ingestor(db, settings).ingest_many(TERMINAL, collection)
+    answer = await Answerer(db, settings, None, index).answer(
+        "How much storage capacity does the Eastport oil terminal in Maine have?", collection, now=NOW)
+    assert answer.found and "2.4 mln barrels" in answer.text
+
+
+CEMENT = [
+    _a("Veldt chairman eyes Carrow cement arm",
+       "Veldt Mining chairman Ian Ross would be interested in buying Carrow Plc's cement division if it were "
+       "offered, a spokesman said. He remains interested should Carrow sell the cement side of the group, the "
+       "spokesman added. \"Five times earnings would be the ceiling for the cement arm in Carrow's present "
+       "state,\" Ross said. In a newspaper interview he said that with cement profits near 70 mln stg, the price "
+       "would not go above 350 mln stg.", 3, 3),
+]
+
+
+async def test_what_it_would_cost_is_an_amount_of_money(db: Database, index: SearchIndex, settings: Settings) -> None:
+    collection = await db.collection_id("default")
+    await Ingestor(db, settings).ingest_many([*CEMENT, *US_REFINERS, *TIMBER, *TERMINAL], collection)
+    answer = await Answerer(db, settings, None, index).answer(
+        "What's the most Ian Ross thinks Carrow's cement side would cost?", collection, now=NOW)
+    assert answer.found and "350 mln stg" in answer.text
+
+
+def test_phrases_of_a_question_fold_like_the_article() -> None:
+    assert "record" in content_terms("Is the rate the highest it has ever been?")
+    assert "record" in stems("the highest level ever recorded")
