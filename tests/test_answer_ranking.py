@@ -148,3 +148,65 @@ async def test_what_it_would_cost_is_an_amount_of_money(db: Database, index: Sea
 def test_phrases_of_a_question_fold_like_the_article() -> None:
     assert "record" in content_terms("Is the rate the highest it has ever been?")
     assert "record" in stems("the highest level ever recorded")
+
+
+COPPER = [
+    _a("Chile copper output up in December",
+       "Chile's copper output rose to 120,500 tonnes in December from 115,000 tonnes in November, the mining "
+       "ministry said. Output for the whole of 1986 totalled 1.4 mln tonnes, against 1.36 mln in 1985. The "
+       "ministry said the Chuquicamata mine ran at full capacity.", 2, 10),
+]
+
+
+async def test_the_figure_of_the_year_asked_about(db: Database, index: SearchIndex, settings: Settings) -> None:
+    """"Back in 1986" asks for the year's figure, which a 1987 article states after the month's."""
+    collection = await db.collection_id("default")
+    await Ingestor(db, settings).ingest_many([*COPPER, *US_REFINERS, *TIMBER, *TERMINAL, *CEMENT], collection)
+    answer = await Answerer(db, settings, None, index).answer(
+        "How much copper came out of Chile's mines back in 1986?", collection, now=NOW)
+    assert answer.found and "1.4 mln tonnes" in answer.text
+
+
+DISCOUNT = [
+    _a("Veldia raises discount rate",
+       "Veldia's central bank raised its discount rate to 6.5 pct from 6.0 pct, the bank said. The move is meant "
+       "to curb lending by commercial banks, which grew 14 pct last year.", 3, 4),
+    _a("Veldia lifts discount rate again",
+       "Veldia's central bank raised its discount rate to 7.0 pct from 6.5 pct, the bank said, citing the "
+       "weak crown.", 6, 18),
+]
+
+
+async def test_now_is_the_newest_report_that_states_it(db: Database, index: SearchIndex, settings: Settings) -> None:
+    collection = await db.collection_id("default")
+    await Ingestor(db, settings).ingest_many([*DISCOUNT, *US_REFINERS, *TIMBER, *TERMINAL, *CEMENT], collection)
+    answer = await Answerer(db, settings, None, index).answer(
+        "What is the discount rate of Veldia's central bank for commercial banks now?", collection, now=NOW)
+    assert answer.found and "7.0 pct" in answer.text.split("[1]")[0]
+
+
+_COUNTRIES = ("Arland", "Belmark", "Corvia", "Dunmore", "Estavia", "Fenland", "Galdor", "Hestia", "Istra", "Jorvik",
+              "Kaldia", "Lorrim", "Mernia", "Novaro")
+TRADE = [
+    *[_a(f"{c} trade deficit narrows", f"{c}'s trade deficit in the first quarter narrowed to {n + 1}.5 billion dlrs "
+         f"from {n + 2}.1 billion, the {c} trade ministry said of trade in January-March 1987.", 4, 10 + n)
+      for n, c in enumerate(_COUNTRIES)],
+    *[_a(f"Ostravia news {n}", f"Ostravia's {w} ministry said on Monday that talks on {w} would go on.", 5, n + 1)
+      for n, w in enumerate(("farm", "rail", "school", "health", "police", "forest", "port", "postal"))],
+    *[_a(f"Market report {n}", f"Shares of {w} companies were mixed in quiet dealing, brokers said.", 6, n + 1)
+      for n, w in enumerate(("steel", "paper", "chemical", "textile", "food", "shipping", "mining", "retail"))],
+    _a("Ostravia figures",
+       "The statistics bureau published a long set of figures on Tuesday covering industry, farming, retail sales, "
+       "construction, wages, prices and the money supply, much of it later than planned. Ostravia's trade deficit "
+       "in the first quarter fell to 2.05 billion dlrs from 3.4 billion, the bureau said.", 4, 28),
+]
+
+
+async def test_the_article_naming_whom_it_asks_about_among_many(db: Database, index: SearchIndex,
+                                                                settings: Settings) -> None:
+    """When most of what the words find is about someone else, the search goes deeper for the one named."""
+    collection = await db.collection_id("default")
+    await Ingestor(db, settings).ingest_many(TRADE, collection)
+    answer = await Answerer(db, settings, None, index).answer(
+        "How big was Ostravia's trade gap for January-March 1987?", collection, now=NOW)
+    assert answer.found and "2.05 billion" in answer.text

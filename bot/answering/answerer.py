@@ -74,9 +74,14 @@ SOFT_TERM_WEIGHT = 0.5  # a soft window's month or year as a question term
 SOFT_WINDOW_BONUS = 0.06  # sentence score for an article from the month (or year) a soft window names
 DAY_REPORT_DAYS = 7  # a day the question names is reported on within this many days
 OLD_AFTER = timedelta(days=30)
+# "Now", "latest": a sentence holding the best one's share of the question's terms (within this) and scoring close
+# to it (within RECENT_PEER_SCORE) states the same; the newest of them answers.
+SAME_COVERAGE = 0.05
+RECENT_PEER_SCORE = 0.1
 # Abbreviations the articles write with dots ("U.S."), which the search index reads as their letters.
 DOTTED_LETTERS = {"us": ("u", "s"), "uk": ("u", "k"), "un": ("u", "n")}
 RETRIEVE_K = 12
+NAMED_K = 48  # passages searched when fewer than half of the first RETRIEVE_K name the question's names
 HISTORY_TURNS = 6
 TIMELINE_SEARCH = 30  # articles searched for a story's timeline
 TIMELINE_STEPS = 6  # steps shown, newest first
@@ -325,6 +330,8 @@ class Answerer:
         for w in df:
             if w in DOTTED_LETTERS:  # "US" is mostly written "U.S.": as frequent as its letters
                 df[w] = max(df[w], min(index.doc_freq(letter) for letter in DOTTED_LETTERS[w]))
+            # "gap" is rare, the "deficit" it means is not: a noun said two ways weighs as its commonest word
+            df[w] = max([df[w]] + [index.doc_freq(other) for other in search_synonyms([w])])
         if foreign:
             kept = [(w, f) for w, f in words if df[w] and len(w) > 1 and w not in OTHER_LANGUAGE_WORDS and (
                 w[:1].isdigit() or w in ENGLISH or df[w] >= FOREIGN_MIN_DF
@@ -534,6 +541,13 @@ class Answerer:
         # German capitalises every noun ("Kupon", "Anleihe"): one of its capitalised words must be named, not all.
         german = language_of(written or question) == "de"
         candidates = retrieved if foreign else keep_naming(question, retrieved, every=not german)
+        if not foreign and filter_window is None and len(candidates) < RETRIEVE_K // 2 and question_entities(question):
+            # Most of what the words found names someone else ("China" asked, other countries' first-quarter
+            # deficits found): search deeper. (Inside a window the few passages found are all there is.)
+            deeper = await self._retrieve(search_text, collection_id, filter_window, source, k=NAMED_K)
+            have = {c.passage_id for c in candidates}
+            extra = [c for c in keep_naming(question, deeper, every=not german) if c.passage_id not in have]
+            candidates += [replace(c, rank=len(retrieved) + i) for i, c in enumerate(extra[:RETRIEVE_K - len(candidates)])]
         scored = score_candidates(question, terms, candidates)
         if window and window.recent and candidates:
             self._weight_recent(candidates, scored)
@@ -660,9 +674,10 @@ class Answerer:
 
     async def _retrieve(
         self, text: str, collection_id: int, window: TimeWindow | None, source: str | None, qvec: Any = None,
+        k: int = RETRIEVE_K,
     ) -> list[Candidate]:
         hits = await search_passages(
-            self.index, collection_id, text, k=RETRIEVE_K, per_article=2,
+            self.index, collection_id, text, k=k, per_article=2,
             since=window.since_iso if window else None, until=window.until_iso if window else None, source=source,
             vectors=self.vectors if qvec is not None else None, query_vector=qvec, keep_lexical=True,
         )
@@ -670,12 +685,23 @@ class Answerer:
 
     @staticmethod
     def _weight_recent(candidates: list[Candidate], scored: list[Any]) -> None:
-        """"Latest": among relevant passages, newer articles rank higher."""
+        """"Latest", "now": among relevant passages, newer articles rank higher; among the sentences that state as
+        much of the question as the best one (a report and its later update), the newest leads."""
         dates = sorted({c.published or "" for c in candidates}, reverse=True)
         bonus = {d: 0.1 * (1 - i / max(len(dates), 1)) for i, d in enumerate(dates)}
         for s in scored:
             s.score += bonus[s.candidate.published or ""]
         scored.sort(key=lambda s: -s.score)
+        if not scored:
+            return
+        top = scored[0]
+        peers = [s for s in scored if s.coverage >= top.coverage - SAME_COVERAGE
+                 and s.score >= top.score - RECENT_PEER_SCORE and s.typed >= top.typed]
+        newest = max(peers, key=lambda s: (s.candidate.published or "", s.score))
+        if newest is not top:
+            scored.remove(newest)
+            newest.score = max(newest.score, top.score)
+            scored.insert(0, newest)
 
     @staticmethod
     def _as_of(used: Sequence[Candidate], now: datetime) -> str | None:

@@ -55,6 +55,8 @@ _ASKS_MONEY = re.compile(r"\b(?:cost|costs|costing|price|priced|pay|paid|paying|
 _MONEY = re.compile(r"(?:[$£€¥]\s?\d|\d(?:[\d.,/-]*\d)?\s*(?:mln|million|billion|bln|trillion)?\s*(?:dlrs?|dollars?|"
                     r"stg|sterling|pounds?|punts?|yen|marks?|francs?|lire|crowns?|guilders?|pesos?|rupees?|yuan|cts|"
                     r"cents?|pence|p)\b)", re.I)
+# The year a question asks about ("back in 1986", "for 1986"): its figure is the one stated next to it.
+_ASKED_YEAR = re.compile(r"\b(?:in|during|for|of)\s+((?:19|20)\d\d)\b(?![/-])", re.I)
 # A question after a date: a month, day or year is its answer; for any other figure, a date is none.
 _WANTS_DATE = re.compile(r"\b(?:when|what (?:year|date|day|month|time)|which (?:year|date|day|month))\b", re.I)
 _MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|december|"
@@ -205,6 +207,8 @@ def score_candidates(question: str, terms: list[WeightedTerm], candidates: list[
     if (measure := _HOW_MUCH_MEASURE.search(question)) is not None:
         target_stem = stem_term(measure.group(1))
     asks_money = wants_number and bool(_ASKS_MONEY.search(question))
+    year = _ASKED_YEAR.search(question)
+    year_said = re.compile(r"(?<![\d/-])" + year.group(1) + r"(?![\d/-])") if year and wants_number else None
     names = set(question_entities(question))
     focus_terms = [t for t in terms if t.stem not in names]
     asks_price = bool(_ASKS_PRICE.search(question))
@@ -251,8 +255,8 @@ def score_candidates(question: str, terms: list[WeightedTerm], candidates: list[
                 if typed and (target_stem in words or moved):
                     aimed = True
                     score += 0.1
-                elif typed and asks_money and _MONEY.search(text):
-                    aimed = True  # the amount of money: added to the answer, not ranked higher
+                elif typed and ((asks_money and _MONEY.search(text)) or (year_said and year_said.search(text))):
+                    aimed = True  # the amount of money, the year's figure: added to the answer, not ranked higher
             if cand.position == 0 and i == lead:
                 score += 0.04
             if len(text.split()) < 6 or text.rstrip()[-1:] not in ".!?\"'”’)":
