@@ -210,3 +210,25 @@ async def test_the_article_naming_whom_it_asks_about_among_many(db: Database, in
     answer = await Answerer(db, settings, None, index).answer(
         "How big was Ostravia's trade gap for January-March 1987?", collection, now=NOW)
     assert answer.found and "2.05 billion" in answer.text
+
+
+def test_the_best_articles_own_line_comes_before_another_articles() -> None:
+    from bot.answering.extractive import Candidate, ScoredSentence, choose_sentences
+    from bot.answering.terms import WeightedTerm
+
+    def cand(article_id: int) -> Candidate:
+        return Candidate(article_id, article_id, 0, f"t{article_id}", None, None, "1987-03-01", "", 1.0)
+
+    a, b = cand(1), cand(2)
+    terms = [WeightedTerm(w, w, 1.0) for w in ("zinc", "peru", "produc", "1986", "cost")]
+
+    def line(c: Candidate, index: int, score: float, words: str, aimed: bool) -> ScoredSentence:
+        return ScoredSentence(f"Sentence {index} of article {c.article_id} says something.", c, index, 0.5, score,
+                              frozenset(words.split()), 0.5, True, aimed)
+
+    lead = line(a, 0, 0.80, "zinc peru produc december", False)
+    other = line(b, 0, 0.78, "zinc peru cost 1986", True)
+    own = line(a, 1, 0.60, "produc 1986 whole", True)
+    chosen = choose_sentences(terms, [lead, other, own])
+    assert own in chosen
+    assert [c.candidate.article_id for c in chosen][:2] == [1, 1]

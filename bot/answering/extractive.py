@@ -333,9 +333,17 @@ def choose_sentences(terms: list[WeightedTerm], scored: list[ScoredSentence]) ->
         return []
     best = scored[0]
     chosen = [best]
-    covered = {t.stem for t in terms if t.stem in best.words}
-    length = len(best.text)
+    # The best article's own line with what is asked for comes before any other article's (whose figure is as often
+    # about another thing).
+    own = None if best.aimed else next(
+        (c for c in scored[1:] if c.aimed and c.candidate is best.candidate and c.coverage > 0), None)
+    if own is not None and len(best.text) + len(own.text) <= MAX_CHARS + 200:
+        chosen.append(own)
+    covered = {t.stem for t in terms if any(t.stem in c.words for c in chosen)}
+    length = sum(len(c.text) for c in chosen)
     for cand in scored[1:]:
+        if cand in chosen:
+            continue
         if len(chosen) >= MAX_SENTENCES or cand.score < 0.8 * best.score or cand.coverage <= 0:
             break
         if any(_similar(cand.words, c.words) for c in chosen):
