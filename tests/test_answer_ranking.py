@@ -232,3 +232,11 @@ def test_the_best_articles_own_line_comes_before_another_articles() -> None:
     chosen = choose_sentences(terms, [lead, other, own])
     assert own in chosen
     assert [c.candidate.article_id for c in chosen][:2] == [1, 1]
+
+
+async def test_two_months_named_together_in_spanish(db: Database, index: SearchIndex, settings: Settings) -> None:
+    collection = await db.collection_id("default")
+    await Ingestor(db, settings).ingest_many([*TIMBER, *US_REFINERS, *TERMINAL, *CEMENT], collection)
+    answer = await Answerer(db, settings, None, index).answer(
+        "¿Cuánto ingresó Norland por sus exportaciones de madera en enero y febrero de 1987?", collection, now=NOW)
+    assert answer.found and "88 mln" in answer.text

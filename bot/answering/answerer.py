@@ -318,7 +318,8 @@ class Answerer:
 
     # ------------------------------------------------------------ term statistics
 
-    async def _terms(self, words: list[tuple[str, float]], foreign: str | None = None) -> list[WeightedTerm]:
+    async def _terms(self, words: list[tuple[str, float]], foreign: str | None = None,
+                     given: frozenset[str] = frozenset()) -> list[WeightedTerm]:
         """IDF weights from the search index's statistics over every indexed passage.
 
         `foreign`: the question, when written in another language than the articles. Its own language's
@@ -334,7 +335,7 @@ class Answerer:
             df[w] = max([df[w]] + [index.doc_freq(other) for other in search_synonyms([w])])
         if foreign:
             kept = [(w, f) for w, f in words if df[w] and len(w) > 1 and w not in OTHER_LANGUAGE_WORDS and (
-                w[:1].isdigit() or w in ENGLISH or df[w] >= FOREIGN_MIN_DF
+                w[:1].isdigit() or w in ENGLISH or w in given or df[w] >= FOREIGN_MIN_DF
                 or re.search(r"(?<!\w)" + re.escape(w[:1].upper() + w[1:]), foreign))]
             words = kept or words
         return weigh(words, df, index.doc_count())
@@ -647,11 +648,12 @@ class Answerer:
                 words.append((date(2000, window.month, 1).strftime("%B").lower(), SOFT_TERM_WEIGHT))
             if window.year and not window.phrase.strip().startswith("this"):
                 words.append((str(window.year), SOFT_TERM_WEIGHT))
+        given: list[str] = []
         if window and (span := month_span(window.phrase)):
             # "January-March" is what an article calls "the first quarter", "January and February" "the first
             # two months": those words weigh fully, the months' names lightly.
-            words += [(w, 1.0) for w in span_words(span[0], span[1])]
-            words += [(date(2000, m, 1).strftime("%B").lower(), SOFT_TERM_WEIGHT) for m in (span[0], span[1])]
+            given = [*span_words(span[0], span[1]), *(date(2000, m, 1).strftime("%B").lower() for m in span[:2])]
+            words += [(w, 1.0 if i < len(given) - 2 else SOFT_TERM_WEIGHT) for i, w in enumerate(given)]
         earlier = _carried_question(history)
         if earlier and is_follow_up(question, reply=reply):
             have = {w for w, _ in words}
@@ -666,7 +668,8 @@ class Answerer:
                 if word and word not in have:
                     words.append((word, ANSWER_NAME_WEIGHT))
                     have.add(word)
-        terms = await self._terms(words, foreign=question if foreign else None)
+        # (the words given for a span of months are English whatever the question's language)
+        terms = await self._terms(words, foreign=question if foreign else None, given=frozenset(given))
         known = {t.word for t in terms}
         search = [w for w, _ in words if w in known]
         # "the jobless rate": the articles that say "unemployment" are searched for too

@@ -51,6 +51,8 @@ reunion meeting treffen meeting sitzung meeting reunion meeting observateur obse
 observador observer opep opec detail retail einzelhandel retail erzeugerpreise producer_prices
 verbraucherpreise consumer_prices vormonat previous_month westdeutschen west_german westdeutsche west_german
 westdeutschland west_germany gegenuber against par against contre against frente against im in en in dans in
+und and et and y and bis to de of
+einnahmen revenue erlos revenue erlose revenue recettes revenue ingreso revenue ingresos revenue ingresaron revenue
 """
 
 _WORDS = _PAIRS.split()
