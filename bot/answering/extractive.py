@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bot.answering.terms import WeightedTerm, coverage, stem_term, stems
+from bot.answering.terms import FOLDED_STEMS, WeightedTerm, coverage, stem_term, stems
+from bot.text.crosslingual import fold
 from bot.search.models import SearchHit
 from bot.text.datelines import strip_dateline
 from bot.text.places import PLACE_GROUPS
@@ -314,7 +315,19 @@ def keep_naming(question: str, candidates: list[Candidate], every: bool = True) 
     if not entities:
         return candidates
     test = all if every else any
-    return [c for c in candidates if test(_has(e, stems(f"{c.title} {c.text}")) for e in entities)]
+
+    def names(c: Candidate) -> bool:
+        text = f"{c.title} {c.text}"
+        low = text.lower() if text.isascii() else fold(text)
+        # A name whose first letters the passage does not hold (in any of its forms) is not named: no stemming
+        # needed for most of the passages a deeper search brings.
+        seen = [e in FOLDED_STEMS or any(form[:3] in low for form in (e, *_PLACES.get(e, ()))) for e in entities]
+        if not test(seen):
+            return False
+        words = stems(text)
+        return test(_has(e, words) for e in entities)
+
+    return [c for c in candidates if names(c)]
 
 
 def _same(sentence: str, title: str) -> bool:

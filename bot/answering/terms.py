@@ -61,9 +61,16 @@ def _phrase_word(phrase: str) -> str:
     return "greenlight" if low.startswith("green") else "signoff" if low.startswith("sign") else "recordhigh"
 
 
+_PHRASE_KEYS = ("green", "sign", "ever", "time high")
+
+
 def _phrases(text: str) -> str:
-    text = _DOTTED.sub(lambda m: m.group(0) + " " + "".join(g for g in m.groups() if g) + " ", text)
-    return _PHRASES.sub(lambda m: _phrase_word(m.group(0)), text)
+    if "." in text:
+        text = _DOTTED.sub(lambda m: m.group(0) + " " + "".join(g for g in m.groups() if g) + " ", text)
+    low = text.lower()
+    if any(k in low for k in _PHRASE_KEYS):
+        text = _PHRASES.sub(lambda m: _phrase_word(m.group(0)), text)
+    return text
 
 
 _HEAD = {"greenlight": "approve", "signoff": "approve", "recordhigh": "record"}
@@ -89,6 +96,10 @@ _SYNONYMS: dict[str, str] = {}
 for _group in SYNONYM_GROUPS:
     for _word in _group:
         _SYNONYMS.setdefault(stem(_word), stem(_group[0]))
+
+
+# Stems that stand for a group (a name such as "Gap" may be written as any of its words).
+FOLDED_STEMS = frozenset(_SYNONYMS.values())
 
 
 def stem_term(word: str) -> str:
