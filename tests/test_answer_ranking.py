@@ -240,3 +240,34 @@ async def test_two_months_named_together_in_spanish(db: Database, index: SearchI
     answer = await Answerer(db, settings, None, index).answer(
         "¿Cuánto ingresó Norland por sus exportaciones de madera en enero y febrero de 1987?", collection, now=NOW)
     assert answer.found and "88 mln" in answer.text
+
+
+ASIA = [
+    _a("Japan steel output falls in March",
+       "Japan's crude steel output fell 4.2 pct in March from a year earlier to 8.1 mln tonnes, the Japan Iron and "
+       "Steel Federation said. Output in February had fallen 2.9 pct.", 4, 14),
+    _a("Japan car exports rise",
+       "Japan's car exports rose 3.1 pct in March from a year earlier, the Japan Automobile Manufacturers "
+       "Association said.", 4, 15),
+    _a("South Korea raises coffee tariff",
+       "South Korea raised its tariff on coffee imports to 30 pct from 20 pct, effective next month, the finance "
+       "ministry said. The ministry said the higher tariffs would cut the bill for imported goods.", 5, 2),
+    _a("South Korea cuts tariffs on machinery",
+       "South Korea will cut tariffs on 40 kinds of machinery imports to help its factories, the trade ministry "
+       "said.", 5, 4),
+]
+
+
+async def test_questions_in_japanese_and_korean_without_a_model(db: Database, index: SearchIndex,
+                                                                 settings: Settings) -> None:
+    """Their news words and "1987年3月" are read in English (the answer quotes the English article)."""
+    collection = await db.collection_id("default")
+    await Ingestor(db, settings).ingest_many([*ASIA, *US_REFINERS, *TIMBER, *TERMINAL, *CEMENT], collection)
+    answerer = Answerer(db, settings, None, index)
+    steel = await answerer.answer("1987年3月の日本の鉄鋼生産は前年同月比で何パーセント減少しましたか？", collection, now=NOW)
+    assert steel.found and "4.2 pct" in steel.text
+    coffee = await answerer.answer("한국 정부는 커피 수입 관세를 얼마로 올렸나요?", collection, now=NOW)
+    assert coffee.found and "30 pct" in coffee.text
+    # a name in katakana it cannot read ("マツダ"): not answered from its other words ("Japan", "cars")
+    unknown = await answerer.answer("1987年3月の日本のマツダの自動車輸出は何パーセント増えましたか？", collection, now=NOW)
+    assert not unknown.found
