@@ -271,3 +271,25 @@ async def test_questions_in_japanese_and_korean_without_a_model(db: Database, in
     # a name in katakana it cannot read ("マツダ"): not answered from its other words ("Japan", "cars")
     unknown = await answerer.answer("1987年3月の日本のマツダの自動車輸出は何パーセント増えましたか？", collection, now=NOW)
     assert not unknown.found
+
+
+SUCCESSION = [
+    _a("Harlow Mills chairman steps down",
+       "Harlow Mills Inc said Anne Price has stepped down as chairman but will remain a director. The company said "
+       "Price has been succeeded by Tom Reid, who had been its president since 1984.", 3, 20),
+    _a("Kestrel Foods buys bakery unit",
+       "Kestrel Foods Inc said it bought the Maple Crust bakery unit of Harlow Mills Inc for 40 mln dlrs.", 3, 22),
+]
+
+
+async def test_who_took_over_the_chair_is_who_succeeded(db: Database, index: SearchIndex, settings: Settings) -> None:
+    """"took over the chair" is "succeeded as chairman", "gave it up" is "stepped down"; "took over" a business is
+    still a purchase."""
+    collection = await db.collection_id("default")
+    await Ingestor(db, settings).ingest_many([*SUCCESSION, *US_REFINERS, *TIMBER, *TERMINAL, *CEMENT], collection)
+    answerer = Answerer(db, settings, None, index)
+    chair = await answerer.answer("Who took over the chair at Harlow Mills when Anne Price gave it up?", collection,
+                                  now=NOW)
+    assert chair.found and "Tom Reid" in chair.text
+    unit = await answerer.answer("Who took over the Maple Crust bakery unit of Harlow Mills?", collection, now=NOW)
+    assert unit.found and "Kestrel" in unit.text

@@ -22,6 +22,7 @@ NOUN_GROUPS: tuple[tuple[str, ...], ...] = (
     ("deficit", "deficits", "gap", "shortfall"),
     ("unemployment", "jobless", "unemployed", "joblessness"),
     ("record", "recordhigh"),
+    ("chairman", "chair", "chairwoman", "chairperson", "chairmanship"),
 )
 # Each group is one meaning; the first word names it. Verbs only: "license" (licensed, licenses) folds
 # into "approve", the noun "licence" does not ("export licence reviews" are not approvals).
@@ -36,7 +37,7 @@ SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("invest", "investment", "spend", "spent", "spending", "put"),
     # cutting is lowering: "cut its forecast" is answered by "lowered" or "trimmed" it
     ("fall", "cut", "trim", "trimmed", "reduce", "reduction", "slash", "lowered"),
-    ("resign", "resignation", "quit", "quits"),
+    ("resign", "resignation", "quit", "quits", "stepdown"),
     ("produce", "produced", "production", "output"),
     # Reuters' abbreviations in results tables and wire copy
     ("revenue", "revenues", "revs", "turnover"),
@@ -50,7 +51,7 @@ SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
 )
 # Two-word forms of the words above, read as one word before stemming: in an article as a word of its own (its
 # group folds it), in a question as the group's first word (whose frequency in the articles weighs it).
-_PHRASES = re.compile(r"\bgreen[- ]?light(?:s|ed|ing)?\b|\bsign(?:s|ed|ing)? off\b|\bhighest\b(?:\s+[a-z']+){0,4}?\s+"
+_PHRASES = re.compile(r"\bgreen[- ]?light(?:s|ed|ing)?\b|\bsign(?:s|ed|ing)? off\b|\bst(?:ep|epped|eps|epping) down\b|\bhighest\b(?:\s+[a-z']+){0,4}?\s+"
                       r"ever\b|\ball[- ]time highs?\b|\bhighest on record\b|\bever recorded\b", re.I)
 # "U.S.", "U.K.": also the word a question writes ("US", "UK"), besides its letters ("G.D. Searle").
 _DOTTED = re.compile(r"\b([A-Z])\.([A-Z])\.(?:([A-Z])\.)?")
@@ -58,10 +59,12 @@ _DOTTED = re.compile(r"\b([A-Z])\.([A-Z])\.(?:([A-Z])\.)?")
 
 def _phrase_word(phrase: str) -> str:
     low = phrase.lower()
+    if low.startswith("step"):
+        return "stepdown"
     return "greenlight" if low.startswith("green") else "signoff" if low.startswith("sign") else "recordhigh"
 
 
-_PHRASE_KEYS = ("green", "sign", "ever", "time high")
+_PHRASE_KEYS = ("green", "sign", "ever", "time high", " down")
 
 
 def _phrases(text: str) -> str:
@@ -73,11 +76,21 @@ def _phrases(text: str) -> str:
     return text
 
 
-_HEAD = {"greenlight": "approve", "signoff": "approve", "recordhigh": "record"}
+_HEAD = {"greenlight": "approve", "signoff": "approve", "recordhigh": "record", "stepdown": "resigned"}
+
+
+# Who "took over the chair" or "the job" succeeded someone (who "took over" a business bought it); who "gave it up"
+# or "stepped down" resigned.
+_TOOK_OVER_POST = re.compile(r"\b(?:took|take|takes|taking|taken) over\b(?=\s+(?:as\b|the (?:chair|chairmanship|job|"
+                             r"post|role|presidency|helm|reins|leadership)\b|(?:his|her|their) (?:job|post|role)\b))",
+                             re.I)
+_GAVE_UP = re.compile(r"\b(?:gave|give|gives|giving|given) (?:it|this|that|the (?:job|post|chair)) up\b|"
+                      r"\b(?:stepped|step|steps|stepping) down\b", re.I)
 
 
 def question_phrases(question: str) -> str:
     """The question with the two-word forms as their group's first word ("green light" -> "approve")."""
+    question = _GAVE_UP.sub("resigned", _TOOK_OVER_POST.sub("succeeded", question))
     return _PHRASES.sub(lambda m: _HEAD[_phrase_word(m.group(0))], question)
 
 
