@@ -293,3 +293,9 @@ async def test_who_took_over_the_chair_is_who_succeeded(db: Database, index: Sea
     assert chair.found and "Tom Reid" in chair.text
     unit = await answerer.answer("Who took over the Maple Crust bakery unit of Harlow Mills?", collection, now=NOW)
     assert unit.found and "Kestrel" in unit.text
+
+
+def test_how_a_share_price_took_the_news_asks_no_topic_of_take() -> None:
+    assert "take" not in content_terms("How did Fenwick's share price take the news of the failed talks?")
+    assert "respond" not in content_terms("How did Harlow shares respond once the board backed the offer?")
+    assert "take" in content_terms("Will the board take the offer?")

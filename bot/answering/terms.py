@@ -136,9 +136,14 @@ def stems(text: str) -> set[str]:
 _HOW_ADJECTIVE = re.compile(r"\bhow (?:big|large|high|low|wide|deep|tall|heavy|fast|old|steep|sharp|small)\b", re.I)
 
 
+# "How did its share price take the news?": the verb asks for the move, it is no topic word.
+_STOCK_FRAME = re.compile(r"(\b(?:shares?|stock|share price|stock price)\b(?:\s+[\w']+){0,2}?\s+)(?:take|took|react|reacted|"
+                          r"respond|responded|fare|fared|do|did|move|moved|trade|traded|handle|handled)\b", re.I)
+
+
 def content_terms(question: str) -> list[str]:
     """The topic words of a question (lower case, stop and question words removed, no repeats)."""
-    question = _HOW_ADJECTIVE.sub("how", question_phrases(question))
+    question = _STOCK_FRAME.sub(r"\1", _HOW_ADJECTIVE.sub("how", question_phrases(question)))
     return [w for w in query_terms(question) if w not in QUESTION_STOP_WORDS]
 
 
