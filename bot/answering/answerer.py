@@ -9,6 +9,7 @@ or when it fails, the extractive answerer composes the answer from the best sent
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -28,7 +29,9 @@ from bot.answering.extractive import (
     score_candidates, wants,
 )
 from bot.llm.prompts import fence_sources, load_prompt, render
-from bot.answering.terms import WeightedTerm, content_terms, search_synonyms, stem_term, stems, weigh
+from bot.answering.terms import (
+    WeightedTerm, content_terms, either_way, phrase_words, search_synonyms, stem_term, stems, weigh,
+)
 from bot.llm.tokens import count_tokens, truncate_to_tokens
 from bot.search import search_passages
 from bot.search.engine import SearchIndex
@@ -170,6 +173,12 @@ def is_follow_up(question: str, *, reply: bool = False) -> bool:
 def is_refusal(text: str) -> bool:
     """True for an answer that said the store holds nothing on the question."""
     return text.strip().startswith(REFUSAL_PREFIX)
+
+
+def _retrieved(task: "asyncio.Future[Any]") -> None:
+    """A task's outcome read, so that one left behind (the answer failed first) logs no warning."""
+    if not task.cancelled():
+        task.exception()
 
 
 def answered_history(history: Sequence["Turn"]) -> list["Turn"]:
@@ -370,6 +379,10 @@ class Answerer:
         now = now or datetime.now(timezone.utc)
         asked = question
         foreign = in_other_language(question)
+        # The question's vector is computed on the embedder's thread while the question is read below (its English
+        # from the model, time phrases, term weights): nothing needs it before retrieval.
+        pending_vector = asyncio.ensure_future(self._question_vector(question, answered_history(history), reply))
+        pending_vector.add_done_callback(_retrieved)
         use_model = self.llm is not None and allow_llm
         extra_usage = {"prompt_tokens": 0, "completion_tokens": 0}
         if foreign:
@@ -383,7 +396,7 @@ class Answerer:
 
         terms, search_text = await self._question_terms(asked, window, history, reply, foreign)
         history = answered_history(history)  # an unanswered turn carries nothing, not even to the model
-        qvec = await self._question_vector(question, history, reply)
+        qvec = await pending_vector
         hard = window if window and not window.soft and not window.recent else None
         # A day or year named with its year ("the week ended July 4, 1987", "in 2015"): no article published
         # before it can report on it. Unlike a window, this holds even when it leaves nothing.
@@ -669,11 +682,14 @@ class Answerer:
                     words.append((word, ANSWER_NAME_WEIGHT))
                     have.add(word)
         # (the words given for a span of months are English whatever the question's language)
-        terms = await self._terms(words, foreign=question if foreign else None, given=frozenset(given))
+        terms = either_way(question, await self._terms(words, foreign=question if foreign else None,
+                                                       given=frozenset(given)))
         known = {t.word for t in terms}
         search = [w for w, _ in words if w in known]
-        # "the jobless rate": the articles that say "unemployment" are searched for too
-        return terms, " ".join(search + search_synonyms(search)) or own
+        # the search reads the article's own words: a phrase read as one word ("cost of living": inflation) is
+        # searched as written too, and "the jobless rate" also finds the articles that say "unemployment"
+        written = [w for w in phrase_words(own) if w not in known]
+        return terms, " ".join(search + written + search_synonyms(search)) or own
 
     async def _retrieve(
         self, text: str, collection_id: int, window: TimeWindow | None, source: str | None, qvec: Any = None,

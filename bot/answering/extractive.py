@@ -50,12 +50,10 @@ _TARGET = re.compile(r"\b(?:what|which|how many)\s+(?:(?:was|is|were|are|will|di
                      r"([a-z][\w-]+)", re.I)
 # "How much refining capacity": the measure asked about is the word the figure must stand next to.
 _HOW_MUCH_MEASURE = re.compile(r"\bhow (?:much|many|big|large|high)\s+(?:[a-z][\w-]*\s+){0,2}?(" + _MEASURES + r")\b", re.I)
-# A question after what something costs or is worth asks for an amount of money, not a count or a multiple.
-_ASKS_MONEY = re.compile(r"\b(?:cost|costs|costing|price|priced|pay|paid|paying|worth|valued?|spend|spent|fetch|sold for|"
+# A question after what something costs or is worth ("what's the most it would cost?") wants an amount of money
+# beside the answer's lead, not a count or a multiple ("ten times earnings").
+_COST_WORDS = re.compile(r"\b(?:cost|costs|costing|price|priced|pay|paid|paying|worth|valued?|spend|spent|fetch|sold for|"
                          r"bought for|fee|fees)\b", re.I)
-_MONEY = re.compile(r"(?:[$£€¥]\s?\d|\d(?:[\d.,/-]*\d)?\s*(?:mln|million|billion|bln|trillion)?\s*(?:dlrs?|dollars?|"
-                    r"stg|sterling|pounds?|punts?|yen|marks?|francs?|lire|crowns?|guilders?|pesos?|rupees?|yuan|cts|"
-                    r"cents?|pence|p)\b)", re.I)
 # The year a question asks about ("back in 1986", "for 1986"): its figure is the one stated next to it.
 _ASKED_YEAR = re.compile(r"\b(?:in|during|for|of)\s+((?:19|20)\d\d)\b(?![/-])", re.I)
 # A question after a date: a month, day or year is its answer; for any other figure, a date is none.
@@ -95,7 +93,8 @@ def asked_action(question: str) -> str | None:
     if m:
         return stem_term(_IRREGULAR[m.group(1).lower()])
     m = _WHO_VERB.match(question)
-    if m and m.group(1).lower() not in {"need", "used", "owned", "based"}:
+    # "who did Nixdorf pick?": "did" is the auxiliary of an action the question names after its subject
+    if m and m.group(1).lower() not in {"need", "used", "owned", "based", "did", "had"}:
         return stem_term(m.group(1))
     return None
 
@@ -128,13 +127,31 @@ _ASKS_SHARE = re.compile(r"\b(?:how much of|pct|percent|percentage|per cent|rate
                          r"lower|raise|change)", re.I)
 
 
+_CURRENCY = (r"dlrs?|dollars?|cts|cents?|stg|sterling|pounds?|pence|marks?|francs?|yen|lire|lira|pesos?|rand|"
+             r"guilders?|crowns?|kroner|kronor|krona|rupees?|riyals?|dinars?|yuan|baht|ringgit|escudos?|pesetas?|"
+             r"schillings?|drachmas?|kwacha|naira|ecus?|punts?|shekels?|won")
+# A sum of money: "12.0 mln dlrs", "18.50-dlr-a-share", "214p", "$5", "stg 40 mln".
+_MONEY_FIGURE = re.compile(
+    r"[$£¥€]\s?\d[\d.,]*(?:\s?(?:mln|million|bln|billion|trillion))?"
+    r"|\b\d[\d.,]*(?:[ -]\d+/\d+)?(?:[ -](?:mln|million|bln|billion|trillion|thousand))?[ -](?:" + _CURRENCY + r")\b"
+    r"|\b\d[\d.,]*p\b|\b(?:stg|dlrs|us\$)\s?\d[\d.,]*(?:\s?(?:mln|million|bln|billion))?", re.I)
+# "How much did GM pay its chairman?", "how much will the plant cost?": a sum of money is the answer, not a count
+# of years or a share of something.
+_ASKS_MONEY = re.compile(r"\bhow much money\b|\bhow much\b(?:(?!\bof\b)[^?.]){0,80}?\b(?:pay|pays|paid|paying|cost|"
+                         r"costs|costing|spend|spends|spent|spending|invest|invested|investing|charge|charged|charges|"
+                         r"fetch|fetched|earn|earned|earns|worth|owe|owed|owes|borrow|borrowed)\b", re.I)
+
+
 def _asked_figures(text: str, question: str, dates: bool) -> set[str]:
     """The figures of `text` that can answer a question after a figure: no ticker, no number of a name
-    ("Local 222"), and for "how much X" (not a rate or a share) no change in percent."""
+    ("Local 222"), for "how much X" (not a rate or a share) no change in percent, for "how much did it cost" only
+    sums of money ("how many bills" may be answered by "3,500 billion lire": a count keeps them)."""
     text = _TICKER.sub(" ", text)
     text = _NAME_NUMBER.sub(lambda m: m.group(0) if m.group(1).lower() in CALENDAR_WORDS else m.group(1), text)
     if _ASKS_AMOUNT.search(question) and not _ASKS_SHARE.search(question):
         text = _PERCENT_FIGURE.sub(" ", text)
+    if _ASKS_MONEY.search(question):
+        text = " ".join(m.group(0) for m in _MONEY_FIGURE.finditer(text))
     return _numbers(text, dates=dates)
 
 
@@ -207,7 +224,7 @@ def score_candidates(question: str, terms: list[WeightedTerm], candidates: list[
     target_stem = stem_term(target.group(1)) if target and target.group(1)[0].islower() else None
     if (measure := _HOW_MUCH_MEASURE.search(question)) is not None:
         target_stem = stem_term(measure.group(1))
-    asks_money = wants_number and bool(_ASKS_MONEY.search(question))
+    asks_money = wants_number and bool(_COST_WORDS.search(question))
     year = _ASKED_YEAR.search(question)
     year_said = re.compile(r"(?<![\d/-])" + year.group(1) + r"(?![\d/-])") if year and wants_number else None
     names = set(question_entities(question))
@@ -256,7 +273,7 @@ def score_candidates(question: str, terms: list[WeightedTerm], candidates: list[
                 if typed and (target_stem in words or moved):
                     aimed = True
                     score += 0.1
-                elif typed and ((asks_money and _MONEY.search(text)) or (year_said and year_said.search(text))):
+                elif typed and ((asks_money and _MONEY_FIGURE.search(text)) or (year_said and year_said.search(text))):
                     aimed = True  # the amount of money, the year's figure: added to the answer, not ranked higher
             if cand.position == 0 and i == lead:
                 score += 0.04
@@ -294,8 +311,10 @@ def _with_names(words: set[str], names: set[str]) -> set[str]:
 def _has(entity: str, words: set[str]) -> bool:
     if entity in words:
         return True
+    # "Britain" is named "British", "Iran" "Iranian", "Merc" "Mercantile": a name of four letters or more
+    # starts a word of the text
     prefix = entity[:5]
-    if len(prefix) == 5 and any(w.startswith(prefix) for w in words):
+    if len(prefix) >= 4 and any(w.startswith(prefix) for w in words):
         return True
     # "Moscow" is named "Soviet", "British" "Britain", "France" "French"
     return bool(_PLACES.get(entity, frozenset()) & words)

@@ -11,7 +11,9 @@ def query_terms(question: str, keep_stop_words: bool = False) -> list[str]:
     When every word is a stop word the words are kept, so "The Who" still searches.
     """
     words = [w.replace("’", "'").lower() for w in _TERM.findall(question)]
-    words = [w.split("'")[0] if w.endswith(("'s", "'t")) else w for w in words]
+    # "Texaco's" is "texaco"; a negated auxiliary ("didn't", "wasn't") stays whole, a stop word, not "didn"
+    words = [w.split("'")[0] if w.endswith("'s") or (w.endswith("'t") and not w.endswith("n't")) else w
+             for w in words]
     seen: set[str] = set()
     out: list[str] = []
     content = [w for w in words if w not in STOP_WORDS]

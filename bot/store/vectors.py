@@ -31,6 +31,11 @@ class VectorRows:
     published: np.ndarray  # epoch seconds, int64 (0 when unknown)
     vectors: np.ndarray  # (n, dim) float32
 
+    def take(self, which: np.ndarray) -> VectorRows:
+        """The rows selected by a mask or an index array."""
+        return VectorRows(self.row_ids[which], self.passage_ids[which], self.article_ids[which], self.published[which],
+                          self.vectors[which])
+
 
 def to_blob(vector: np.ndarray) -> bytes:
     return np.asarray(vector, dtype="<f2").tobytes()
@@ -114,8 +119,17 @@ class VectorRepo:
                 stored += int(cur.rowcount or 0)
         return stored
 
-    async def load(self, model: str, dim: int, *, after_row: int = 0, article_ids: Sequence[int] | None = None) -> VectorRows:
-        """The model's vectors: all, those written after `after_row`, or those of some articles."""
+    async def count(self, model: str, dim: int) -> int:
+        """How many vectors of the model a `load` would return (those of passages whose article exists)."""
+        rows = await self._all(
+            """SELECT count(*) FROM passage_vectors v JOIN passages p ON p.id = v.passage_id
+               JOIN articles a ON a.id = p.article_id WHERE v.model = ? AND v.dim = ?""", (model, dim))
+        return int(rows[0][0]) if rows else 0
+
+    async def load(self, model: str, dim: int, *, after_row: int = 0, article_ids: Sequence[int] | None = None,
+                   limit: int | None = None) -> VectorRows:
+        """The model's vectors: all, those written after `after_row`, or those of some articles; with `limit`, the
+        first `limit` of them by row id (read a large store in pieces: `after_row` = the last piece's last row id)."""
         sql = _ROWS + " WHERE v.model = ? AND v.dim = ?"
         params: list[object] = [model, dim]
         if after_row:
@@ -126,7 +140,11 @@ class VectorRepo:
                 return _empty(dim)
             sql += f" AND p.article_id IN ({','.join('?' * len(article_ids))})"
             params += list(article_ids)
-        rows = await self._all(sql + " ORDER BY v.id", params)
+        sql += " ORDER BY v.id"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        rows = await self._all(sql, params)
         if not rows:
             return _empty(dim)
         return VectorRows(

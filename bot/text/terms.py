@@ -43,7 +43,7 @@ CALENDAR_WORDS = frozenset(
 # a month and stays a topic word).
 QUESTION_STOP_WORDS = STOP_WORDS | (CALENDAR_WORDS - {"may"}) | frozenset(
     """much many long often far kind sort type exactly really also still ago recently lately currently
-    latest recent newest most since last past this days weeks months hours""".split()
+    latest recent newest most since last past this days weeks months hours decade decades""".split()
 )
 
 # Words that carry no story identity in news text: the stop words, dates, reporting verbs, units.
