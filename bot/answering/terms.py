@@ -23,6 +23,8 @@ from bot.text.terms import QUESTION_STOP_WORDS, WORD, stem
 # question's word weighs as the commonest word of its group ("gap" is rare, the "deficit" it means is not).
 NOUN_GROUPS: tuple[tuple[str, ...], ...] = (
     ("deficit", "deficits", "gap", "shortfall"),
+    ("unemployment", "unemployed", "jobless", "joblessness"),
+    ("chairman", "chair", "chairwoman", "chairperson", "chairmanship"),
 )
 # Each group is one meaning; the first word names it. Verbs only: "license" (licensed, licenses) folds
 # into "approve", the noun "licence" does not ("export licence reviews" are not approvals). Beside the verbs,
@@ -55,11 +57,9 @@ SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     # chosen for a post: hired, appointed, picked, selected, elected
     ("hire", "hired", "retain", "retained", "engage", "engaged", "appoint", "appointed", "pick", "picked",
      "choose", "chose", "chosen", "select", "selected", "elect", "elected"),
-    ("chairman", "chair", "chairwoman", "chairperson", "chairmanship"),
     ("independent", "neutral", "impartial"),
     ("inflation", "inflationary"),
     ("nonperforming",),
-    ("unemployment", "unemployed", "jobless", "joblessness"),
     ("employee", "employees", "worker", "workers", "staff", "workforce"),
     ("agreement", "accord", "pact", "deal", "treaty"),
     ("talks", "negotiation", "negotiations", "negotiate", "negotiating", "negotiator"),
