@@ -60,7 +60,7 @@ async def test_us_in_a_question_is_the_us_of_the_article(db: Database, index: Se
 def _filler(n: int) -> RawArticle:
     return _a(f"Veldia jobless benefits review {n}",
               f"Veldia's labour ministry said the review of jobless benefits, part {n} of a series on the jobless "
-              f"rate and how the jobless are paid, would report to parliament.", 4, 1 + n)
+              f"rate, its record and how the jobless are paid, would report to parliament.", 4, 1 + n)
 
 
 VELDIA = [
