@@ -299,3 +299,12 @@ def test_how_a_share_price_took_the_news_asks_no_topic_of_take() -> None:
     assert "take" not in content_terms("How did Fenwick's share price take the news of the failed talks?")
     assert "respond" not in content_terms("How did Harlow shares respond once the board backed the offer?")
     assert "take" in content_terms("Will the board take the offer?")
+
+
+def test_japanese_and_korean_news_words_in_english() -> None:
+    from bot.text.crosslingual import english_words
+
+    assert "in april 1987" in english_words("1987年4月の日本の機械受注は？")
+    assert "budget" in english_words("한국 정부는 1988년 예산을") and "1988" in english_words("1988년 예산")
+    # a syllable that is part of other words is no word of its own: 지금 is "now", 資金 "funds", not gold
+    assert "gold" not in english_words("지금 자금을") and "gold" not in english_words("資金を")

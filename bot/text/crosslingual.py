@@ -79,7 +79,8 @@ def to_english(word: str) -> str | None:
 
 
 # Japanese and Korean write words without spaces between them: their common news words are found as parts of
-# the text (longest first). The same kind of words as above: economy, trade, markets, commodities, dates.
+# the text (longest first). The same kind of words as above: economy, trade, markets, commodities, dates. No word
+# of one syllable that is also part of other words (Korean 금 "gold" is in 지금 "now", 金 in 資金 "funds").
 _CJK_PAIRS = """
 何パーセント what_percentage 何% what_percentage 몇 what いくら how_much 얼마 how_much
 下がり fell 下がっ fell 上がり rose 上がっ rose 増え rose 減っ fell
@@ -92,14 +93,14 @@ _CJK_PAIRS = """
 生産 output 鉱工業生産 industrial_output 失業率 unemployment_rate 失業 unemployment 金利 interest_rate
 公定歩合 discount_rate 予算 budget 利益 profit 損失 loss 売上高 sales 売上 sales 株 shares 債券 bonds 国債 bonds
 ドル dollar 円 yen 億 billion 兆 trillion パーセント percent 前月比 month 前年同月 year_earlier 前年 year_earlier
-増加 rise 上昇 rise 減少 fall 下落 fall 低下 fall 買収 acquisition 合併 merger 金 gold 銅 copper 小麦 wheat
+増加 rise 上昇 rise 減少 fall 下落 fall 低下 fall 買収 acquisition 合併 merger 金相場 gold_price 銅 copper 小麦 wheat
 砂糖 sugar コーヒー coffee 穀物 grain 大豆 soybeans
 한국 south_korea 일본 japan 미국 u.s. 중국 china 정부 government 재무부 finance_ministry 상공부 trade_ministry
 은행 bank 중앙은행 central_bank 회사 company 기업 company 수출 exports 수입 imports 무역 trade 흑자 surplus
 적자 deficit 관세 tariffs 원유 crude_oil 석유 oil 가격 price 물가 prices 소비자물가 consumer_prices 예산 budget
 부과금 levy 세금 tax 배럴 barrel 달러 dollar 원화 won 퍼센트 percent 이익 profit 손실 loss 매출 sales 주식 shares
 채권 bonds 금리 interest_rate 실업률 unemployment_rate 생산 output 증가 rise 인상 raise 올렸 raised 늘릴 increase
-감소 fall 인하 cut 올해 this_year 작년 last_year 금 gold 구리 copper 밀 wheat 설탕 sugar 커피 coffee
+감소 fall 인하 cut 올해 this_year 작년 last_year 금값 gold_price 구리 copper 소맥 wheat 설탕 sugar 커피 coffee
 """
 _CJK_WORDS = _CJK_PAIRS.split()
 assert len(_CJK_WORDS) % 2 == 0, "every Japanese or Korean word has one English word"
