@@ -5,6 +5,10 @@ Hybrid retrieval: the BM25 and the vector candidate lists are fused by reciproca
 (score = sum of 1 / (RRF_K + rank) over the lists a passage is in; bench/retrieval_eval.py compares it
 with a calibrated score mix), then collapsed and read from SQLite like BM25 hits.
 
+The question's vector may still be on its way (an awaitable, e.g. `Vectors.query_vector(question)` not yet
+awaited): BM25 then ranks, and its own top passages are read, while the question is embedded on the
+embedder's thread, and the vector search waits for the vector only after (bench/search_latency.py).
+
 The tantivy index (bot/search/engine.py) finds and ranks passage ids; SQLite, the system of
 record, gives their text and metadata and checks collection, time and source once more, so a
 lagging index can never return a passage that is not stored or not in the collection.
@@ -12,7 +16,10 @@ lagging index can never return a passage that is not stored or not in the collec
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import sqlite3
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
 from bot.search.engine import IndexHit, SearchIndex, iso_to_epoch
@@ -41,51 +48,94 @@ async def search_passages(
     until: str | None = None,
     source: str | None = None,
     vectors: "Vectors | None" = None,
-    query_vector: "np.ndarray | None" = None,
+    query_vector: "np.ndarray | Awaitable[np.ndarray | None] | None" = None,
     keep_lexical: bool = False,
 ) -> list[SearchHit]:
     """The `k` best passages for `question` among the collection's articles.
 
     `since` / `until` (ISO 8601 UTC) bound the article's publication (or fetch) time;
     `source` keeps one source only (case-insensitive). With `vectors` and the question's
-    `query_vector`, BM25 and vector candidates are fused (RRF) and each hit carries its similarity;
+    `query_vector` (a vector, or an awaitable one: BM25 runs meanwhile), BM25 and vector candidates are
+    fused (RRF) and each hit carries its similarity; an awaitable that gives None means BM25 only.
     `keep_lexical` adds BM25's own top `k` after the fused top `k` (up to 2k hits, for a re-ranker).
     """
+    pending: asyncio.Future[Any] | None = None
+    if query_vector is not None and inspect.isawaitable(query_vector):
+        if vectors is None:
+            if inspect.iscoroutine(query_vector):
+                query_vector.close()  # nothing to search it with
+            query_vector = None
+        else:
+            pending = asyncio.ensure_future(query_vector)
+            query_vector = None
+            await asyncio.sleep(0)  # let it reach the embedder's thread before BM25 takes the loop
+    try:
+        return await _search(index, collection_id, question, k, per_article, since, until, source, vectors,
+                             query_vector, pending, keep_lexical)
+    finally:
+        if pending is not None and not pending.done():
+            pending.cancel()
+
+
+async def _search(
+    index: SearchIndex, collection_id: int, question: str, k: int, per_article: int, since: str | None,
+    until: str | None, source: str | None, vectors: "Vectors | None", query_vector: "np.ndarray | None",
+    pending: "asyncio.Future[Any] | None", keep_lexical: bool,
+) -> list[SearchHit]:
     if k <= 0:
         return []
     per_article = max(per_article, 1)
     db = index.db
     terms = index.terms(query_terms(question))
-    hybrid = vectors is not None and query_vector is not None
+    hybrid = vectors is not None and (query_vector is not None or pending is not None)
     if not terms and not hybrid:
         return []
     await index.ensure_fresh()
     since_ts, until_ts = iso_to_epoch(since), iso_to_epoch(until)
     check = _Check(collection_id, since, until, source)
     limit = max(k * per_article * 3, 20)
+    lexical: list[IndexHit] | None = None
+    lexical_hits: list[SearchHit] | None = None
+    known: dict[int, Any] = {}  # rows read by this search: the fused and BM25's own top k share most
+    if pending is not None:
+        # While the question is embedded: BM25's ranking, and its own top k read when they are kept anyway.
+        lexical = index.search(terms, collection_id, limit, since_ts, until_ts, source) if terms else []
+        if keep_lexical:
+            lexical_hits = await _hydrate(db, check, _collapse(lexical, per_article), k, known)
+        query_vector = await pending
+        if query_vector is None:
+            hybrid = False
+            if not terms:
+                return []
     if hybrid:
         assert vectors is not None and query_vector is not None
-        lexical = index.search(terms, collection_id, limit, since_ts, until_ts, source) if terms else []
+        if lexical is None:
+            lexical = index.search(terms, collection_id, limit, since_ts, until_ts, source) if terms else []
         semantic = await vectors.search(query_vector, collection_id, max(limit, VECTOR_CANDIDATES), since_ts, until_ts)
         fused = fuse(lexical, [IndexHit(h.similarity, h.passage_id, h.article_id) for h in semantic])
-        hits = await _hydrate(db, check, _collapse(fused, per_article), k)
+        hits = await _hydrate(db, check, _collapse(fused, per_article), k, known)
         if keep_lexical:
             # RRF can push BM25's best out of the first k (passages ranked midway in both lists outscore
             # one ranked first in one): the answerer re-ranks, so it gets BM25's own top k as well.
             seen = {h.passage_id for h in hits}
-            hits += [h for h in await _hydrate(db, check, _collapse(lexical, per_article), k) if h.passage_id not in seen]
+            if lexical_hits is None:
+                lexical_hits = await _hydrate(db, check, _collapse(lexical, per_article), k, known)
+            hits += [h for h in lexical_hits if h.passage_id not in seen]
         if vectors.index is not None and semantic:
             # similarity as lift over unrelated news (what the refusal gate reads)
             baseline = semantic[0].similarity - semantic[0].lift
             for hit, sim in zip(hits, vectors.index.similarity(query_vector, [h.passage_id for h in hits])):
                 hit.similarity = None if sim is None else sim - baseline
         return hits
+    found = lexical
     while True:
-        found = index.search(terms, collection_id, limit, since_ts, until_ts, source)
-        hits = await _hydrate(db, check, _collapse(found, per_article), k)
+        if found is None:
+            found = index.search(terms, collection_id, limit, since_ts, until_ts, source)
+        hits = await _hydrate(db, check, _collapse(found, per_article), k, known)
         if len(hits) >= k or len(found) < limit or limit >= MAX_FETCH:
             return hits
         limit *= 4
+        found = None
 
 
 def fuse(*ranked: list[IndexHit], k: int = RRF_K) -> list[IndexHit]:
@@ -151,21 +201,29 @@ async def _read(db: Database, sql: str, params: list[object]) -> list[Any]:
     return list(await db.conn.execute_fetchall(sql, params))
 
 
-async def _hydrate(db: Database, check: _Check, wanted: list[IndexHit], k: int) -> list[SearchHit]:
+async def _hydrate(
+    db: Database, check: _Check, wanted: list[IndexHit], k: int, known: dict[int, Any] | None = None,
+) -> list[SearchHit]:
     """The first `k` of `wanted` that SQLite confirms, with their text and metadata, in rank order.
 
     One query (one trip to the database thread) reads the first `k`; only when SQLite drops some
-    (an index lagging behind a delete, or a filter) does a second one read the next ones.
+    (an index lagging behind a delete, or a filter) does a second one read the next ones. `known`:
+    rows this search read already (passage id -> row, None when SQLite dropped it), read again never.
     """
     hits: list[SearchHit] = []
     start = 0
+    known = {} if known is None else known
     while len(hits) < k and start < len(wanted):
         size = k - len(hits) + (SPARE if start else 0)
         part = wanted[start : start + size]
         start += len(part)
-        rows = {int(r[0]): r for r in await _read(db, check.sql(len(part)), [h.passage_id for h in part] + check.params)}
+        ask = [h.passage_id for h in part if h.passage_id not in known]
+        if ask:
+            rows = {int(r[0]): r for r in await _read(db, check.sql(len(ask)), [*ask, *check.params])}
+            for pid in ask:
+                known[pid] = rows.get(pid)
         for h in part:
-            row = rows.get(h.passage_id)
+            row = known.get(h.passage_id)
             if row is not None and row[1] == h.article_id:
                 hits.append(SearchHit(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], h.score))
                 if len(hits) >= k:

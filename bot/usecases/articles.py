@@ -101,7 +101,8 @@ class Articles:
         query = (query or "").strip()
         if not query:
             raise UserError("Give a question or words to search for.")
-        vec = await self.vectors.query_vector(query) if self.vectors is not None else None
+        # the question is embedded while BM25 ranks
+        vec = self.vectors.query_vector(query) if self.vectors is not None else None
         return await search_passages(self.index, collection_id, query, k=k, vectors=self.vectors, query_vector=vec)
 
     async def embed(self, limit: int | None = INLINE_EMBED_MAX) -> Embedded | None:
