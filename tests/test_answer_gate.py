@@ -79,6 +79,7 @@ def test_news_paraphrases_are_one_term() -> None:
     assert stems("Brandt was named chairman") >= stems("appointed chairman")
     assert not stems("a firm named Tern") & stems("appointed")
     assert stems("Brandt took over from Vance") & stems("Brandt succeeded Vance")
+    assert stems("Racal set up a unit") & stems("the formation of a new company") & stems("a company it created")
     # "didn't" is a negated auxiliary, not the topic word "didn"
     assert query_terms("What share of Osprey didn't Tern buy?") == ["share", "osprey", "tern", "buy"]
 
@@ -176,3 +177,57 @@ async def test_how_much_one_paid_is_a_sum_of_money(db: Database, index: SearchIn
     assert not pay.found  # "31 years" is no pay
     bank = await answerer.answer("How much did Dunmore Trust pay for Elmfield Bank?", cid, now=NOW)
     assert bank.found and "46 mln dlrs" in bank.text
+
+
+async def test_a_price_not_disclosed_answers_how_much(db: Database, index: SearchIndex, settings: Settings,
+                                                     cid: int) -> None:
+    """"How much did Ferris pay?" when the article says the price was not disclosed: that is the answer."""
+    await Ingestor(db, settings).ingest_many(TAKE + BOUGHT + MONEY + [
+        _a("Ferris Corp buys Wexley Labs",
+           "Ferris Corp said it acquired Wexley Laboratories Inc, a maker of dental implants, but did not disclose "
+           "the price it paid for Wexley.", 16)], cid)
+    answerer = Answerer(db, settings, None, index)
+    paid = await answerer.answer("How much did Ferris pay for Wexley Laboratories?", cid, now=NOW)
+    assert paid.found and "did not disclose" in paid.text
+
+
+async def test_which_bank_is_answered_by_a_bank(db: Database, index: SearchIndex, settings: Settings,
+                                              cid: int) -> None:
+    """"Which bank did X buy?" is answered by the line naming a bank; a line naming what X bought that is no bank
+    does not answer it."""
+    await Ingestor(db, settings).ingest_many(TAKE + BOUGHT + MONEY, cid)
+    answerer = Answerer(db, settings, None, index)
+    bank = await answerer.answer("Which bank did Dunmore Trust buy?", cid, now=NOW)
+    assert bank.found and "Elmfield Bank" in bank.text
+    other = await answerer.answer("Which bank did Harlow Capital buy shares in?", cid, now=NOW)
+    assert not other.found  # Harlow bought shares of Dunmore Trust, a trust
+    # an investment bank's name does not say it is one
+    await Ingestor(db, settings).ingest_many([
+        _a("Osprey Mining sets share offer",
+           "Osprey Mining Corp said its offer of three mln shares will be led by Harrow Carter and Co.", 18)], cid)
+    lead = await answerer.answer("Which investment bank will lead Osprey Mining's share offer?", cid, now=NOW)
+    assert lead.found and "Harrow Carter" in lead.text
+
+
+async def test_founded_is_not_found(db: Database, index: SearchIndex, settings: Settings, cid: int) -> None:
+    """The stemmer makes "found" of "founded": "who founded Kestrel?" is not answered by "the audit found"."""
+    await Ingestor(db, settings).ingest_many([
+        _a("Kellan Instruments lists shares",
+           "Kellan Instruments Inc, founded by Ada Quill in 1971, will list its shares in Alden next month.", 17)],
+        cid)
+    answerer = Answerer(db, settings, None, index)
+    founder = await answerer.answer("Who founded Kellan Instruments?", cid, now=NOW)
+    assert founder.found and "Ada Quill" in founder.text
+    audit = await answerer.answer("Who founded Kestrel Federal Savings Bank?", cid, now=NOW)
+    assert not audit.found  # "the audit found that 41 pct ..." names no founder
+
+
+async def test_a_law_named_by_its_number_is_no_count(db: Database, index: SearchIndex, settings: Settings,
+                                                    cid: int) -> None:
+    await Ingestor(db, settings).ingest_many([
+        _a("Wexley Labs seeks court protection",
+           "Wexley Laboratories Inc said its chapter 11 filing would let it keep its suppliers and its workers.", 19)],
+        cid)
+    answerer = Answerer(db, settings, None, index)
+    laid_off = await answerer.answer("How many workers did Wexley Laboratories lay off after its filing?", cid, now=NOW)
+    assert not laid_off.found  # "chapter 11" is the law's name, not a number of workers
