@@ -201,8 +201,14 @@ for _group in SYNONYM_GROUPS:
         _SYNONYMS.setdefault(stem(_word), stem(_group[0]))
 
 
+_ACRONYM_PLURAL = re.compile(r"[A-Z]{2,6}s")
+
+
 def stem_term(word: str) -> str:
-    """The stem, with verbs of the same meaning folded into one term each."""
+    """The stem, with verbs of the same meaning folded into one term each; an acronym's plural is the acronym
+    ("CCTs", "IPOs", "CDs": the stemmer keeps their "s")."""
+    if _ACRONYM_PLURAL.fullmatch(word):
+        word = word[:-1]
     s = stem(word)
     return _SYNONYMS.get(s, s)
 
