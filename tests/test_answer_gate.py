@@ -80,6 +80,7 @@ def test_news_paraphrases_are_one_term() -> None:
     assert not stems("a firm named Tern") & stems("appointed")
     assert stems("Brandt took over from Vance") & stems("Brandt succeeded Vance")
     assert stems("Racal set up a unit") & stems("the formation of a new company") & stems("a company it created")
+    assert {"cct", "ipo"} <= stems("certificates (CCTs) and IPOs")  # an acronym's plural is the acronym
     # "didn't" is a negated auxiliary, not the topic word "didn"
     assert query_terms("What share of Osprey didn't Tern buy?") == ["share", "osprey", "tern", "buy"]
 

@@ -230,8 +230,14 @@ def search_synonyms(words: Iterable[str]) -> list[str]:
     return out
 
 
+_ACRONYM_PLURAL = re.compile(r"[A-Z]{2,6}s")
+
+
 def stem_term(word: str) -> str:
-    """The stem, with verbs of the same meaning folded into one term each."""
+    """The stem, with verbs of the same meaning folded into one term each; an acronym's plural is the acronym
+    ("CCTs", "IPOs", "CDs": the stemmer keeps their "s")."""
+    if _ACRONYM_PLURAL.fullmatch(word):
+        word = word[:-1]
     s = stem(word)
     return _SYNONYMS.get(s, s)
 
