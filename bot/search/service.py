@@ -112,7 +112,11 @@ async def _search(
         if lexical is None:
             lexical = index.search(terms, collection_id, limit, since_ts, until_ts, source) if terms else []
         semantic = await vectors.search(query_vector, collection_id, max(limit, VECTOR_CANDIDATES), since_ts, until_ts)
-        fused = fuse(lexical, [IndexHit(h.similarity, h.passage_id, h.article_id) for h in semantic])
+        # A passage still waiting for its vector (the worker's backlog) cannot be in the vector list: it keeps its
+        # BM25 rank there too, or a store half embedded would rank every such passage below the embedded ones.
+        waiting = vectors.index.waiting([h.passage_id for h in lexical]) if vectors.index is not None else set()
+        fused = fuse(lexical, [IndexHit(h.similarity, h.passage_id, h.article_id) for h in semantic],
+                     [h for h in lexical if h.passage_id in waiting], positions=lexical)
         hits = await _hydrate(db, check, _collapse(fused, per_article), k, known)
         if keep_lexical:
             # RRF can push BM25's best out of the first k (passages ranked midway in both lists outscore
@@ -138,12 +142,20 @@ async def _search(
         found = None
 
 
-def fuse(*ranked: list[IndexHit], k: int = RRF_K) -> list[IndexHit]:
-    """Reciprocal rank fusion of ranked lists of passages: best first, score = sum of 1 / (k + rank)."""
+def fuse(
+    *ranked: list[IndexHit], k: int = RRF_K, positions: list[IndexHit] | None = None,
+) -> list[IndexHit]:
+    """Reciprocal rank fusion of ranked lists of passages: best first, score = sum of 1 / (k + rank).
+
+    With `positions`, the last list's passages count at their rank in `positions` (a stand-in list: the BM25
+    hits that have no vector yet, each at its BM25 rank)."""
     score: dict[int, float] = {}
     article: dict[int, int] = {}
-    for hits in ranked:
+    at = {h.passage_id: r for r, h in enumerate(positions, start=1)} if positions is not None else {}
+    for i, hits in enumerate(ranked):
+        stand_in = positions is not None and i == len(ranked) - 1
         for rank, hit in enumerate(hits, start=1):
+            rank = at.get(hit.passage_id, rank) if stand_in else rank
             score[hit.passage_id] = score.get(hit.passage_id, 0.0) + 1.0 / (k + rank)
             article[hit.passage_id] = hit.article_id
     order = sorted(score, key=lambda p: -score[p])
