@@ -90,6 +90,37 @@ def _ago(now: datetime, seconds: int) -> datetime:
     return now - timedelta(seconds=min(seconds, MAX_LOOKBACK_S))
 
 
+# A span of months: "January-March 1987", "in January and February of 1987", "from April to June".
+_SPAN = re.compile(
+    rf"\b(?:(?:in|for|during|from|between|over|of) (?:the months of )?)?({_MONTH_RE})\.?\s*(?:-|–|/|\bto\b|\bthrough\b"
+    rf"|\band\b|&)\s*({_MONTH_RE})\b\.?(?:,?\s+(?:of\s+)?((?:19|20)\d\d)\b)?")
+_ORDINALS = ("first", "second", "third", "fourth")
+_COUNTS = ("two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven")
+
+
+def month_span(text: str) -> tuple[int, int, int | None] | None:
+    """(first month, last month, year or None) of a span of months the text names, or None."""
+    m = _SPAN.search(text.lower())
+    if m is None:
+        return None
+    first, last = MONTHS[m.group(1)], MONTHS[m.group(2)]
+    if first == last or (m.group(2) == "may" and not m.group(3)):  # "March and may rise": a verb
+        return None
+    return first, last, int(m.group(3)) if m.group(3) else None
+
+
+def span_words(first: int, last: int) -> list[str]:
+    """What an article calls a span of months: "first quarter", "first half", "first two months"."""
+    length = (last - first) % 12 + 1
+    if length == 3 and first % 3 == 1:
+        return ["quarter", _ORDINALS[first // 3]]
+    if length == 6 and first in (1, 7):
+        return ["half", _ORDINALS[first // 7]]
+    if first == 1 and length <= 11:
+        return ["first", _COUNTS[length - 2], "months"]
+    return []
+
+
 def parse_question(question: str, tz: str = "UTC", now: datetime | None = None) -> TimeWindow | None:
     """The time window a question names, or None (also for dates past either end of the calendar)."""
     try:
@@ -156,6 +187,16 @@ def _parse_question(question: str, tz: str, now: datetime | None) -> TimeWindow 
             return found(m, _start(date(year, month, day_of_month), tzinfo))
         except ValueError:
             return None
+    if span := month_span(q):
+        # a span of months weighs as its year does (its words are what the article says), or not at all
+        m = _SPAN.search(q)
+        assert m is not None
+        first_month, last_month, span_year = span
+        said = f"{date(2000, first_month, 1):%B}–{date(2000, last_month, 1):%B}" + (f" {span_year}" if span_year else "")
+        if span_year:
+            return found(m, _start(date(span_year, 1, 1), tzinfo), _start(date(span_year + 1, 1, 1), tzinfo),
+                         label=f"from {said}", soft=True, year=span_year)
+        return found(m, None, None, label=f"from {said}", soft=True)
     if m := re.search(rf"\b(in|since|during|(?:at )?the (?:end|start|beginning|middle) of) ({_MONTH_RE})\b(?:,? (\d{{4}}))?", q):
         month = MONTHS[m.group(2)]
         if m.group(2) == "may" and not m.group(3) and m.group(1) != "in":

@@ -313,3 +313,15 @@ async def test_a_store_that_grows_past_the_threshold_drops_its_matrix_for_the_iv
         assert found >= 38, found
     finally:
         await db.close()
+
+
+async def test_collection_members_read_in_pieces_are_all_of_them_sorted(tmp_path: Path) -> None:
+    db = await open_database(tmp_path / "store.db")
+    try:
+        ids = await _store(db, _clustered(40, seed=16), [1, 2] * 20)
+        repo = VectorRepo(db)
+        for piece in (1, 7, 20, 50_000):
+            assert (await repo.collection_articles(1, piece=piece)).tolist() == sorted(ids[0::2])
+        assert (await repo.collection_articles(3, piece=7)).tolist() == []
+    finally:
+        await db.close()

@@ -29,7 +29,9 @@ from bot.answering.extractive import (
     score_candidates, wants,
 )
 from bot.llm.prompts import fence_sources, load_prompt, render
-from bot.answering.terms import WeightedTerm, content_terms, either_way, phrase_words, stem_term, stems, weigh
+from bot.answering.terms import (
+    WeightedTerm, content_terms, either_way, phrase_words, search_synonyms, stem_term, stems, weigh,
+)
 from bot.llm.tokens import count_tokens, truncate_to_tokens
 from bot.search import search_passages
 from bot.search.engine import SearchIndex
@@ -39,7 +41,9 @@ from bot.store.db import Database
 from bot.text.languages import language_of, quoted_note
 from bot.text.crosslingual import ENGLISH, english_words
 from bot.text.safety import neutralize_mentions
-from bot.timeutil import TimeWindow, human_date, named_days, parse_question, parse_since, reported_after, zone
+from bot.timeutil import (
+    TimeWindow, human_date, month_span, named_days, parse_question, parse_since, reported_after, span_words, zone,
+)
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +77,14 @@ SOFT_TERM_WEIGHT = 0.5  # a soft window's month or year as a question term
 SOFT_WINDOW_BONUS = 0.06  # sentence score for an article from the month (or year) a soft window names
 DAY_REPORT_DAYS = 7  # a day the question names is reported on within this many days
 OLD_AFTER = timedelta(days=30)
+# "Now", "latest": a sentence holding the best one's share of the question's terms (within this) and scoring close
+# to it (within RECENT_PEER_SCORE) states the same; the newest of them answers.
+SAME_COVERAGE = 0.05
+RECENT_PEER_SCORE = 0.1
+# Abbreviations the articles write with dots ("U.S."), which the search index reads as their letters.
+DOTTED_LETTERS = {"us": ("u", "s"), "uk": ("u", "k"), "un": ("u", "n")}
 RETRIEVE_K = 12
+NAMED_K = 48  # passages searched when fewer than half of the first RETRIEVE_K name the question's names
 HISTORY_TURNS = 6
 TIMELINE_SEARCH = 30  # articles searched for a story's timeline
 TIMELINE_STEPS = 6  # steps shown, newest first
@@ -316,7 +327,8 @@ class Answerer:
 
     # ------------------------------------------------------------ term statistics
 
-    async def _terms(self, words: list[tuple[str, float]], foreign: str | None = None) -> list[WeightedTerm]:
+    async def _terms(self, words: list[tuple[str, float]], foreign: str | None = None,
+                     given: frozenset[str] = frozenset()) -> list[WeightedTerm]:
         """IDF weights from the search index's statistics over every indexed passage.
 
         `foreign`: the question, when written in another language than the articles. Its own language's
@@ -325,9 +337,14 @@ class Answerer:
         index = self.index
         await index.ensure_fresh()
         df = {w: index.doc_freq(w) for w, _ in words}
+        for w in df:
+            if w in DOTTED_LETTERS:  # "US" is mostly written "U.S.": as frequent as its letters
+                df[w] = max(df[w], min(index.doc_freq(letter) for letter in DOTTED_LETTERS[w]))
+            # "gap" is rare, the "deficit" it means is not: a noun said two ways weighs as its commonest word
+            df[w] = max([df[w]] + [index.doc_freq(other) for other in search_synonyms([w])])
         if foreign:
             kept = [(w, f) for w, f in words if df[w] and len(w) > 1 and w not in OTHER_LANGUAGE_WORDS and (
-                w[:1].isdigit() or w in ENGLISH or df[w] >= FOREIGN_MIN_DF
+                w[:1].isdigit() or w in ENGLISH or w in given or df[w] >= FOREIGN_MIN_DF
                 or re.search(r"(?<!\w)" + re.escape(w[:1].upper() + w[1:]), foreign))]
             words = kept or words
         return weigh(words, df, index.doc_count())
@@ -538,6 +555,13 @@ class Answerer:
         # German capitalises every noun ("Kupon", "Anleihe"): one of its capitalised words must be named, not all.
         german = language_of(written or question) == "de"
         candidates = retrieved if foreign else keep_naming(question, retrieved, every=not german)
+        if not foreign and filter_window is None and len(candidates) < RETRIEVE_K // 2 and question_entities(question):
+            # Most of what the words found names someone else ("China" asked, other countries' first-quarter
+            # deficits found): search deeper. (Inside a window the few passages found are all there is.)
+            deeper = await self._retrieve(search_text, collection_id, filter_window, source, k=NAMED_K)
+            have = {c.passage_id for c in candidates}
+            extra = [c for c in keep_naming(question, deeper, every=not german) if c.passage_id not in have]
+            candidates += [replace(c, rank=len(retrieved) + i) for i, c in enumerate(extra[:RETRIEVE_K - len(candidates)])]
         scored = score_candidates(question, terms, candidates)
         if window and window.recent and candidates:
             self._weight_recent(candidates, scored)
@@ -642,6 +666,12 @@ class Answerer:
                 words.append((date(2000, window.month, 1).strftime("%B").lower(), SOFT_TERM_WEIGHT))
             if window.year and not window.phrase.strip().startswith("this"):
                 words.append((str(window.year), SOFT_TERM_WEIGHT))
+        given: list[str] = []
+        if window and (span := month_span(window.phrase)):
+            # "January-March" is what an article calls "the first quarter", "January and February" "the first
+            # two months": those words weigh fully, the months' names lightly.
+            given = [*span_words(span[0], span[1]), *(date(2000, m, 1).strftime("%B").lower() for m in span[:2])]
+            words += [(w, 1.0 if i < len(given) - 2 else SOFT_TERM_WEIGHT) for i, w in enumerate(given)]
         earlier = _carried_question(history)
         if earlier and is_follow_up(question, reply=reply):
             have = {w for w, _ in words}
@@ -656,18 +686,22 @@ class Answerer:
                 if word and word not in have:
                     words.append((word, ANSWER_NAME_WEIGHT))
                     have.add(word)
-        terms = either_way(question, await self._terms(words, foreign=question if foreign else None))
+        # (the words given for a span of months are English whatever the question's language)
+        terms = either_way(question, await self._terms(words, foreign=question if foreign else None,
+                                                       given=frozenset(given)))
         known = {t.word for t in terms}
+        search = [w for w, _ in words if w in known]
         # the search reads the article's own words: a phrase read as one word ("cost of living": inflation) is
-        # searched as written too
+        # searched as written too, and "the jobless rate" also finds the articles that say "unemployment"
         written = [w for w in phrase_words(own) if w not in known]
-        return terms, " ".join([w for w, _ in words if w in known] + written) or own
+        return terms, " ".join(search + written + search_synonyms(search)) or own
 
     async def _retrieve(
         self, text: str, collection_id: int, window: TimeWindow | None, source: str | None, qvec: Any = None,
+        k: int = RETRIEVE_K,
     ) -> list[Candidate]:
         hits = await search_passages(
-            self.index, collection_id, text, k=RETRIEVE_K, per_article=2,
+            self.index, collection_id, text, k=k, per_article=2,
             since=window.since_iso if window else None, until=window.until_iso if window else None, source=source,
             vectors=self.vectors if qvec is not None else None, query_vector=qvec, keep_lexical=True,
         )
@@ -675,12 +709,23 @@ class Answerer:
 
     @staticmethod
     def _weight_recent(candidates: list[Candidate], scored: list[Any]) -> None:
-        """"Latest": among relevant passages, newer articles rank higher."""
+        """"Latest", "now": among relevant passages, newer articles rank higher; among the sentences that state as
+        much of the question as the best one (a report and its later update), the newest leads."""
         dates = sorted({c.published or "" for c in candidates}, reverse=True)
         bonus = {d: 0.1 * (1 - i / max(len(dates), 1)) for i, d in enumerate(dates)}
         for s in scored:
             s.score += bonus[s.candidate.published or ""]
         scored.sort(key=lambda s: -s.score)
+        if not scored:
+            return
+        top = scored[0]
+        peers = [s for s in scored if s.coverage >= top.coverage - SAME_COVERAGE
+                 and s.score >= top.score - RECENT_PEER_SCORE and s.typed >= top.typed]
+        newest = max(peers, key=lambda s: (s.candidate.published or "", s.score))
+        if newest is not top:
+            scored.remove(newest)
+            newest.score = max(newest.score, top.score)
+            scored.insert(0, newest)
 
     @staticmethod
     def _as_of(used: Sequence[Candidate], now: datetime) -> str | None:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bot.answering.terms import WeightedTerm, coverage, read_phrases, stem_term, stems
+from bot.answering.terms import FOLDED_STEMS, WeightedTerm, coverage, read_phrases, stem_term, stems
+from bot.text.crosslingual import fold
 from bot.search.models import SearchHit
 from bot.text.datelines import strip_dateline
 from bot.text.places import PLACE_GROUPS
@@ -47,6 +48,14 @@ _WANTS_NAME = re.compile(
 )
 _TARGET = re.compile(r"\b(?:what|which|how many)\s+(?:(?:was|is|were|are|will|did|does|do|the|a|an)\s+)*"
                      r"([a-z][\w-]+)", re.I)
+# "How much refining capacity": the measure asked about is the word the figure must stand next to.
+_HOW_MUCH_MEASURE = re.compile(r"\bhow (?:much|many|big|large|high)\s+(?:[a-z][\w-]*\s+){0,2}?(" + _MEASURES + r")\b", re.I)
+# A question after what something costs or is worth ("what's the most it would cost?") wants an amount of money
+# beside the answer's lead, not a count or a multiple ("ten times earnings").
+_COST_WORDS = re.compile(r"\b(?:cost|costs|costing|price|priced|pay|paid|paying|worth|valued?|spend|spent|fetch|sold for|"
+                         r"bought for|fee|fees)\b", re.I)
+# The year a question asks about ("back in 1986", "for 1986"): its figure is the one stated next to it.
+_ASKED_YEAR = re.compile(r"\b(?:in|during|for|of)\s+((?:19|20)\d\d)\b(?![/-])", re.I)
 # A question after a date: a month, day or year is its answer; for any other figure, a date is none.
 _WANTS_DATE = re.compile(r"\b(?:when|what (?:year|date|day|month|time)|which (?:year|date|day|month))\b", re.I)
 _MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|december|"
@@ -154,7 +163,7 @@ _ASKS_SHARE = re.compile(r"\b(?:how much of|pct|percent|percentage|per cent|rate
 
 _CURRENCY = (r"dlrs?|dollars?|cts|cents?|stg|sterling|pounds?|pence|marks?|francs?|yen|lire|lira|pesos?|rand|"
              r"guilders?|crowns?|kroner|kronor|krona|rupees?|riyals?|dinars?|yuan|baht|ringgit|escudos?|pesetas?|"
-             r"schillings?|drachmas?|kwacha|naira|ecus?|won|rupiah|zlotys?|forints?|rubles?|roubles?|euros?")
+             r"schillings?|drachmas?|kwacha|naira|ecus?|punts?|shekels?|won|rupiah|zlotys?|forints?|rubles?|roubles?|euros?")
 # A sum of money: "12.0 mln dlrs", "18.50-dlr-a-share", "214p", "$5", "stg 40 mln".
 _MONEY_FIGURE = re.compile(
     r"[$£¥€]\s?\d[\d.,]*(?:\s?(?:mln|million|bln|billion|trillion))?"
@@ -247,6 +256,11 @@ def score_candidates(question: str, terms: list[WeightedTerm], candidates: list[
     target = _TARGET.search(question)
     # The word it asks about ("what coupon", "how many workers"), when no name ("which Japanese firm").
     target_stem = stem_term(target.group(1)) if target and target.group(1)[0].islower() else None
+    if (measure := _HOW_MUCH_MEASURE.search(question)) is not None:
+        target_stem = stem_term(measure.group(1))
+    asks_money = wants_number and bool(_COST_WORDS.search(question))
+    year = _ASKED_YEAR.search(question)
+    year_said = re.compile(r"(?<![\d/-])" + year.group(1) + r"(?![\d/-])") if year and wants_number else None
     names = set(question_entities(question))
     focus_terms = [t for t in terms if t.stem not in names]
     asks_price = bool(_ASKS_PRICE.search(question))
@@ -294,6 +308,8 @@ def score_candidates(question: str, terms: list[WeightedTerm], candidates: list[
                 if typed and (target_stem in words or moved):
                     aimed = True
                     score += 0.1
+                elif typed and ((asks_money and _MONEY_FIGURE.search(text)) or (year_said and year_said.search(text))):
+                    aimed = True  # the amount of money, the year's figure: added to the answer, not ranked higher
             if cand.position == 0 and i == lead:
                 score += 0.04
             if len(text.split()) < 6 or text.rstrip()[-1:] not in ".!?\"'”’)":
@@ -353,7 +369,19 @@ def keep_naming(question: str, candidates: list[Candidate], every: bool = True) 
     if not entities:
         return candidates
     test = all if every else any
-    return [c for c in candidates if test(_has(e, stems(f"{c.title} {c.text}")) for e in entities)]
+
+    def names(c: Candidate) -> bool:
+        text = f"{c.title} {c.text}"
+        low = text.lower() if text.isascii() else fold(text)
+        # A name whose first letters the passage does not hold (in any of its forms) is not named: no stemming
+        # needed for most of the passages a deeper search brings.
+        seen = [e in FOLDED_STEMS or any(form[:3] in low for form in (e, *_PLACES.get(e, ()))) for e in entities]
+        if not test(seen):
+            return False
+        words = stems(text)
+        return test(_has(e, words) for e in entities)
+
+    return [c for c in candidates if names(c)]
 
 
 def _same(sentence: str, title: str) -> bool:
@@ -372,9 +400,17 @@ def choose_sentences(terms: list[WeightedTerm], scored: list[ScoredSentence]) ->
         return []
     best = scored[0]
     chosen = [best]
-    covered = {t.stem for t in terms if t.stem in best.words}
-    length = len(best.text)
+    # The best article's own line with what is asked for comes before any other article's (whose figure is as often
+    # about another thing).
+    own = None if best.aimed else next(
+        (c for c in scored[1:] if c.aimed and c.candidate is best.candidate and c.coverage > 0), None)
+    if own is not None and len(best.text) + len(own.text) <= MAX_CHARS + 200:
+        chosen.append(own)
+    covered = {t.stem for t in terms if any(t.stem in c.words for c in chosen)}
+    length = sum(len(c.text) for c in chosen)
     for cand in scored[1:]:
+        if cand in chosen:
+            continue
         if len(chosen) >= MAX_SENTENCES or cand.score < 0.8 * best.score or cand.coverage <= 0:
             break
         if any(_similar(cand.words, c.words) for c in chosen):

@@ -19,6 +19,13 @@ from dataclasses import dataclass
 from bot.search.query import query_terms
 from bot.text.terms import QUESTION_STOP_WORDS, WORD, stem
 
+# News nouns said two ways: "the trade gap" is the trade deficit, "the jobless rate" the unemployment rate. Unlike the verbs, an article using another word of the group is also searched for, and a
+# question's word weighs as the commonest word of its group ("gap" is rare, the "deficit" it means is not).
+NOUN_GROUPS: tuple[tuple[str, ...], ...] = (
+    ("deficit", "deficits", "gap", "shortfall"),
+    ("unemployment", "unemployed", "jobless", "joblessness"),
+    ("chairman", "chair", "chairwoman", "chairperson", "chairmanship"),
+)
 # Each group is one meaning; the first word names it. Verbs only: "license" (licensed, licenses) folds
 # into "approve", the noun "licence" does not ("export licence reviews" are not approvals). Beside the verbs,
 # the words news copy uses for one thing ("chair" and "chairman", "jobless" and "unemployment", "accord" and
@@ -50,11 +57,9 @@ SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     # chosen for a post: hired, appointed, picked, selected, elected
     ("hire", "hired", "retain", "retained", "engage", "engaged", "appoint", "appointed", "pick", "picked",
      "choose", "chose", "chosen", "select", "selected", "elect", "elected"),
-    ("chairman", "chair", "chairwoman", "chairperson", "chairmanship"),
     ("independent", "neutral", "impartial"),
     ("inflation", "inflationary"),
     ("nonperforming",),
-    ("unemployment", "unemployed", "jobless", "joblessness"),
     ("employee", "employees", "worker", "workers", "staff", "workforce"),
     ("agreement", "accord", "pact", "deal", "treaty"),
     ("talks", "negotiation", "negotiations", "negotiate", "negotiating", "negotiator"),
@@ -84,7 +89,6 @@ SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("cargo", "cargoes", "freight"),
     ("crop", "harvest"),
     ("plant", "factory"),
-    ("deficit", "shortfall"),
     ("recession", "downturn"),
     ("additional", "extra"),
     ("establish", "established", "establishing", "formation", "formed", "create", "created", "creation"),
@@ -96,6 +100,7 @@ SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("drive", "drove", "driven"), ("fly", "flew", "flown"), ("freeze", "froze", "frozen"), ("steal", "stole",
     "stolen"), ("become", "became"), ("give", "gave", "given"), ("say", "said"), ("tell", "told"),
     ("think", "thought"), ("teach", "taught"), ("catch", "caught"), ("feel", "felt"), ("bear", "bore", "borne"),
+    *NOUN_GROUPS,
 )
 # Phrases news copy and questions use for one of the words above, read as that word before stemming (in a
 # question and in an article alike): "the cost of living" is inflation, a loan that "went bad" is nonperforming,
@@ -121,6 +126,9 @@ _PHRASE_TABLE: tuple[tuple[str, str, tuple[str, ...]], ...] = (
      r"(?=(?:chair|chairman|chairmanship|helm|presidency|reins)\b)", "succeeded ",
      (" chair", " helm", " presiden", " reins")),
     (r"\b(?:take|takes|took|taken|taking) over from\b", "succeeded", (" from",)),
+    (r"\b(?:gave|give|gives|giving|given) (?:it|this|that|the (?:job|post|chair)) up\b", "resign", (" up",)),
+    (r"\bhighest\b(?:\s+[a-z']+){0,4}?\s+ever\b|\ball[- ]time highs?\b|\bhighest on record\b|\bever recorded\b",
+     "record", ("ever", "time high", "on record")),
     (r"\b(?:name|names|named|naming) (?=(?:as |the |its |a |new |acting )*(?:chair|chairman|chairwoman|president|"
      r"chief|head|director|manager|minister|governor|editor|coach)\b)", "appointed ",
      (" chair", " president", " chief", " head", " director", " manager", " minister", " governor", " editor",
@@ -162,7 +170,13 @@ def read_phrases(text: str) -> str:
     return _phrases(text)
 
 
+# "U.S.", "U.K.": also the word a question writes ("US", "UK"), besides its letters ("G.D. Searle").
+_DOTTED = re.compile(r"\b([A-Z])\.([A-Z])\.(?:([A-Z])\.)?")
+
+
 def _phrases(text: str) -> str:
+    if "." in text:
+        text = _DOTTED.sub(lambda m: m.group(0) + " " + "".join(g for g in m.groups() if g) + " ", text)
     for pattern, word in _matching(text):
         text = pattern.sub(word, text)
     return text
@@ -201,6 +215,21 @@ for _group in SYNONYM_GROUPS:
         _SYNONYMS.setdefault(stem(_word), stem(_group[0]))
 
 
+# Stems that stand for a group (a name such as "Gap" may be written as any of its words).
+FOLDED_STEMS = frozenset(_SYNONYMS.values())
+
+
+def search_synonyms(words: Iterable[str]) -> list[str]:
+    """The other words of the noun groups the words belong to, for searching the articles that use them."""
+    out: list[str] = []
+    have = set(words)
+    for word in have:
+        for group in NOUN_GROUPS:
+            if word in group:
+                out += [w for w in group if w not in have and w not in out]
+    return out
+
+
 _ACRONYM_PLURAL = re.compile(r"[A-Z]{2,6}s")
 
 
@@ -229,9 +258,17 @@ def stems(text: str) -> set[str]:
     return out
 
 
+# "How big was the gap?", "how wide is the spread": the adjective asks for a size, it is no topic word.
+_HOW_ADJECTIVE = re.compile(r"\bhow (?:big|large|high|low|wide|deep|tall|heavy|fast|old|steep|sharp|small)\b", re.I)
+# "How did its share price take the news?": the verb asks for the move, it is no topic word.
+_STOCK_FRAME = re.compile(r"(\b(?:shares?|stock|share price|stock price)\b(?:\s+[\w']+){0,2}?\s+)(?:take|took|react|reacted|"
+                          r"respond|responded|fare|fared|do|did|move|moved|trade|traded|handle|handled)\b", re.I)
+
+
 def content_terms(question: str) -> list[str]:
     """The topic words of a question (lower case, stop and question words removed, no repeats)."""
-    return [w for w in query_terms(_phrases(question)) if w not in QUESTION_STOP_WORDS]
+    question = _STOCK_FRAME.sub(r"\1", _HOW_ADJECTIVE.sub("how", _phrases(question)))
+    return [w for w in query_terms(question) if w not in QUESTION_STOP_WORDS]
 
 
 @dataclass

@@ -4,9 +4,9 @@
 it (bot/search/vectors.py reads SQLite in pieces into it). Its ids are the index's row numbers. The filter a search
 needs (collection, time window, rows alive) is the boolean mask the exact search uses, handed to faiss as an
 `IDSelectorBitmap` in `SearchParametersIVF`, so a passage outside it is never a candidate. The exact paths read the
-same 8-bit codes: `scan` visits every list (a filtered set of 50,000 rows among 1M in ~19 ms, against ~150 ms to
-decode them through a direct map and ~230 ms to read them from SQLite: bench/README.md), `scores` only the lists that
-hold the given rows (each row's list number is kept: 4 bytes a row). faiss is optional (`pip install faiss-cpu`):
+same 8-bit codes: `scan` visits every list (a filtered set of 50,000 rows among 1M in 19–50 ms, against 210–260 ms
+to decode them through a direct map and 400–620 ms to read them from SQLite: bench/README.md), `scores` only the
+lists that hold the given rows (each row's list number is kept: 4 bytes a row). faiss is optional (`pip install faiss-cpu`):
 `load_faiss()` returns None when it is missing and the caller stays exact.
 
 Building is in three steps so that memory stays at the codes' size: `train` (k-means on a sample), `assign` every

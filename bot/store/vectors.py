@@ -153,10 +153,21 @@ class VectorRepo:
             from_blobs([r[3] for r in rows], dim),
         )
 
-    async def collection_articles(self, collection_id: int) -> np.ndarray:
-        rows = await self._all(
-            "SELECT article_id FROM article_collections WHERE collection_id = ?", (collection_id,))
-        return np.array(sorted(int(r[0]) for r in rows), dtype=np.int64)
+    async def collection_articles(self, collection_id: int, piece: int = 50_000) -> np.ndarray:
+        """The collection's article ids, sorted; read in pieces (a million at once took ~100 MB of Python rows)."""
+        parts: list[np.ndarray] = []
+        after = 0
+        while True:
+            rows = await self._all(
+                """SELECT article_id FROM article_collections WHERE collection_id = ? AND article_id > ?
+                   ORDER BY article_id LIMIT ?""", (collection_id, after, piece))
+            if not rows:
+                break
+            parts.append(np.fromiter((int(r[0]) for r in rows), dtype=np.int64, count=len(rows)))
+            after = int(parts[-1][-1])
+            if len(rows) < piece:
+                break
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
     async def changes_after(self, seq: int) -> tuple[int, int, list[int]]:
         """(lowest logged seq, last seq, article ids changed after `seq`) from the search change log."""
