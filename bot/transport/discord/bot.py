@@ -46,6 +46,11 @@ def role_only(role_id: int) -> discord.AllowedMentions:
     return discord.AllowedMentions(everyone=False, users=False, roles=[discord.Object(id=role_id)], replied_user=False)
 
 
+# The tasks discord.py runs a slash command and a message event in (app_commands' tree; Client.dispatch).
+HANDLER_TASK_NAMES = frozenset({"CommandTree-invoker", "discord.py: on_message"})
+SHUTDOWN_GRACE_SECONDS = 8.0  # inside `docker stop`'s default 10 s (compose and the unit give 30 s)
+
+
 class DiscordSink:
     """Posts outbox items to Discord channels with a nonce (enforce_nonce) so a retry is not a second post."""
 
@@ -184,6 +189,7 @@ class BriefBot(commands.Bot):
         """No prefix commands: questions by mention or reply are handled by the ask cog's listener."""
 
     async def close(self) -> None:
+        await self._finish_commands()
         if self._warming is not None and not self._warming.done():
             self._warming.cancel()
             try:
@@ -204,6 +210,21 @@ class BriefBot(commands.Bot):
         if self._app is not None:
             await self._app.close()
             self._app = None
+
+    async def _finish_commands(self) -> None:
+        """Let commands and mentions being answered finish (their last edit, their usage row) before the HTTP
+        session and the store close under them; what is still running after SHUTDOWN_GRACE_SECONDS is cancelled."""
+        current = asyncio.current_task()
+        running = [t for t in asyncio.all_tasks() if t is not current and not t.done()
+                   and t.get_name() in HANDLER_TASK_NAMES]
+        if not running:
+            return
+        done, pending = await asyncio.wait(running, timeout=SHUTDOWN_GRACE_SECONDS)
+        for task in pending:
+            task.cancel()
+        if pending:
+            log.warning("stopped %d command(s) still running after %.0f s", len(pending), SHUTDOWN_GRACE_SECONDS)
+            await asyncio.wait(pending, timeout=1.0)
 
     async def on_app_command_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         await report_error(interaction, getattr(error, "original", error))
