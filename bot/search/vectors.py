@@ -384,6 +384,11 @@ class VectorIndex:
         top = top[np.argsort(-scores[top])][:k]
         return [VectorHit(int(self.passage_ids[i]), int(self.article_ids[i]), float(scores[i])) for i in top]
 
+    def without_vector(self, passage_ids: Sequence[int]) -> set[int]:
+        """The passages among `passage_ids` that have no vector here (yet: the worker has not reached them)."""
+        ids = np.array([int(p) for p in passage_ids], dtype=np.int64)
+        return {int(p) for p, r in zip(ids.tolist(), self._rows(ids).tolist()) if r < 0}
+
     def similarity(self, query: np.ndarray, passage_ids: Sequence[int]) -> list[float | None]:
         """Cosine similarity of each passage's vector to `query` (None for a passage with no vector)."""
         rows = self._rows(np.array([int(p) for p in passage_ids], dtype=np.int64))
