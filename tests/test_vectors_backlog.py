@@ -37,8 +37,8 @@ async def test_bm25s_best_passage_without_a_vector_is_not_pushed_down_by_embedde
             await vectors.repo.save(vectors.model, [(int(r[0]), v) for r, v in zip(rows, vecs)])
             index = await vectors._ensure_index(int(vecs.shape[1]))
             await index.sync(app.db, force=True)
-            assert vectors.index is not None and vectors.index.waiting([best.passage_id]) == {best.passage_id}
-            assert vectors.index.waiting([h.passage_id for h in lexical[1:]]) == set()
+            assert vectors.index is not None and vectors.index.without_vector([best.passage_id]) == {best.passage_id}
+            assert vectors.index.without_vector([h.passage_id for h in lexical[1:]]) == set()
 
             qvec = await vectors.query_vector(QUESTION)
             assert qvec is not None
@@ -49,6 +49,6 @@ async def test_bm25s_best_passage_without_a_vector_is_not_pushed_down_by_embedde
 
             # once embedded, it is ranked by both lists like every other passage
             await vectors.embed_pending(16)
-            assert vectors.index.waiting([best.passage_id]) == set()
+            assert vectors.index.without_vector([best.passage_id]) == set()
             hybrid = await search_passages(app.index, cid, QUESTION, k=5, vectors=vectors, query_vector=qvec)
             assert best.passage_id in {h.passage_id for h in hybrid}

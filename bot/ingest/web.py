@@ -96,12 +96,14 @@ def looks_like_feed(resp: FetchResponse) -> bool:
 
 
 def _when(entry: Any) -> datetime | None:
+    # dict.get, not the entry's own: feedparser maps a missing "updated" to "published" with a DeprecationWarning
+    get = dict.get if isinstance(entry, dict) else type(entry).get
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        value = entry.get(key)
+        value = get(entry, key)
         when = from_utc_struct(value) if value else None
         if when is not None:
             return when
-    return parse_date(entry.get("published") or entry.get("updated"))
+    return parse_date(get(entry, "published") or get(entry, "updated"))
 
 
 def _entry_image(entry: Any) -> str | None:

@@ -19,13 +19,14 @@ from __future__ import annotations
 import asyncio
 import inspect
 import sqlite3
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Collection
 from typing import TYPE_CHECKING, Any
 
 from bot.search.engine import IndexHit, SearchIndex, iso_to_epoch
 from bot.search.models import SearchHit
 from bot.search.query import query_terms
 from bot.store.db import Database
+from bot.text.languages import language_of
 
 if TYPE_CHECKING:
     import numpy as np
@@ -112,11 +113,14 @@ async def _search(
         if lexical is None:
             lexical = index.search(terms, collection_id, limit, since_ts, until_ts, source) if terms else []
         semantic = await vectors.search(query_vector, collection_id, max(limit, VECTOR_CANDIDATES), since_ts, until_ts)
-        # A passage still waiting for its vector (the worker's backlog) cannot be in the vector list: it keeps its
-        # BM25 rank there too, or a store half embedded would rank every such passage below the embedded ones.
-        waiting = vectors.index.waiting([h.passage_id for h in lexical]) if vectors.index is not None else set()
+        # A passage the worker has not embedded yet cannot be in the vector list: it keeps its BM25 rank there
+        # too, or while a backlog is embedded every such passage falls below embedded ones both lists rank.
+        # Not for a question in another language: BM25 reads it as noise (the articles' own words are English).
+        unembedded = vectors.index.without_vector([h.passage_id for h in lexical]) if vectors.index else set()
+        if language_of(question) not in (None, "en"):
+            unembedded = set()
         fused = fuse(lexical, [IndexHit(h.similarity, h.passage_id, h.article_id) for h in semantic],
-                     [h for h in lexical if h.passage_id in waiting], positions=lexical)
+                     first_stands_in=unembedded)
         hits = await _hydrate(db, check, _collapse(fused, per_article), k, known)
         if keep_lexical:
             # RRF can push BM25's best out of the first k (passages ranked midway in both lists outscore
@@ -142,22 +146,22 @@ async def _search(
         found = None
 
 
-def fuse(
-    *ranked: list[IndexHit], k: int = RRF_K, positions: list[IndexHit] | None = None,
-) -> list[IndexHit]:
+def fuse(*ranked: list[IndexHit], k: int = RRF_K, first_stands_in: Collection[int] = ()) -> list[IndexHit]:
     """Reciprocal rank fusion of ranked lists of passages: best first, score = sum of 1 / (k + rank).
 
-    With `positions`, the last list's passages count at their rank in `positions` (a stand-in list: the BM25
-    hits that have no vector yet, each at its BM25 rank)."""
+    `first_stands_in`: passages the other lists cannot hold (no vector yet), whose rank in the first list also
+    counts in every other list, as if the others agreed with it."""
     score: dict[int, float] = {}
     article: dict[int, int] = {}
-    at = {h.passage_id: r for r, h in enumerate(positions, start=1)} if positions is not None else {}
-    for i, hits in enumerate(ranked):
-        stand_in = positions is not None and i == len(ranked) - 1
+    for hits in ranked:
         for rank, hit in enumerate(hits, start=1):
-            rank = at.get(hit.passage_id, rank) if stand_in else rank
             score[hit.passage_id] = score.get(hit.passage_id, 0.0) + 1.0 / (k + rank)
             article[hit.passage_id] = hit.article_id
+    if first_stands_in and ranked:
+        others = len(ranked) - 1
+        for rank, hit in enumerate(ranked[0], start=1):
+            if hit.passage_id in first_stands_in:
+                score[hit.passage_id] += others / (k + rank)
     order = sorted(score, key=lambda p: -score[p])
     return [IndexHit(score[p], p, article[p]) for p in order]
 

@@ -384,8 +384,8 @@ class VectorIndex:
         top = top[np.argsort(-scores[top])][:k]
         return [VectorHit(int(self.passage_ids[i]), int(self.article_ids[i]), float(scores[i])) for i in top]
 
-    def waiting(self, passage_ids: Sequence[int]) -> set[int]:
-        """The passages among `passage_ids` that have no vector here (not yet embedded, or another model's)."""
+    def without_vector(self, passage_ids: Sequence[int]) -> set[int]:
+        """The passages among `passage_ids` that have no vector here (yet: the worker has not reached them)."""
         ids = np.array([int(p) for p in passage_ids], dtype=np.int64)
         return {int(p) for p, r in zip(ids.tolist(), self._rows(ids).tolist()) if r < 0}
 
