@@ -165,16 +165,12 @@ def _matching(text: str) -> list[tuple[re.Pattern[str], str]]:
     return out
 
 
-def read_phrases(text: str) -> str:
-    """`text` with each phrase of the table read as its word ("stepped down" -> "resign")."""
-    return _phrases(text)
-
-
 # "U.S.", "U.K.": also the word a question writes ("US", "UK"), besides its letters ("G.D. Searle").
 _DOTTED = re.compile(r"\b([A-Z])\.([A-Z])\.(?:([A-Z])\.)?")
 
 
-def _phrases(text: str) -> str:
+def read_phrases(text: str) -> str:
+    """`text` with each phrase of the table read as its word ("stepped down" -> "resign")."""
     if "." in text:
         text = _DOTTED.sub(lambda m: m.group(0) + " " + "".join(g for g in m.groups() if g) + " ", text)
     for pattern, word in _matching(text):
@@ -248,7 +244,7 @@ _HYPHENATED = re.compile(r"\b[^\W\d_]+(?:-[^\W\d_]+)+\b")
 def stems(text: str) -> set[str]:
     """The terms of `text`; a hyphenated word also as one ("type-setting" holds "typesetting"); a phrase of the
     table also as its word ("retail prices" holds "retail", "price" and "inflation")."""
-    read = _phrases(text)
+    read = read_phrases(text)
     if read != text:
         text = f"{text} {read}"
     out = {stem_term(w) for w in WORD.findall(text)}
@@ -267,7 +263,7 @@ _STOCK_FRAME = re.compile(r"(\b(?:shares?|stock|share price|stock price)\b(?:\s+
 
 def content_terms(question: str) -> list[str]:
     """The topic words of a question (lower case, stop and question words removed, no repeats)."""
-    question = _STOCK_FRAME.sub(r"\1", _HOW_ADJECTIVE.sub("how", _phrases(question)))
+    question = _STOCK_FRAME.sub(r"\1", _HOW_ADJECTIVE.sub("how", read_phrases(question)))
     return [w for w in query_terms(question) if w not in QUESTION_STOP_WORDS]
 
 

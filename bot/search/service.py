@@ -116,9 +116,9 @@ async def _search(
         # A passage the worker has not embedded yet cannot be in the vector list: it keeps its BM25 rank there
         # too, or while a backlog is embedded every such passage falls below embedded ones both lists rank.
         # Not for a question in another language: BM25 reads it as noise (the articles' own words are English).
-        unembedded = vectors.index.without_vector([h.passage_id for h in lexical]) if vectors.index else set()
-        if language_of(question) not in (None, "en"):
-            unembedded = set()
+        english = language_of(question) in (None, "en")
+        unembedded = (vectors.index.without_vector([h.passage_id for h in lexical])
+                      if vectors.index is not None and english else set())
         fused = fuse(lexical, [IndexHit(h.similarity, h.passage_id, h.article_id) for h in semantic],
                      first_stands_in=unembedded)
         hits = await _hydrate(db, check, _collapse(fused, per_article), k, known)
